@@ -1,0 +1,64 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// The targets follow the data flow: ingest (find and read checkpoints) → weigh (MWA
+// weights) → merge (weighted sum of tensors) → publish (atomic output folder), with
+// the safetensors format underneath and a thin `mwad` executable on top.
+let package = Package(
+    name: "mwad",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "mwad", targets: ["mwad"]),
+        .library(name: "SafeTensors", targets: ["SafeTensors"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+    ],
+    targets: [
+        // Linux calls the Glibc module does not expose (renameat2).
+        .target(name: "CLinuxSupport"),
+        .target(
+            name: "SafeTensors",
+            dependencies: [.product(name: "SystemPackage", package: "swift-system")]
+        ),
+        .target(
+            name: "Ingest",
+            dependencies: ["SafeTensors", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(name: "Weigh", dependencies: ["Ingest"]),
+        .target(name: "Merge", dependencies: ["SafeTensors"]),
+        .target(
+            name: "Publish",
+            dependencies: [
+                "Weigh", "Merge", "CLinuxSupport",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .target(
+            name: "CLI",
+            dependencies: [
+                "Ingest", "Weigh", "Merge", "Publish",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "mwad", dependencies: ["CLI"]),
+
+        .target(
+            name: "MWADTestKit",
+            dependencies: ["SafeTensors"],
+            path: "Tests/MWADTestKit"
+        ),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "MWADTestKit"]),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "MWADTestKit"]),
+        .testTarget(name: "WeighTests", dependencies: ["Weigh", "MWADTestKit"]),
+        .testTarget(name: "MergeTests", dependencies: ["Merge", "MWADTestKit"]),
+        .testTarget(name: "PublishTests", dependencies: ["Publish", "MWADTestKit"]),
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["mwad", "MWADTestKit", "SafeTensors"],
+            exclude: []
+        ),
+    ]
+)

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import Ingest
+import Publish
+import Weigh
+
+/// `mwad merge`: one merge of the last N checkpoints of a run, or of named folders.
+struct MergeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Merge the last N checkpoints of a run directory into one PEFT adapter.",
+        discussion: """
+            Weights follow the power form of MWA with penalty p: 'loss' gives w_i ∝ L_i^(-p), \
+            'step' gives w_i ∝ s_i^p, 'uniform' (or p = 0) gives w_i = 1/N. The output folder \
+            is replaced atomically; it holds adapter_model.safetensors, adapter_config.json \
+            and mwa_merge.json.
+            """
+    )
+
+    @Argument(help: "The trainer's output directory, holding checkpoint-<step> folders.")
+    var runDirectory: String?
+
+    @Option(parsing: .upToNextOption, help: "Merge these checkpoint folders instead of a run's latest.")
+    var checkpoints: [String] = []
+
+    @Option(help: "The output folder (replaced atomically).")
+    var out: String?
+
+    @OptionGroup var settings: SettingsOptions
+
+    @Flag(help: "Show the members and their weights; write nothing.")
+    var dryRun = false
+
+    @Flag(help: "Print machine-readable JSON instead of a table.")
+    var json = false
+
+    func validate() throws {
+        if (runDirectory == nil) == checkpoints.isEmpty {
+            throw ValidationError("Give either a run directory or --checkpoints, not both or neither.")
+        }
+        if out == nil && !dryRun { throw ValidationError("Missing --out (or use --dry-run).") }
+    }
+
+    func run() throws {
+        do {
+            try merge()
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            printError(error)
+            throw ExitCode.failure
+        }
+    }
+
+    private func merge() throws {
+        let settings = try settings.merged()
+        let members = try chooseMembers(window: settings.window)
+        let plan = try MergePlan(checkpoints: members, settings: settings)
+        if dryRun {
+            let manifest = MergeManifest(plan: plan, created: Date())
+            print(json ? String(decoding: manifest.encoded(), as: UTF8.self) : MemberTable.render(manifest))
+            return
+        }
+        let manifest = try MergePublisher.publish(plan, to: out!)
+        if json {
+            print(String(decoding: manifest.encoded(), as: UTF8.self))
+        } else {
+            print(MemberTable.render(manifest))
+            print("merged \(manifest.members.count) checkpoints into \(out!)")
+        }
+    }
+
+    private func chooseMembers(window: Int) throws -> [Checkpoint] {
+        if !checkpoints.isEmpty {
+            return try checkpoints.map { path throws(IngestError) in try Checkpoint.load(folder: path) }
+        }
+        let run = try RunDirectory.scan(runDirectory!)
+        for entry in run.skipped { printWarning("skipped \(entry.name): \(entry.reason)") }
+        let (chosen, passedOver) = run.latestComplete(window)
+        for entry in passedOver { printWarning("skipped \(entry.name): \(entry.reason)") }
+        guard !chosen.isEmpty else { throw CommandError("\(run.path): no complete checkpoint-<step> folder to merge") }
+        return chosen
+    }
+}

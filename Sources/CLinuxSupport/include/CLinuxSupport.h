@@ -1,0 +1,12 @@
+#ifndef MWAD_CLINUXSUPPORT_H
+#define MWAD_CLINUXSUPPORT_H
+
+/// Atomically exchanges two paths (Linux renameat2 with RENAME_EXCHANGE).
+/// Returns 0 on success, -1 with errno set (EINVAL or ENOSYS where the
+/// filesystem or kernel cannot exchange).
+int mwad_rename_exchange(const char *from, const char *to);
+
+/// Renames `from` to `to` only if `to` does not exist (RENAME_NOREPLACE).
+int mwad_rename_noreplace(const char *from, const char *to);
+
+#endif

@@ -1,0 +1,100 @@
+import Foundation
+
+/// A checkpoint folder found in a run directory, not yet read.
+public struct CheckpointRef: Sendable, Hashable {
+    public var step: Int64
+    /// The folder's path.
+    public var path: String
+
+    public init(step: Int64, path: String) {
+        self.step = step
+        self.path = path
+    }
+
+    /// The folder's name, for messages.
+    public var name: String { (path as NSString).lastPathComponent }
+}
+
+/// Something in a run directory that looks like a checkpoint but was passed over.
+public struct SkippedEntry: Sendable, Equatable {
+    public var name: String
+    public var reason: String
+}
+
+/// The checkpoint folders of a trainer's output directory.
+public struct RunDirectory: Sendable {
+    public var path: String
+    /// Checkpoints ordered by step (the number, not the name: 100 after 90).
+    public var checkpoints: [CheckpointRef]
+    /// Checkpoint-like entries that were passed over, with the reason.
+    public var skipped: [SkippedEntry]
+
+    /// Lists `path`. Symbolic links are never followed: a link could point anywhere,
+    /// and the trainer never makes them.
+    public static func scan(_ path: String) throws(IngestError) -> RunDirectory {
+        let path = absolute(path)
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw .runDirectoryUnreadable(path: path, reason: String(cString: strerror(errno))) }
+        guard (info.st_mode & S_IFMT) == S_IFDIR else { throw .runDirectoryUnreadable(path: path, reason: "not a folder") }
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: path) } catch {
+            throw .runDirectoryUnreadable(path: path, reason: Self.reason(error))
+        }
+        var found: [CheckpointRef] = []
+        var skipped: [SkippedEntry] = []
+        for name in names.sorted() {
+            switch CheckpointName(name) {
+            case .other: continue
+            case .malformed(let reason): skipped.append(SkippedEntry(name: name, reason: reason))
+            case .checkpoint(let step):
+                let full = (path as NSString).appendingPathComponent(name)
+                if let problem = Self.notAFolder(full) {
+                    skipped.append(SkippedEntry(name: name, reason: problem))
+                } else {
+                    found.append(CheckpointRef(step: step, path: full))
+                }
+            }
+        }
+        return RunDirectory(path: path, checkpoints: found.sorted { $0.step < $1.step }, skipped: skipped)
+    }
+
+    /// Why `path` is not a plain directory, or nil when it is.
+    private static func notAFolder(_ path: String) -> String? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return "vanished while listing" }
+        switch info.st_mode & S_IFMT {
+        case S_IFDIR: return nil
+        case S_IFLNK: return "symbolic link, not followed"
+        default: return "not a folder"
+        }
+    }
+
+    /// `path` made absolute, so that paths recorded in manifests mean the same later.
+    public static func absolute(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+
+    static func reason(_ error: any Error) -> String {
+        let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+        if let underlying, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return (error as NSError).localizedDescription
+    }
+}
+
+extension RunDirectory {
+    /// The newest `count` checkpoints that load completely, in step order, and the
+    /// newer ones passed over on the way, with why (a checkpoint still being written,
+    /// a broken file). Older checkpoints are not read once the window is full.
+    public func latestComplete(_ count: Int) -> (checkpoints: [Checkpoint], passedOver: [SkippedEntry]) {
+        var chosen: [Checkpoint] = []
+        var passedOver: [SkippedEntry] = []
+        for ref in checkpoints.reversed() where chosen.count < count {
+            do { chosen.append(try Checkpoint.load(ref)) } catch {
+                passedOver.append(SkippedEntry(name: ref.name, reason: error.description))
+            }
+        }
+        return (chosen.reversed(), passedOver)
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+
+/// The parts of HF Trainer's `trainer_state.json` that mwad reads.
+public struct TrainerState: Sendable, Equatable, Decodable {
+    public var globalStep: Int64?
+    public var logHistory: [LogEntry]
+
+    /// One `log_history` entry: a training log (`loss`), an evaluation (`eval_loss`),
+    /// or the final summary (`train_loss`, never used as a checkpoint's loss).
+    public struct LogEntry: Sendable, Equatable, Decodable {
+        public var step: Int64?
+        public var loss: Double?
+        public var evalLoss: Double?
+
+        public init(step: Int64?, loss: Double? = nil, evalLoss: Double? = nil) {
+            self.step = step
+            self.loss = loss
+            self.evalLoss = evalLoss
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case step, loss
+            case evalLoss = "eval_loss"
+        }
+    }
+
+    public init(globalStep: Int64?, logHistory: [LogEntry]) {
+        self.globalStep = globalStep
+        self.logHistory = logHistory
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case globalStep = "global_step"
+        case logHistory = "log_history"
+    }
+
+    /// Reads and decodes `path`. Python's json writes non-finite floats as bare
+    /// `NaN`/`Infinity`, which strict JSON refuses; JSON5 mode reads them, so that a
+    /// NaN loss is reported as a NaN loss rather than as a broken file.
+    public static func load(_ path: String) throws(IngestError) -> TrainerState {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw .unreadable(path: path, reason: RunDirectory.reason(error))
+        }
+        return try decode(data, path: path)
+    }
+
+    /// Decodes the bytes of a `trainer_state.json`; `path` names it in errors.
+    public static func decode(_ data: Data, path: String) throws(IngestError) -> TrainerState {
+        guard !data.isEmpty else { throw .invalidTrainerState(path: path, reason: "file is empty") }
+        let decoder = JSONDecoder()
+        decoder.allowsJSON5 = true
+        do { return try decoder.decode(TrainerState.self, from: data) } catch let error as DecodingError {
+            throw .invalidTrainerState(path: path, reason: explain(error))
+        } catch {
+            throw .invalidTrainerState(path: path, reason: String(describing: error))
+        }
+    }
+
+    private static func explain(_ error: DecodingError) -> String {
+        switch error {
+        case .keyNotFound(let key, let context):
+            return "missing field '\(fieldPath(context.codingPath + [key]))'"
+        case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
+            return "field '\(fieldPath(context.codingPath))' is not \(typeName(type))"
+        case .dataCorrupted(let context) where context.codingPath.isEmpty:
+            let detail = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
+            return "not valid JSON (\(detail ?? context.debugDescription))"
+        case .dataCorrupted(let context):
+            return "field '\(fieldPath(context.codingPath))' is invalid (\(context.debugDescription))"
+        @unknown default:
+            return String(describing: error)
+        }
+    }
+
+    private static func fieldPath(_ path: [any CodingKey]) -> String {
+        path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingPrefix(".").description
+    }
+
+    private static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is Double.Type: "a number"
+        case is Int64.Type: "an integer"
+        case is [LogEntry].Type: "an array"
+        default: "of the expected type (\(type))"
+        }
+    }
+}

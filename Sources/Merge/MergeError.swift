@@ -1,0 +1,30 @@
+import SafeTensors
+
+/// Why members could not be merged.
+public enum MergeError: Error, Equatable, Sendable, CustomStringConvertible {
+    case noMembers
+    /// A tensor one member has and another lacks.
+    case tensorMissing(tensor: String, presentIn: String, missingFrom: String)
+    case dtypeMismatch(tensor: String, first: String, firstType: DType, second: String, secondType: DType)
+    case shapeMismatch(tensor: String, first: String, firstShape: [Int], second: String, secondShape: [Int])
+    /// A member's tensor holds NaN or an infinity (`member` names it), or the weighted
+    /// sum itself overflowed (`member` is nil).
+    case nonFinite(tensor: String, member: String?)
+    /// Writing the output failed.
+    case output(SafeTensorsError)
+
+    public var description: String {
+        switch self {
+        case .noMembers: "nothing to merge"
+        case .tensorMissing(let tensor, let present, let missing):
+            "tensor '\(tensor)' is in \(present) but missing from \(missing)"
+        case .dtypeMismatch(let tensor, let a, let at, let b, let bt):
+            "tensor '\(tensor)' is \(at.rawValue) in \(a) but \(bt.rawValue) in \(b)"
+        case .shapeMismatch(let tensor, let a, let ash, let b, let bsh):
+            "tensor '\(tensor)' has shape \(ash) in \(a) but \(bsh) in \(b)"
+        case .nonFinite(let tensor, let member?): "\(member): tensor '\(tensor)' contains NaN or infinity"
+        case .nonFinite(let tensor, nil): "tensor '\(tensor)': the weighted sum overflows"
+        case .output(let error): error.description
+        }
+    }
+}

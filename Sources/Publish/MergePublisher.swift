@@ -1,0 +1,46 @@
+import Foundation
+import Ingest
+import Merge
+import SafeTensors
+import Weigh
+
+/// Merges a plan's members and publishes the result atomically as a PEFT adapter
+/// folder: `adapter_model.safetensors`, `adapter_config.json` (the newest member's)
+/// and `mwa_merge.json`.
+public enum MergePublisher {
+    /// Publishes `plan` at `output`; returns the manifest written. On failure the
+    /// previous output is left as it was.
+    @discardableResult
+    public static func publish(_ plan: MergePlan, to output: String, now: Date = Date()) throws(PublishError) -> MergeManifest {
+        var manifest = MergeManifest(plan: plan, created: now)
+        try AtomicDirectory.replace(output) { staging throws(PublishError) in
+            let adapter = (staging as NSString).appendingPathComponent(Checkpoint.adapterFile)
+            try merge(plan, to: adapter)
+            manifest.outputSHA256 = try sha256(of: adapter)
+            try copy(plan.newest.checkpoint.configPath, to: (staging as NSString).appendingPathComponent(Checkpoint.configFile))
+            try Durable.write(manifest.encoded(), to: (staging as NSString).appendingPathComponent(AtomicDirectory.marker))
+        }
+        return manifest
+    }
+
+    private static func merge(_ plan: MergePlan, to path: String) throws(PublishError) {
+        let inputs = plan.members.map { MergeInput(name: $0.checkpoint.name, file: $0.checkpoint.adapter, weight: $0.weight) }
+        do { try LinearMerge.write(inputs, to: path, metadata: Provenance.metadata(for: plan)) } catch {
+            throw .merge(error)
+        }
+    }
+
+    private static func copy(_ source: String, to destination: String) throws(PublishError) {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: source)) } catch {
+            throw .io(path: source, operation: "reading", reason: error.localizedDescription)
+        }
+        try Durable.write(data, to: destination)
+    }
+
+    private static func sha256(of path: String) throws(PublishError) -> String {
+        do { return try FileDigest.sha256(ofFile: path) } catch {
+            throw .io(path: path, operation: "hashing", reason: error.description)
+        }
+    }
+}

@@ -1,0 +1,24 @@
+import Ingest
+
+/// Why weights could not be computed.
+public enum WeighError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The checkpoint logged no value of the metric at or before its step.
+    case missingMetric(checkpoint: String, metric: Metric)
+    /// The metric is NaN, infinite, zero or negative, which no power weighting admits.
+    case invalidMetric(checkpoint: String, metric: Metric, value: Double)
+    /// The penalty factor is negative or not finite.
+    case invalidPenalty(Double)
+    /// Nothing to weigh.
+    case noCheckpoints
+
+    public var description: String {
+        switch self {
+        case .missingMetric(let checkpoint, let metric):
+            "\(checkpoint): no \(metric.rawValue) logged at or before its step"
+        case .invalidMetric(let checkpoint, let metric, let value):
+            "\(checkpoint): \(metric.rawValue) is \(value); MWA weights need a finite value above 0"
+        case .invalidPenalty(let p): "penalty \(p) is invalid: it must be a finite number >= 0"
+        case .noCheckpoints: "no complete checkpoint to merge"
+        }
+    }
+}
