@@ -19,6 +19,11 @@ public struct CheckpointRef: Sendable, Hashable {
 public struct SkippedEntry: Sendable, Equatable {
     public var name: String
     public var reason: String
+
+    public init(name: String, reason: String) {
+        self.name = name
+        self.reason = reason
+    }
 }
 
 /// The checkpoint folders of a trainer's output directory.

@@ -78,11 +78,11 @@ public struct TrainerState: Sendable, Equatable, Decodable {
     }
 
     private static func typeName(_ type: Any.Type) -> String {
-        switch type {
-        case is Double.Type: "a number"
-        case is Int64.Type: "an integer"
-        case is [LogEntry].Type: "an array"
-        default: "of the expected type (\(type))"
-        }
+        let name = "\(type)"
+        if type is Double.Type { return "a number" }
+        if type is Int64.Type { return "an integer" }
+        if name.hasPrefix("Array") { return "an array" }
+        if name.hasPrefix("Dictionary") { return "an object" }
+        return "of the expected type (\(name))"
     }
 }

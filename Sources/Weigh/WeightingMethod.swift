@@ -66,7 +66,9 @@ public struct StepWeighting: WeightingMethod {
     public init(penalty: Double) { self.penalty = penalty }
 
     public func logScore(of candidate: Candidate) throws(WeighError) -> Double {
-        penalty * log(try positiveMetric(candidate, .step))
+        let step = Double(candidate.step)
+        guard step > 0 else { throw .invalidMetric(checkpoint: candidate.name, metric: .step, value: step) }
+        return penalty * log(step)
     }
 }
 

@@ -1,0 +1,78 @@
+import Foundation
+import Ingest
+import MWADTestKit
+import Testing
+
+@Suite struct TrainerStateTests {
+    let dir = TemporaryDirectory()
+
+    func state(_ json: String) throws(IngestError) -> TrainerState {
+        try TrainerState.load(dir.write("trainer_state.json", json))
+    }
+
+    func reason(_ json: String) -> String? {
+        do {
+            _ = try state(json)
+            return nil
+        } catch {
+            guard case .invalidTrainerState(let path, let reason) = error else { return "\(error)" }
+            #expect(path == dir.file("trainer_state.json"))
+            return reason
+        }
+    }
+
+    @Test func trainLossIsTheLastLoggedAtOrBeforeTheStep() throws {
+        // Matches the metric in the reference merge's weights.json.
+        let state = try TrainerState.load(Fixtures.checkpoint(Fixtures.f32Run, 80) + "/trainer_state.json")
+        #expect(state.globalStep == 80)
+        #expect(state.value(of: .trainLoss, atStep: 80) == 3.677217721939087)
+        #expect(state.value(of: .trainLoss, atStep: 41) == 3.8287086486816406)
+        #expect(state.value(of: .step, atStep: 80) == 80)
+    }
+
+    @Test func evalLossAndTheFinalSummary() throws {
+        let state = try state("""
+            {"global_step": 40, "log_history": [
+              {"loss": 4.0, "step": 10}, {"eval_loss": 3.9, "step": 20}, {"loss": 3.5, "step": 30},
+              {"eval_loss": 3.4, "step": 40}, {"train_loss": 1.0, "step": 40}]}
+            """)
+        #expect(state.value(of: .evalLoss, atStep: 30) == 3.9)
+        #expect(state.value(of: .evalLoss, atStep: 40) == 3.4)
+        #expect(state.value(of: .trainLoss, atStep: 40) == 3.5)  // train_loss summary is not a loss log
+        #expect(state.value(of: .evalLoss, atStep: 10) == nil)
+    }
+
+    @Test func smoothingAveragesTheLastKValues() throws {
+        let state = try state("""
+            {"log_history": [{"loss": 4, "step": 2}, {"loss": 3, "step": 4}, {"loss": 2, "step": 6}, {"loss": 1, "step": 8}]}
+            """)
+        #expect(state.value(of: .trainLoss, atStep: 6, smoothing: 2) == 2.5)
+        #expect(state.value(of: .trainLoss, atStep: 6, smoothing: 10) == 3)
+    }
+
+    @Test func pythonsBareNaNIsReadAsNaN() throws {
+        let state = try state(#"{"log_history": [{"loss": NaN, "step": 10}, {"loss": Infinity, "step": 20}]}"#)
+        #expect(state.value(of: .trainLoss, atStep: 10)?.isNaN == true)
+        #expect(state.value(of: .trainLoss, atStep: 20) == .infinity)
+    }
+
+    @Test func emptyFile() { #expect(reason("") == "file is empty") }
+
+    @Test func truncatedFile() {
+        #expect(reason(#"{"log_history": [{"loss": 1.0, "st"#)?.hasPrefix("not valid JSON") == true)
+    }
+
+    @Test func jsonArray() { #expect(reason("[1, 2]") != nil) }
+
+    @Test func logHistoryOfTheWrongType() {
+        #expect(reason(#"{"log_history": {"loss": 1}}"#) == "field 'log_history' is not an array")
+    }
+
+    @Test func lossOfTheWrongType() {
+        #expect(reason(#"{"log_history": [{"loss": "low", "step": 1}]}"#) == "field 'log_history[0].loss' is not a number")
+    }
+
+    @Test func missingLogHistory() {
+        #expect(reason(#"{"global_step": 3}"#) == "missing field 'log_history'")
+    }
+}

@@ -1,0 +1,54 @@
+import SafeTensors
+
+/// Writes small adapters with chosen values, for merges whose result is known.
+public enum TestAdapter {
+    public struct Tensor {
+        public var name: String
+        public var dtype: DType
+        public var shape: [Int]
+        public var values: [Double]
+
+        public init(_ name: String, _ values: [Double], dtype: DType = .f32, shape: [Int]? = nil) {
+            self.name = name
+            self.dtype = dtype
+            self.shape = shape ?? [values.count]
+            self.values = values
+        }
+    }
+
+    /// Writes `tensors` to `path` with the production writer.
+    public static func write(_ tensors: [Tensor], to path: String) throws {
+        let specs = tensors.map { TensorSpec(name: $0.name, dtype: $0.dtype, shape: $0.shape) }
+        let writer = try SafeTensorsWriter(path: path, tensors: specs, metadata: ["format": "pt"])
+        for info in writer.layout {
+            let tensor = tensors.first { $0.name == info.name }!
+            try encode(tensor.values, tensor.dtype).withUnsafeBytes { try writer.append($0) }
+        }
+        try writer.finish()
+    }
+
+    /// The values of `name` in `file`, widened to Double.
+    public static func values(_ file: SafeTensorsFile, _ name: String) -> [Double] {
+        let info = file.tensor(named: name)!
+        let bytes = file.bytes(of: info)
+        return (0..<info.elementCount).map { i in
+            switch info.dtype {
+            case .f32: Double(bytes.loadUnaligned(fromByteOffset: i * 4, as: Float.self))
+            case .f64: bytes.loadUnaligned(fromByteOffset: i * 8, as: Double.self)
+            case .f16: Double(bytes.loadUnaligned(fromByteOffset: i * 2, as: Float16.self))
+            case .bf16: Double(BFloat16.float(fromBits: bytes.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)))
+            }
+        }
+    }
+
+    static func encode(_ values: [Double], _ dtype: DType) -> [UInt8] {
+        values.flatMap { value -> [UInt8] in
+            switch dtype {
+            case .f32: CraftedSafeTensors.littleEndian(Float(value).bitPattern)
+            case .f64: CraftedSafeTensors.littleEndian(value.bitPattern)
+            case .f16: CraftedSafeTensors.littleEndian(Float16(value).bitPattern)
+            case .bf16: CraftedSafeTensors.littleEndian(BFloat16.bits(from: Float(value)))
+            }
+        }
+    }
+}
