@@ -15,9 +15,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
-        // Linux calls the Glibc module does not expose (renameat2).
+        // Linux calls the Glibc module does not expose (renameat2, statfs).
         .target(name: "CLinuxSupport"),
         .target(
             name: "SafeTensors",
@@ -36,10 +37,17 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // Is a path on a network file system (where inotify and SQLite WAL fail)?
+        .target(name: "HostFileSystem", dependencies: ["CLinuxSupport"]),
+        .target(
+            name: "Ledger",
+            dependencies: ["Weigh", "HostFileSystem", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(name: "Status", dependencies: ["Ledger"]),
         .target(
             name: "CLI",
             dependencies: [
-                "Ingest", "Weigh", "Merge", "Publish",
+                "Ingest", "Weigh", "Merge", "Publish", "Ledger", "Status",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -55,10 +63,11 @@ let package = Package(
         .testTarget(name: "WeighTests", dependencies: ["Weigh", "MWADTestKit"]),
         .testTarget(name: "MergeTests", dependencies: ["Merge", "MWADTestKit"]),
         .testTarget(name: "PublishTests", dependencies: ["Publish", "MWADTestKit"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "HostFileSystem", "MWADTestKit"]),
+        .testTarget(name: "StatusTests", dependencies: ["Status", "MWADTestKit"]),
         .testTarget(
             name: "CLITests",
-            dependencies: ["mwad", "MWADTestKit", "SafeTensors"],
-            exclude: []
+            dependencies: ["mwad", "MWADTestKit", "SafeTensors", "Ledger"]
         ),
     ]
 )

@@ -7,7 +7,7 @@ public struct MWADCommand: ParsableCommand {
         commandName: "mwad",
         abstract: "Merge the latest LoRA adapter checkpoints of a training run by Metrics-Weighted Averaging.",
         version: Provenance.version,
-        subcommands: [MergeCommand.self]
+        subcommands: [MergeCommand.self, StatusCommand.self]
     )
 
     public init() {}

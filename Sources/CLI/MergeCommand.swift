@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Ingest
+import Ledger
 import Publish
 import Weigh
 
@@ -34,6 +35,9 @@ struct MergeCommand: ParsableCommand {
     @Flag(help: "Print machine-readable JSON instead of a table.")
     var json = false
 
+    @Option(help: "Record the merge in this ledger (as the daemon does).")
+    var ledger: String?
+
     func validate() throws {
         if (runDirectory == nil) == checkpoints.isEmpty {
             throw ValidationError("Give either a run directory or --checkpoints, not both or neither.")
@@ -61,13 +65,26 @@ struct MergeCommand: ParsableCommand {
             print(json ? String(decoding: manifest.encoded(), as: UTF8.self) : MemberTable.render(manifest))
             return
         }
-        let manifest = try MergePublisher.publish(plan, to: out!)
+        let started = Date()
+        let manifest = try MergePublisher.publish(plan, to: out!, now: started)
+        if let ledger { try record(plan, manifest, in: ledger, started: started) }
         if json {
             print(String(decoding: manifest.encoded(), as: UTF8.self))
         } else {
             print(MemberTable.render(manifest))
             print("merged \(manifest.members.count) checkpoints into \(out!)")
         }
+    }
+
+    private func record(_ plan: MergePlan, _ manifest: MergeManifest, in path: String, started: Date) throws {
+        let ledger = try Ledger(path: path)
+        let watch = runDirectory.map(RunDirectory.absolute)
+            ?? (plan.newest.checkpoint.ref.path as NSString).deletingLastPathComponent
+        let output = RunDirectory.absolute(out!)
+        try ledger.registerRun(watch: watch, output: output, settings: plan.settings, now: started)
+        try ledger.recordPublished(plan, digests: manifest.members.map(\.adapterSHA256), output: output,
+                                   outputSHA256: manifest.outputSHA256 ?? "", created: started,
+                                   duration: Date().timeIntervalSince(started))
     }
 
     private func chooseMembers(window: Int) throws -> [Checkpoint] {

@@ -9,4 +9,8 @@ int mwad_rename_exchange(const char *from, const char *to);
 /// Renames `from` to `to` only if `to` does not exist (RENAME_NOREPLACE).
 int mwad_rename_noreplace(const char *from, const char *to);
 
+/// The file system magic number (statfs f_type) of the file system holding `path`;
+/// 0 with errno set on failure.
+unsigned long mwad_fs_magic(const char *path);
+
 #endif

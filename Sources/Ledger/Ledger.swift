@@ -1,0 +1,206 @@
+import Foundation
+import GRDB
+import HostFileSystem
+import Weigh
+
+/// The daemon's memory: every checkpoint seen and what was decided about it, every
+/// merge published, and the daemon's heartbeat, in one SQLite file.
+///
+/// The file is in WAL mode, so `mwad status` reads a consistent snapshot while the
+/// daemon writes, and never blocks it. Durability: `synchronous=FULL`, so a commit
+/// that returned survives a power cut; writes are a few rows per checkpoint, so the
+/// extra fsync costs nothing that matters. Foreign keys are on; a busy timeout
+/// covers another writer (such as `mwad merge --ledger` on the same file).
+public final class Ledger: Sendable {
+    public let path: String
+    let pool: DatabasePool
+
+    /// How long a write waits for another writer before failing.
+    public static let busyTimeout: TimeInterval = 10
+
+    /// Opens (creating if needed) the ledger at `path` and brings its schema up to date.
+    /// Refuses a path on a network file system.
+    public init(path: String) throws(LedgerError) {
+        self.path = path
+        let folder = (path as NSString).deletingLastPathComponent
+        let kind = FileSystemKind.of(folder.isEmpty ? "." : folder)
+        guard kind.isLocal else { throw .networkFileSystem(path: path, kind: kind.description) }
+        if !folder.isEmpty {
+            try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
+        var config = Configuration()
+        config.busyMode = .timeout(Self.busyTimeout)
+        config.foreignKeysEnabled = true
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            try pool.read { db in try SchemaCheck.verify(db, path: path, allowEmpty: true) }
+            try Schema.migrator.migrate(pool)
+        } catch {
+            throw LedgerError(error, path: path)
+        }
+    }
+
+    /// Runs `body` in a write transaction, mapping failures to ``LedgerError``.
+    func write<T>(_ body: (Database) throws -> T) throws(LedgerError) -> T {
+        do { return try pool.write(body) } catch { throw LedgerError(error, path: path) }
+    }
+
+    /// Runs `body` in a read transaction (a snapshot).
+    func read<T>(_ body: (Database) throws -> T) throws(LedgerError) -> T {
+        do { return try pool.read(body) } catch { throw LedgerError(error, path: path) }
+    }
+}
+
+// MARK: - The run
+
+extension Ledger {
+    /// Records (or updates) the run this ledger belongs to. A ledger made for another
+    /// watched directory is refused: mixing two runs' checkpoints would merge nonsense.
+    @discardableResult
+    public func registerRun(watch: String, output: String, settings: MergeSettings, now: Date = Date()) throws(LedgerError) -> RunRecord {
+        try write { db in
+            var run = RunRecord(watchPath: watch, outputPath: output, settings: settings, firstSeen: now, updatedAt: now)
+            if let existing = try RunRecord.fetchOne(db) {
+                guard existing.watchPath == watch else {
+                    throw LedgerError.otherRun(path: self.path, recorded: existing.watchPath, requested: watch)
+                }
+                run.firstSeen = existing.firstSeen
+            }
+            try run.upsert(db)
+            return run
+        }
+    }
+
+    public func run() throws(LedgerError) -> RunRecord? {
+        try read { db in try RunRecord.fetchOne(db) }
+    }
+}
+
+// MARK: - Checkpoints
+
+/// What recording a checkpoint did.
+public enum CheckpointOutcome: Sendable, Equatable {
+    /// A new row.
+    case recorded(CheckpointRecord)
+    /// The same step with the same content was already there: nothing written.
+    case unchanged(CheckpointRecord)
+    /// The same step with other content: the old row is now `replaced`.
+    case replaced(old: CheckpointRecord, new: CheckpointRecord)
+
+    /// The row that now stands for the step.
+    public var current: CheckpointRecord {
+        switch self {
+        case .recorded(let record), .unchanged(let record), .replaced(_, let record): record
+        }
+    }
+}
+
+extension Ledger {
+    /// Records `checkpoint`, idempotently: the same step with the same adapter digest
+    /// adds nothing; the same step with another digest marks the earlier row
+    /// `replaced` and adds the new one.
+    @discardableResult
+    public func record(_ checkpoint: CheckpointRecord) throws(LedgerError) -> CheckpointOutcome {
+        try write { db in
+            var new = checkpoint
+            let current = try CheckpointRecord
+                .filter(CheckpointRecord.Columns.step == checkpoint.step && CheckpointRecord.Columns.status != CheckpointRecord.Status.replaced)
+                .order(Column("id").desc)
+                .fetchOne(db)
+            guard var old = current else {
+                try new.insert(db)
+                return .recorded(new)
+            }
+            if old.adapterSHA256 == checkpoint.adapterSHA256 { return .unchanged(old) }
+            old.status = .replaced
+            try old.update(db)
+            try new.insert(db)
+            return .replaced(old: old, new: new)
+        }
+    }
+
+    /// Changes a checkpoint's status (and reason).
+    public func setStatus(_ status: CheckpointRecord.Status, reason: String? = nil, checkpointID: Int64) throws(LedgerError) {
+        try write { db in
+            try db.execute(sql: "UPDATE checkpoint SET status = ?, reason = ? WHERE id = ?",
+                           arguments: [status, reason, checkpointID])
+        }
+    }
+
+    /// Checkpoints in step order, optionally only those with `status`.
+    public func checkpoints(status: CheckpointRecord.Status? = nil) throws(LedgerError) -> [CheckpointRecord] {
+        try read { db in
+            var request = CheckpointRecord.order(CheckpointRecord.Columns.step, Column("id"))
+            if let status { request = request.filter(CheckpointRecord.Columns.status == status) }
+            return try request.fetchAll(db)
+        }
+    }
+}
+
+// MARK: - Merges
+
+/// A member of a merge to record.
+public struct MergeMemberInput: Sendable {
+    public var checkpointID: Int64
+    public var weight: Double
+    public var metricValue: Double?
+
+    public init(checkpointID: Int64, weight: Double, metricValue: Double?) {
+        self.checkpointID = checkpointID
+        self.weight = weight
+        self.metricValue = metricValue
+    }
+}
+
+extension Ledger {
+    /// Records a published merge and its members in one transaction: a reader sees
+    /// the merge with all its members or not at all.
+    @discardableResult
+    public func record(merge: MergeRecord, members: [MergeMemberInput]) throws(LedgerError) -> MergeRecord {
+        try write { db in
+            var merge = merge
+            try merge.insert(db)
+            for (position, member) in members.enumerated() {
+                try MergeMemberRecord(mergeID: merge.id!, checkpointID: member.checkpointID, position: position,
+                                      weight: member.weight, metricValue: member.metricValue).insert(db)
+            }
+            return merge
+        }
+    }
+
+    /// The newest merge, if any.
+    public func lastMerge() throws(LedgerError) -> MergeRecord? {
+        try read { db in try MergeRecord.order(Column("id").desc).fetchOne(db) }
+    }
+}
+
+// MARK: - The daemon's heartbeat
+
+extension Ledger {
+    /// Records that a daemon started (replacing the previous daemon's row).
+    public func daemonStarted(_ record: DaemonRecord) throws(LedgerError) {
+        try write { db in try record.upsert(db) }
+    }
+
+    /// Updates the heartbeat time.
+    public func heartbeat(at date: Date = Date()) throws(LedgerError) {
+        try write { db in try db.execute(sql: "UPDATE daemon SET heartbeat_at = ?", arguments: [date]) }
+    }
+
+    /// Records a clean shutdown.
+    public func daemonStopped(at date: Date = Date()) throws(LedgerError) {
+        try write { db in try db.execute(sql: "UPDATE daemon SET stopped_at = ?, heartbeat_at = ?", arguments: [date, date]) }
+    }
+
+    /// Records the daemon's latest error, for `mwad status`.
+    public func recordError(_ text: String, at date: Date = Date()) throws(LedgerError) {
+        try write { db in
+            try db.execute(sql: "UPDATE daemon SET last_error = ?, last_error_at = ?", arguments: [text, date])
+        }
+    }
+
+    public func daemon() throws(LedgerError) -> DaemonRecord? {
+        try read { db in try DaemonRecord.fetchOne(db) }
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+import Ingest
+import Weigh
+
+extension CheckpointRecord {
+    /// The row of a checkpoint read successfully.
+    public init(ingested checkpoint: Checkpoint, sha256: String, retainedPath: String? = nil, smoothing: Int = 1, now: Date) {
+        self.init(step: checkpoint.step, sourcePath: checkpoint.ref.path, retainedPath: retainedPath,
+                  adapterSize: Int64(checkpoint.adapter.fileBytes.count), adapterSHA256: sha256,
+                  trainLoss: checkpoint.value(of: .trainLoss, smoothing: smoothing),
+                  evalLoss: checkpoint.value(of: .evalLoss, smoothing: smoothing),
+                  status: .ingested, discoveredAt: now, ingestedAt: now)
+    }
+}
+
+extension Ledger {
+    /// Records a merge published from `plan`: its members as ingested checkpoints
+    /// (idempotently) and the merge with their weights. `digests` are the members'
+    /// adapter SHA-256s, in plan order.
+    @discardableResult
+    public func recordPublished(_ plan: MergePlan, digests: [String], output: String, outputSHA256: String,
+                                created: Date, duration: TimeInterval) throws(LedgerError) -> MergeRecord {
+        var members: [MergeMemberInput] = []
+        for (member, digest) in zip(plan.members, digests) {
+            let row = CheckpointRecord(ingested: member.checkpoint, sha256: digest, smoothing: plan.settings.smoothing, now: created)
+            let id = try record(row).current.id!
+            members.append(MergeMemberInput(checkpointID: id, weight: member.weight, metricValue: member.metricValue))
+        }
+        let merge = MergeRecord(createdAt: created, weighting: plan.weighting, penalty: plan.settings.penalty,
+                                metric: plan.metric.rawValue, window: plan.settings.window, outputPath: output,
+                                outputSHA256: outputSHA256, durationSeconds: duration)
+        return try record(merge: merge, members: members)
+    }
+}

@@ -1,0 +1,80 @@
+import GRDB
+
+/// The ledger's schema, as a sequence of migrations. A released migration is never
+/// edited: every change is a new one appended here (tests upgrade a ledger made by
+/// each earlier prefix of this list).
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-checkpoints-and-merges", migrate: v1)
+        migrator.registerMigration("v2-daemon-heartbeat", migrate: v2)
+        return migrator
+    }
+
+    /// The identifiers of every migration, in order.
+    static var identifiers: [String] { migrator.migrations }
+
+    private static func v1(_ db: Database) throws {
+        try db.create(table: "run") { t in
+            t.column("id", .integer).primaryKey().check { $0 == 1 }.defaults(to: 1)  // one run per ledger
+            t.column("watch_path", .text).notNull()
+            t.column("output_path", .text).notNull()
+            t.column("window", .integer).notNull()
+            t.column("weighting", .text).notNull()
+            t.column("penalty", .double).notNull()
+            t.column("metric", .text).notNull()
+            t.column("smoothing", .integer).notNull()
+            t.column("first_seen", .datetime).notNull()
+            t.column("updated_at", .datetime).notNull()
+        }
+        try db.create(table: "checkpoint") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("step", .integer).notNull().indexed()
+            t.column("source_path", .text).notNull()
+            t.column("retained_path", .text)
+            t.column("adapter_size", .integer)
+            t.column("adapter_sha256", .text)
+            t.column("train_loss", .double)
+            t.column("eval_loss", .double)
+            t.column("status", .text).notNull()
+                .check(sql: "status IN ('ingested', 'rejected', 'evicted', 'replaced')")
+            t.column("reason", .text)
+            t.column("discovered_at", .datetime).notNull()
+            t.column("ingested_at", .datetime)
+        }
+        try db.create(table: "merge") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("created_at", .datetime).notNull()
+            t.column("weighting", .text).notNull()
+            t.column("penalty", .double).notNull()
+            t.column("metric", .text).notNull()
+            t.column("window", .integer).notNull()
+            t.column("output_path", .text).notNull()
+            t.column("output_sha256", .text).notNull()
+            t.column("duration_seconds", .double).notNull()
+        }
+        try db.create(table: "merge_member") { t in
+            t.column("merge_id", .integer).notNull().references("merge", onDelete: .cascade)
+            t.column("checkpoint_id", .integer).notNull().references("checkpoint").indexed()
+            t.column("position", .integer).notNull()
+            t.column("weight", .double).notNull()
+            t.column("metric_value", .double)
+            t.primaryKey(["merge_id", "checkpoint_id"])
+        }
+    }
+
+    private static func v2(_ db: Database) throws {
+        try db.create(table: "daemon") { t in
+            t.column("id", .integer).primaryKey().check { $0 == 1 }.defaults(to: 1)
+            t.column("pid", .integer).notNull()
+            t.column("host", .text).notNull()
+            t.column("version", .text).notNull()
+            t.column("started_at", .datetime).notNull()
+            t.column("heartbeat_at", .datetime).notNull()
+            t.column("heartbeat_interval", .double).notNull()
+            t.column("stopped_at", .datetime)
+            t.column("last_error", .text)
+            t.column("last_error_at", .datetime)
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+
+/// `mwad status` for people: one labelled line per fact, the merge as a table with a
+/// bar per weight, the loss as a sparkline, and every rejection with its reason.
+public enum HumanView {
+    public static func render(_ report: StatusReport) -> String {
+        var lines: [String] = []
+        func line(_ label: String, _ text: String) { lines.append(label.padding(toLength: 12, withPad: " ", startingAt: 0) + text) }
+
+        line("ledger", report.ledger)
+        if let run = report.run {
+            line("run", "\(run.watch) → \(run.output)")
+            line("settings", "window \(run.window) · \(run.weighting) weighting on \(run.metric) · penalty \(number(run.penalty)) · smoothing \(run.smoothing)")
+        }
+        line("daemon", daemon(report.daemon, now: report.generatedAt))
+        line("checkpoints", checkpoints(report))
+        if let merge = report.merge {
+            line("merge", "#\(merge.id) at \(time(merge.created)) · \(merge.members.count) members · \(String(format: "%.2f", merge.durationSeconds)) s · sha256 \(merge.outputSha256.prefix(12))")
+            lines += memberTable(merge).map { String(repeating: " ", count: 12) + $0 }
+        } else {
+            line("merge", "none yet")
+        }
+        if report.losses.count >= 2, let first = report.losses.first, let last = report.losses.last {
+            let spark = Blocks.sparkline(report.losses.map(\.trainLoss))
+            line("loss", "\(spark)  \(String(format: "%.6f", first.trainLoss)) → \(String(format: "%.6f", last.trainLoss)) (steps \(first.step)–\(last.step))")
+        }
+        for (index, rejected) in report.rejected.enumerated() {
+            line(index == 0 ? "rejected" : "", "\(rejected.name): \(rejected.reason ?? "no reason recorded")")
+        }
+        if let error = report.daemon.lastError {
+            line("last error", "\(report.daemon.lastErrorAt.map(time) ?? "?") \(error)")
+        }
+        if let all = report.checkpoints {
+            lines.append("")
+            lines += allCheckpoints(all)
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private static func daemon(_ daemon: StatusReport.Daemon, now: Date) -> String {
+        let who = daemon.pid.map { "pid \($0) on \(daemon.host ?? "?") · mwad \(daemon.version ?? "?")" } ?? ""
+        let beat = daemon.heartbeatAgeSeconds.map { "last heartbeat \(age($0)) ago" } ?? ""
+        switch daemon.state {
+        case .running: return "running · \(who) · \(beat) · since \(daemon.started.map(time) ?? "?")"
+        case .stale: return "stale (no heartbeat, not stopped cleanly: crashed, killed or hung) · \(who) · \(beat)"
+        case .stopped: return "stopped · \(who) · at \(daemon.heartbeat.map(time) ?? "?")"
+        case .never: return "never ran on this ledger"
+        }
+    }
+
+    private static func checkpoints(_ report: StatusReport) -> String {
+        let c = report.counts
+        var text = "\(c.ingested) ingested, \(c.rejected) rejected, \(c.evicted) evicted, \(c.replaced) replaced"
+        if let last = report.lastIngested {
+            let loss = last.trainLoss.map { " (train_loss \(String(format: "%.6f", $0)))" } ?? ""
+            text += " · last \(last.name) at \(last.ingested.map(time) ?? "?")\(loss)"
+        }
+        return text
+    }
+
+    private static func memberTable(_ merge: StatusReport.Merge) -> [String] {
+        let rows = [["step", "checkpoint", merge.metric, "weight"]] + merge.members.map {
+            ["\($0.step)", $0.name, $0.metric.map { String(format: "%.6f", $0) } ?? "-", String(format: "%.6f", $0.weight)]
+        }
+        let bars = [""] + merge.members.map { Blocks.bar($0.weight, width: 40) }
+        return table(rows, leftAligned: [1]).enumerated().map { index, text in
+            bars[index].isEmpty ? text : "\(text)  \(bars[index])"
+        }
+    }
+
+    private static func allCheckpoints(_ rows: [StatusReport.Checkpoint]) -> [String] {
+        let cells = [["step", "checkpoint", "status", "train_loss", "eval_loss", "reason"]] + rows.map {
+            ["\($0.step)", $0.name, $0.status, $0.trainLoss.map { String(format: "%.6f", $0) } ?? "-",
+             $0.evalLoss.map { String(format: "%.6f", $0) } ?? "-", $0.reason ?? ""]
+        }
+        return table(cells, leftAligned: [1, 2, 5])
+    }
+
+    /// Aligned columns: numbers right, `leftAligned` columns left.
+    static func table(_ rows: [[String]], leftAligned: Set<Int>) -> [String] {
+        let widths = (0..<(rows.first?.count ?? 0)).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { column, cell in
+                let pad = String(repeating: " ", count: widths[column] - cell.count)
+                return leftAligned.contains(column) ? cell + pad : pad + cell
+            }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+        }
+    }
+
+    /// UTC, to the second, e.g. `2026-11-29 04:30:00Z`.
+    static func time(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss'Z'"
+        return formatter.string(from: date)
+    }
+
+    static func age(_ seconds: Double) -> String {
+        switch seconds {
+        case ..<90: "\(Int(seconds.rounded()))s"
+        case ..<5400: "\(Int((seconds / 60).rounded()))m"
+        default: "\(Int((seconds / 3600).rounded()))h"
+        }
+    }
+
+    static func number(_ value: Double) -> String { "\(value)" }
+}
