@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "MergeTests", dependencies: ["Merge", "MWADTestKit"]),
         .testTarget(name: "PublishTests", dependencies: ["Publish", "MWADTestKit"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "HostFileSystem", "MWADTestKit"]),
-        .testTarget(name: "StatusTests", dependencies: ["Status", "MWADTestKit"]),
+        .testTarget(name: "StatusTests", dependencies: ["Status", "Ledger", "Weigh", "MWADTestKit"], exclude: ["Golden"]),
         .testTarget(
             name: "CLITests",
             dependencies: ["mwad", "MWADTestKit", "SafeTensors", "Ledger"]

@@ -19,8 +19,9 @@ public final class Ledger: Sendable {
     public static let busyTimeout: TimeInterval = 10
 
     /// Opens (creating if needed) the ledger at `path` and brings its schema up to date.
-    /// Refuses a path on a network file system.
-    public init(path: String) throws(LedgerError) {
+    /// Refuses a path on a network file system. `busyTimeout` is how long a write
+    /// waits for another writer (0: fail at once with SQLITE_BUSY).
+    public init(path: String, busyTimeout: TimeInterval = Ledger.busyTimeout) throws(LedgerError) {
         self.path = path
         let folder = (path as NSString).deletingLastPathComponent
         let kind = FileSystemKind.of(folder.isEmpty ? "." : folder)
@@ -29,11 +30,13 @@ public final class Ledger: Sendable {
             try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         }
         var config = Configuration()
-        config.busyMode = .timeout(Self.busyTimeout)
+        config.busyMode = busyTimeout > 0 ? .timeout(busyTimeout) : .immediateError
         config.foreignKeysEnabled = true
-        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         do {
             pool = try DatabasePool(path: path, configuration: config)
+            // After the pool's own WAL set-up, which chooses NORMAL; the pool keeps this
+            // one writer connection for its lifetime, so setting it once holds.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try pool.read { db in try SchemaCheck.verify(db, path: path, allowEmpty: true) }
             try Schema.migrator.migrate(pool)
         } catch {

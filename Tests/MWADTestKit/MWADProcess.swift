@@ -21,7 +21,8 @@ public struct MWADProcess {
 
     /// Runs `mwad arguments…` to completion and captures its output (through files,
     /// so that no pipe can fill up and block the child).
-    public static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> Result {
+    public static func run(_ arguments: [String], environment: [String: String]? = nil,
+                           executable: String = MWADProcess.executable) throws -> Result {
         let scratch = TemporaryDirectory("mwad-process")
         _ = FileManager.default.createFile(atPath: scratch.file("out"), contents: nil)
         _ = FileManager.default.createFile(atPath: scratch.file("err"), contents: nil)

@@ -1,0 +1,46 @@
+import Foundation
+import Ledger
+import MWADTestKit
+import Weigh
+
+/// A ledger with a known history: nine checkpoints of a run, one rejected, a merge of
+/// the last three, and a daemon that beat 4 s before `now`.
+enum StatusFixture {
+    static let start = Date(timeIntervalSince1970: 1_800_000_000)  // 2027-01-15 08:00:00Z
+    static let now = start.addingTimeInterval(1000)
+
+    static func make(in dir: TemporaryDirectory) throws -> String {
+        let path = dir.file("ledger.sqlite")
+        let ledger = try Ledger(path: path)
+        try ledger.registerRun(watch: "/data/runs/llama", output: "/data/runs/llama-mwa",
+                               settings: MergeSettings(window: 3, weighting: .loss, penalty: 1), now: start)
+        let losses = [4.44, 4.21, 3.97, 3.83, 3.77, 3.75, 3.72, 3.68]
+        var ids: [Int64] = []
+        for (index, loss) in losses.enumerated() {
+            let step = Int64(index + 1) * 10
+            let at = start.addingTimeInterval(Double(index) * 60)
+            let row = CheckpointRecord(step: step, sourcePath: "/data/runs/llama/checkpoint-\(step)",
+                                       retainedPath: "/var/lib/mwad/llama/retained/checkpoint-\(step)",
+                                       adapterSize: 69032, adapterSHA256: String(repeating: "\(index)", count: 64),
+                                       trainLoss: loss, evalLoss: index % 2 == 1 ? loss + 0.05 : nil,
+                                       status: index < 5 ? .evicted : .ingested, discoveredAt: at, ingestedAt: at)
+            ids.append(try ledger.record(row).current.id!)
+        }
+        try ledger.record(CheckpointRecord(
+            step: 90, sourcePath: "/data/runs/llama/checkpoint-90", adapterSize: 1000, adapterSHA256: "9",
+            status: .rejected,
+            reason: "/data/runs/llama/checkpoint-90/adapter_model.safetensors: file is truncated: tensor data needs 69024 bytes, 992 present",
+            discoveredAt: start.addingTimeInterval(500)))
+        let weights = [0.330261, 0.332916, 0.336823]
+        let merge = MergeRecord(createdAt: start.addingTimeInterval(421), weighting: "loss", penalty: 1, metric: "train_loss",
+                                window: 3, outputPath: "/data/runs/llama-mwa", outputSHA256: "f15009ec572b" + String(repeating: "0", count: 52),
+                                durationSeconds: 0.184)
+        try ledger.record(merge: merge, members: (0..<3).map {
+            MergeMemberInput(checkpointID: ids[5 + $0], weight: weights[$0], metricValue: losses[5 + $0])
+        })
+        try ledger.daemonStarted(DaemonRecord(pid: 4242, host: "gpu01", version: "0.1.0", startedAt: start,
+                                              heartbeatAt: now.addingTimeInterval(-4), heartbeatInterval: 10))
+        try ledger.recordError("checkpoint-90 rejected", at: start.addingTimeInterval(500))
+        return path
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import Ledger
+import MWADTestKit
+import Status
+import Testing
+
+@Suite struct StatusViewTests {
+    let dir = TemporaryDirectory()
+
+    func report(all: Bool = false) throws -> StatusReport {
+        let path = try StatusFixture.make(in: dir)
+        let snapshot = try LedgerReader(path: path).snapshot()
+        return StatusReport(ledger: "/var/lib/mwad/llama/ledger.sqlite", snapshot: snapshot, now: StatusFixture.now, all: all) {
+            DaemonState.of($0, now: StatusFixture.now, host: "gpu01", processExists: { _ in true })
+        }
+    }
+
+    /// Compares with `Golden/NAME`; `MWAD_UPDATE_GOLDEN=1 swift test` rewrites it.
+    func expectGolden(_ text: String, _ name: String) throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/\(name)").path
+        if ProcessInfo.processInfo.environment["MWAD_UPDATE_GOLDEN"] == "1" {
+            try (text + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        let golden = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text + "\n" == golden)
+    }
+
+    @Test func humanView() throws {
+        try expectGolden(HumanView.render(try report()), "status.txt")
+    }
+
+    @Test func humanViewWithEveryCheckpoint() throws {
+        try expectGolden(HumanView.render(try report(all: true)), "status-all.txt")
+    }
+
+    @Test func jsonRoundTripsAndIsConsistent() throws {
+        let report = try report(all: true)
+        let decoded = try StatusReport.decode(Data(report.json().utf8))
+        #expect(decoded.schema == 1)
+        #expect(decoded.daemon.state == .running)
+        #expect(decoded.daemon.heartbeatAgeSeconds == 4)
+        #expect(decoded.counts.ingested == 3 && decoded.counts.evicted == 5 && decoded.counts.rejected == 1)
+        let merge = try #require(decoded.merge)
+        #expect(merge.members.map(\.step) == [60, 70, 80])
+        #expect(abs(merge.members.map(\.weight).reduce(0, +) - 1) < 1e-5)
+        #expect(decoded.rejected.map(\.name) == ["checkpoint-90"])
+        #expect(decoded.losses.count == 8)
+        #expect(decoded.checkpoints?.count == 9)
+        #expect(decoded.lastIngested?.step == 80)
+    }
+
+    @Test func jsonKeysAreSnakeCase() throws {
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(try report().json().utf8)) as? [String: Any])
+        #expect(Set(object.keys) == ["schema", "ledger", "generated_at", "run", "daemon", "counts", "last_ingested",
+                                     "merge", "rejected", "losses"])
+        let merge = try #require(object["merge"] as? [String: Any])
+        #expect(merge["output_sha256"] is String)
+        let member = try #require((merge["members"] as? [[String: Any]])?.first)
+        #expect(Set(member.keys) == ["checkpoint_id", "step", "name", "metric", "weight"])
+    }
+}
