@@ -16,6 +16,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.0.0", traits: ["YAML"]),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // Linux calls the Glibc module does not expose (renameat2, statfs).
@@ -44,10 +48,23 @@ let package = Package(
             dependencies: ["Weigh", "HostFileSystem", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(name: "Status", dependencies: ["Ledger"]),
+        // inotify and polling: what changed in the watched directory.
+        .target(name: "Watch", dependencies: ["HostFileSystem"]),
+        // The long-running service: configuration, ingest, rolling merge, systemd.
+        .target(
+            name: "Daemon",
+            dependencies: [
+                "Ingest", "Weigh", "Publish", "Ledger", "Watch", "HostFileSystem", "SafeTensors",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(
             name: "CLI",
             dependencies: [
-                "Ingest", "Weigh", "Merge", "Publish", "Ledger", "Status",
+                "Ingest", "Weigh", "Merge", "Publish", "Ledger", "Status", "Daemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -64,6 +81,8 @@ let package = Package(
         .testTarget(name: "MergeTests", dependencies: ["Merge", "MWADTestKit"]),
         .testTarget(name: "PublishTests", dependencies: ["Publish", "MWADTestKit"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "HostFileSystem", "MWADTestKit"]),
+        .testTarget(name: "WatchTests", dependencies: ["Watch", "MWADTestKit"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Ledger", "MWADTestKit"]),
         .testTarget(name: "StatusTests", dependencies: ["Status", "Ledger", "Weigh", "MWADTestKit"], exclude: ["Golden"]),
         .testTarget(
             name: "CLITests",
