@@ -6,6 +6,8 @@ public struct Checkpoint: Sendable {
     public static let adapterFile = "adapter_model.safetensors"
     public static let configFile = "adapter_config.json"
     public static let stateFile = "trainer_state.json"
+    /// For trainers that write no `trainer_state.json`: `{"step": …, "loss": …}`.
+    public static let sidecarFile = "mwad_metrics.json"
 
     public var ref: CheckpointRef
     public var state: TrainerState
@@ -21,7 +23,7 @@ public struct Checkpoint: Sendable {
     /// a checkpoint without it is still being written (or was abandoned). Without
     /// `adapter_config.json` no merge of it could be loaded by PEFT, so it is required too.
     public static func load(_ ref: CheckpointRef) throws(IngestError) -> Checkpoint {
-        let state = try TrainerState.load(try existing(ref, stateFile))
+        let state = try metrics(ref)
         _ = try existing(ref, configFile)
         let adapter: SafeTensorsFile
         do { adapter = try SafeTensorsFile(path: try existing(ref, adapterFile)) } catch let error as SafeTensorsError {
@@ -47,6 +49,16 @@ public struct Checkpoint: Sendable {
         let state = try TrainerState.load(try existing(CheckpointRef(step: 0, path: path), stateFile))
         guard let step = state.globalStep else { throw .unknownStep(path: path) }
         return try load(CheckpointRef(step: step, path: path))
+    }
+
+    /// The metrics of the checkpoint: `trainer_state.json`, or else the sidecar.
+    static func metrics(_ ref: CheckpointRef) throws(IngestError) -> TrainerState {
+        let sidecar = (ref.path as NSString).appendingPathComponent(sidecarFile)
+        let state = (ref.path as NSString).appendingPathComponent(stateFile)
+        if !FileManager.default.fileExists(atPath: state), FileManager.default.fileExists(atPath: sidecar) {
+            return try MetricsSidecar.load(sidecar)
+        }
+        return try TrainerState.load(try existing(ref, stateFile))
     }
 
     /// The checkpoint's value of `metric` (see ``TrainerState/value(of:atStep:smoothing:)``).

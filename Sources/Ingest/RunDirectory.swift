@@ -5,11 +5,18 @@ public struct CheckpointRef: Sendable, Hashable {
     public var step: Int64
     /// The folder's path.
     public var path: String
+    /// Where the folder was copied from, when `path` is a copy the daemon retained
+    /// (the trainer may delete the original); nil when `path` is the original.
+    public var origin: String?
 
-    public init(step: Int64, path: String) {
+    public init(step: Int64, path: String, origin: String? = nil) {
         self.step = step
         self.path = path
+        self.origin = origin
     }
+
+    /// The trainer's folder: `origin` for a retained copy, else `path`.
+    public var source: String { origin ?? path }
 
     /// The folder's name, for messages.
     public var name: String { (path as NSString).lastPathComponent }

@@ -131,6 +131,30 @@ extension Ledger {
         }
     }
 
+    /// Records that a checkpoint's source folder is gone.
+    public func markVanished(checkpointID: Int64, at date: Date = Date()) throws(LedgerError) {
+        try write { db in
+            try db.execute(sql: "UPDATE checkpoint SET vanished_at = ? WHERE id = ? AND vanished_at IS NULL",
+                           arguments: [date, checkpointID])
+        }
+    }
+
+    /// Marks every ingested checkpoint with a step above `step` as `replaced`: training
+    /// resumed from `step`, so they belong to an abandoned trajectory. Returns them.
+    public func supersede(after step: Int64) throws(LedgerError) -> [CheckpointRecord] {
+        try write { db in
+            let abandoned = try CheckpointRecord
+                .filter(CheckpointRecord.Columns.step > step && CheckpointRecord.Columns.status == CheckpointRecord.Status.ingested)
+                .fetchAll(db)
+            for var row in abandoned {
+                row.status = .replaced
+                row.reason = "training resumed from step \(step)"
+                try row.update(db)
+            }
+            return abandoned
+        }
+    }
+
     /// Checkpoints in step order, optionally only those with `status`.
     public func checkpoints(status: CheckpointRecord.Status? = nil) throws(LedgerError) -> [CheckpointRecord] {
         try read { db in
@@ -170,6 +194,16 @@ extension Ledger {
             }
             return merge
         }
+    }
+
+    /// The members of merge `id`, in order.
+    public func members(ofMerge id: Int64) throws(LedgerError) -> [MergeMemberRecord] {
+        try read { db in try MergeMemberRecord.filter(Column("merge_id") == id).order(Column("position")).fetchAll(db) }
+    }
+
+    /// Records how merge `id`'s hook ended.
+    public func setHookStatus(_ status: String, mergeID: Int64) throws(LedgerError) {
+        try write { db in try db.execute(sql: "UPDATE merge SET hook_status = ? WHERE id = ?", arguments: [status, mergeID]) }
     }
 
     /// The newest merge, if any.

@@ -8,6 +8,7 @@ enum Schema {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-checkpoints-and-merges", migrate: v1)
         migrator.registerMigration("v2-daemon-heartbeat", migrate: v2)
+        migrator.registerMigration("v3-vanished-and-hooks", migrate: v3)
         return migrator
     }
 
@@ -76,5 +77,12 @@ enum Schema {
             t.column("last_error", .text)
             t.column("last_error_at", .datetime)
         }
+    }
+
+    /// When the trainer deleted a checkpoint's folder (rotation), and how each merge's
+    /// `on_merge` hook ended.
+    private static func v3(_ db: Database) throws {
+        try db.alter(table: "checkpoint") { t in t.add(column: "vanished_at", .datetime) }
+        try db.alter(table: "merge") { t in t.add(column: "hook_status", .text) }
     }
 }

@@ -36,8 +36,9 @@ public struct MergeManifest: Codable, Sendable, Equatable {
         case outputSHA256 = "output_sha256"
     }
 
-    /// The manifest of `plan`, hashing each member's adapter.
-    public init(plan: MergePlan, created: Date, outputSHA256: String? = nil) {
+    /// The manifest of `plan`; `digests` are the members' adapter SHA-256s when already
+    /// known (else each adapter is hashed).
+    public init(plan: MergePlan, created: Date, outputSHA256: String? = nil, digests: [String]? = nil) {
         tool = "mwad \(Provenance.version)"
         self.created = created
         weighting = plan.weighting
@@ -45,9 +46,10 @@ public struct MergeManifest: Codable, Sendable, Equatable {
         metric = plan.metric.rawValue
         smoothing = plan.settings.smoothing
         window = plan.settings.window
-        members = plan.members.map {
-            Member(step: $0.checkpoint.step, name: $0.checkpoint.name, source: $0.checkpoint.ref.path,
-                   metricValue: $0.metricValue, weight: $0.weight, adapterSHA256: $0.checkpoint.adapterSHA256())
+        members = plan.members.enumerated().map { index, member in
+            Member(step: member.checkpoint.step, name: member.checkpoint.name, source: member.checkpoint.ref.source,
+                   metricValue: member.metricValue, weight: member.weight,
+                   adapterSHA256: digests?[index] ?? member.checkpoint.adapterSHA256())
         }
         self.outputSHA256 = outputSHA256
     }

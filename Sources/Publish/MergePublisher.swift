@@ -11,8 +11,9 @@ public enum MergePublisher {
     /// Publishes `plan` at `output`; returns the manifest written. On failure the
     /// previous output is left as it was.
     @discardableResult
-    public static func publish(_ plan: MergePlan, to output: String, now: Date = Date()) throws(PublishError) -> MergeManifest {
-        var manifest = MergeManifest(plan: plan, created: now)
+    public static func publish(_ plan: MergePlan, to output: String, now: Date = Date(),
+                               digests: [String]? = nil) throws(PublishError) -> MergeManifest {
+        var manifest = MergeManifest(plan: plan, created: now, digests: digests)
         try AtomicDirectory.replace(output) { staging throws(PublishError) in
             let adapter = (staging as NSString).appendingPathComponent(Checkpoint.adapterFile)
             try merge(plan, to: adapter)

@@ -15,7 +15,7 @@ public enum HumanView {
         line("daemon", daemon(report.daemon, now: report.generatedAt))
         line("checkpoints", checkpoints(report))
         if let merge = report.merge {
-            line("merge", "#\(merge.id) at \(time(merge.created)) · \(merge.members.count) members · \(String(format: "%.2f", merge.durationSeconds)) s · sha256 \(merge.outputSha256.prefix(12))")
+            line("merge", "#\(merge.id) at \(time(merge.created)) · \(merge.members.count) members · \(String(format: "%.2f", merge.durationSeconds)) s · sha256 \(merge.outputSha256.prefix(12))\(merge.hookStatus.map { " · hook \($0)" } ?? "")")
             lines += memberTable(merge).map { String(repeating: " ", count: 12) + $0 }
         } else {
             line("merge", "none yet")

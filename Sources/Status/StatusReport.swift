@@ -60,6 +60,8 @@ public struct StatusReport: Codable, Sendable {
         public var evalLoss: Double?
         public var discovered: Date
         public var ingested: Date?
+        /// When the trainer's folder was found deleted.
+        public var vanished: Date?
     }
 
     public struct Merge: Codable, Sendable {
@@ -72,6 +74,8 @@ public struct StatusReport: Codable, Sendable {
         public var output: String
         public var outputSha256: String
         public var durationSeconds: Double
+        /// How the on_merge hook ended, if one is configured.
+        public var hookStatus: String?
         public var members: [Member]
     }
 
@@ -160,7 +164,7 @@ extension StatusReport.Checkpoint {
         self.init(id: row.id ?? 0, step: row.step, name: row.name, source: row.sourcePath, retained: row.retainedPath,
                   status: row.status.rawValue, reason: row.reason, adapterSize: row.adapterSize,
                   adapterSha256: row.adapterSHA256, trainLoss: row.trainLoss, evalLoss: row.evalLoss,
-                  discovered: row.discoveredAt, ingested: row.ingestedAt)
+                  discovered: row.discoveredAt, ingested: row.ingestedAt, vanished: row.vanishedAt)
     }
 }
 
@@ -168,7 +172,7 @@ extension StatusReport.Merge {
     init(_ merge: MergeRecord, members: [MergeMemberRecord], snapshot: LedgerSnapshot) {
         self.init(id: merge.id ?? 0, created: merge.createdAt, weighting: merge.weighting, penalty: merge.penalty,
                   metric: merge.metric, window: merge.window, output: merge.outputPath, outputSha256: merge.outputSHA256,
-                  durationSeconds: merge.durationSeconds,
+                  durationSeconds: merge.durationSeconds, hookStatus: merge.hookStatus,
                   members: members.map { member in
                       let row = snapshot.checkpoint(id: member.checkpointID)
                       return StatusReport.Member(checkpointId: member.checkpointID, step: row?.step ?? -1,

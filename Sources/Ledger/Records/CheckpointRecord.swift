@@ -30,6 +30,9 @@ public struct CheckpointRecord: Codable, Sendable, Equatable, FetchableRecord, M
     public var reason: String?
     public var discoveredAt: Date
     public var ingestedAt: Date?
+    /// When the source folder was found gone (the trainer's rotation); the retained
+    /// copy, if any, still serves the merge.
+    public var vanishedAt: Date?
 
     public init(id: Int64? = nil, step: Int64, sourcePath: String, retainedPath: String? = nil, adapterSize: Int64? = nil,
                 adapterSHA256: String? = nil, trainLoss: Double? = nil, evalLoss: Double? = nil, status: Status,
@@ -57,11 +60,12 @@ public struct CheckpointRecord: Codable, Sendable, Equatable, FetchableRecord, M
         case id, step, status, reason
         case sourcePath = "source_path", retainedPath = "retained_path", adapterSize = "adapter_size"
         case adapterSHA256 = "adapter_sha256", trainLoss = "train_loss", evalLoss = "eval_loss"
-        case discoveredAt = "discovered_at", ingestedAt = "ingested_at"
+        case discoveredAt = "discovered_at", ingestedAt = "ingested_at", vanishedAt = "vanished_at"
     }
 
     public enum Columns {
         public static let step = Column(CodingKeys.step)
         public static let status = Column(CodingKeys.status)
+        public static let sourcePath = Column(CodingKeys.sourcePath)
     }
 }

@@ -14,6 +14,9 @@ public struct MergeRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     public var outputPath: String
     public var outputSHA256: String
     public var durationSeconds: Double
+    /// How the `on_merge` hook ended: `ok`, `exit status N`, `timed out after N s`,
+    /// `failed to start: …`; nil when no hook is configured (or it is still running).
+    public var hookStatus: String?
 
     public init(id: Int64? = nil, createdAt: Date, weighting: String, penalty: Double, metric: String, window: Int,
                 outputPath: String, outputSHA256: String, durationSeconds: Double) {
@@ -33,7 +36,7 @@ public struct MergeRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     enum CodingKeys: String, CodingKey {
         case id, weighting, penalty, metric, window
         case createdAt = "created_at", outputPath = "output_path", outputSHA256 = "output_sha256"
-        case durationSeconds = "duration_seconds"
+        case durationSeconds = "duration_seconds", hookStatus = "hook_status"
     }
 }
 

@@ -1,0 +1,20 @@
+/// A configuration that cannot be used; the daemon refuses to start with it.
+public enum ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A key's value is not allowed (key, value given, what is allowed).
+    case invalid(key: String, value: String, allowed: String)
+    /// A required key has no value anywhere.
+    case missing(key: String, hint: String)
+    /// The file has a key mwad does not know (typo?).
+    case unknownKey(file: String, key: String)
+    /// The file cannot be read or parsed.
+    case file(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let key, let value, let allowed): "config key '\(key)': '\(value)' is not allowed; expected \(allowed)"
+        case .missing(let key, let hint): "config key '\(key)' is required (\(hint))"
+        case .unknownKey(let file, let key): "\(file): unknown config key '\(key)'"
+        case .file(let path, let reason): "\(path): \(reason)"
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import Configuration
+import Foundation
+import Ingest
+import Ledger
+import Logging
+import SystemPackage
+import Weigh
+import Yams
+
+/// Reads ``DaemonConfig`` with apple/swift-configuration: flags, then `MWAD_*`
+/// environment variables (key `merge.window` is `MWAD_MERGE_WINDOW`), then the YAML
+/// file, then the defaults. Every value is checked; a bad one names its key and what
+/// is allowed.
+public enum ConfigLoader {
+    /// Every key, with its default as text ("" where it is derived from others).
+    public static let keys: [(key: String, defaultValue: String)] = [
+        ("watch.directory", ""), ("watch.mode", "auto"), ("watch.poll_interval", "5"),
+        ("watch.reconcile_interval", "60"), ("watch.settle_time", "10"), ("watch.debounce", "0.5"),
+        ("output", ""), ("ledger", ""), ("state_directory", ""),
+        ("merge.window", "5"), ("merge.weighting", "loss"), ("merge.penalty", "1.0"),
+        ("merge.metric", "train_loss"), ("merge.smoothing", "1"),
+        ("hook.on_merge", ""), ("hook.timeout", "60"),
+        ("heartbeat_interval", "10"), ("log.level", "info"),
+    ]
+
+    /// Loads the configuration. `flags` maps keys to values given on the command line.
+    public static func load(file: String?, environment: [String: String], flags: [String: String]) async throws(ConfigError) -> DaemonConfig {
+        var providers: [any ConfigProvider] = [
+            InMemoryProvider(name: "flags", values: Dictionary(uniqueKeysWithValues: flags.map {
+                (AbsoluteConfigKey(stringLiteral: $0.key), ConfigValue(.string($0.value), isSecret: false))
+            })),
+            EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: "mwad"),
+        ]
+        if let file {
+            try checkKeys(file)
+            do { providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(file))) } catch {
+                throw .file(path: file, reason: "\(error)")
+            }
+        }
+        return try read(ConfigReader(providers: providers), environment: environment)
+    }
+
+    private static func read(_ config: ConfigReader, environment: [String: String]) throws(ConfigError) -> DaemonConfig {
+        let values = Values(config: config)
+        guard let watch = try values.string("watch.directory") else {
+            throw .missing(key: "watch.directory", hint: "the trainer's output directory: --watch, MWAD_WATCH_DIRECTORY or the config file")
+        }
+        let directory = RunDirectory.absolute(watch)
+        let settings = MergeSettings(
+            window: try values.parse("merge.window", "a whole number >= 1") { Int($0).flatMap { $0 >= 1 ? $0 : nil } },
+            weighting: try values.choice("merge.weighting", WeightingKind.self),
+            penalty: try values.parse("merge.penalty", "a number >= 0") { Double($0).flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } },
+            metric: try values.parse("merge.metric", "train_loss or eval_loss") { Metric(rawValue: $0).flatMap { $0 == .step ? nil : $0 } },
+            smoothing: try values.parse("merge.smoothing", "a whole number >= 1") { Int($0).flatMap { $0 >= 1 ? $0 : nil } })
+        let state = try values.string("state_directory").map(RunDirectory.absolute)
+            ?? LedgerLocation.stateDirectory(watch: directory, environment: environment)
+        return DaemonConfig(
+            watchDirectory: directory,
+            output: try values.string("output").map(RunDirectory.absolute) ?? "\(directory)/mwa-merged",
+            ledger: try values.string("ledger").map(RunDirectory.absolute) ?? "\(state)/\(LedgerLocation.fileName)",
+            stateDirectory: state,
+            merge: settings,
+            watchMode: try values.choice("watch.mode", DaemonConfig.WatchMode.self),
+            pollInterval: try values.seconds("watch.poll_interval"),
+            reconcileInterval: try values.seconds("watch.reconcile_interval"),
+            settleTime: try values.seconds("watch.settle_time"),
+            debounce: try values.parse("watch.debounce", "a number of seconds >= 0") { Double($0).flatMap { $0 >= 0 && $0 < 3600 ? $0 : nil } },
+            heartbeatInterval: try values.seconds("heartbeat_interval"),
+            onMerge: try values.argv("hook.on_merge"),
+            hookTimeout: try values.seconds("hook.timeout"),
+            logLevel: try values.parse("log.level", "trace, debug, info, notice, warning, error or critical") { Logger.Level(rawValue: $0) })
+    }
+
+    /// Refuses keys the file has that mwad does not know: a typo would otherwise
+    /// silently leave a default in force.
+    static func checkKeys(_ file: String) throws(ConfigError) {
+        let text: String
+        do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
+            throw .file(path: file, reason: "cannot be read: \(error.localizedDescription)")
+        }
+        let node: Node?
+        do { node = try Yams.compose(yaml: text) } catch { throw .file(path: file, reason: "not valid YAML: \(error)") }
+        guard let node else { return }  // empty file
+        guard node.mapping != nil else { throw .file(path: file, reason: "the top level must be a mapping of keys") }
+        let known = Set(keys.map(\.key))
+        for key in leafKeys(node, prefix: "") where !known.contains(key) {
+            throw .unknownKey(file: file, key: key)
+        }
+    }
+
+    private static func leafKeys(_ node: Node, prefix: String) -> [String] {
+        guard let mapping = node.mapping else { return [prefix] }
+        return mapping.flatMap { key, value -> [String] in
+            let name = prefix.isEmpty ? (key.string ?? "?") : "\(prefix).\(key.string ?? "?")"
+            // A whole section may be a known key's prefix only if it is a mapping.
+            return value.mapping != nil ? leafKeys(value, prefix: name) : [name]
+        }
+    }
+}
+
+/// Reads keys as text and checks them, naming the key on error.
+private struct Values {
+    var config: ConfigReader
+
+    func defaultValue(_ key: String) -> String {
+        ConfigLoader.keys.first { $0.key == key }?.defaultValue ?? ""
+    }
+
+    /// The text of `key`, nil when absent or empty. A list where one value belongs is
+    /// an error, not a silent default.
+    func string(_ key: String) throws(ConfigError) -> String? {
+        let configKey = ConfigKey(key)
+        if let text = config.string(forKey: configKey) { return text.isEmpty ? nil : text }
+        if let list = config.stringArray(forKey: configKey) {
+            throw .invalid(key: key, value: list.joined(separator: ","), allowed: "a single value, not a list")
+        }
+        return nil
+    }
+
+    func parse<T>(_ key: String, _ allowed: String, _ convert: (String) -> T?) throws(ConfigError) -> T {
+        let text = try string(key) ?? defaultValue(key)
+        guard let value = convert(text.trimmingCharacters(in: .whitespaces)) else {
+            throw .invalid(key: key, value: text, allowed: allowed)
+        }
+        return value
+    }
+
+    func choice<T: RawRepresentable & CaseIterable>(_ key: String, _ type: T.Type) throws(ConfigError) -> T where T.RawValue == String {
+        try parse(key, "one of " + T.allCases.map(\.rawValue).joined(separator: ", ")) { T(rawValue: $0) }
+    }
+
+    func seconds(_ key: String) throws(ConfigError) -> Double {
+        try parse(key, "a number of seconds > 0") { Double($0).flatMap { $0 > 0 && $0 < 86_400 * 365 ? $0 : nil } }
+    }
+
+    /// A command as argv: a YAML list, or (from the environment or a flag) a
+    /// comma-separated string.
+    func argv(_ key: String) throws(ConfigError) -> [String] {
+        let configKey = ConfigKey(key)
+        if let list = config.stringArray(forKey: configKey) { return list.filter { !$0.isEmpty } }
+        if let text = config.string(forKey: configKey) {
+            throw .invalid(key: key, value: text, allowed: "a list of program and arguments, e.g. [\"/usr/bin/sync-model\", \"--fast\"]")
+        }
+        return []
+    }
+}

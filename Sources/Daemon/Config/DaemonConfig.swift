@@ -1,0 +1,40 @@
+import Foundation
+import Ingest
+import Logging
+import Weigh
+
+/// Everything `mwad run` needs, resolved from defaults, the YAML file, `MWAD_*`
+/// environment variables and command-line flags (later ones win).
+public struct DaemonConfig: Sendable, Equatable {
+    /// How changes in the watched directory are noticed.
+    public enum WatchMode: String, Sendable, CaseIterable {
+        /// inotify on local file systems, polling on network and FUSE ones.
+        case auto
+        case inotify
+        case poll
+    }
+
+    public var watchDirectory: String
+    public var output: String
+    public var ledger: String
+    public var stateDirectory: String
+    public var merge: MergeSettings
+    public var watchMode: WatchMode
+    /// Seconds between scans in poll mode.
+    public var pollInterval: Double
+    /// Seconds between safety-net scans in every mode.
+    public var reconcileInterval: Double
+    /// Seconds without writes after which a checkpoint with only `mwad_metrics.json`
+    /// (no `trainer_state.json`) counts as complete; also how long an unparsable
+    /// `trainer_state.json` may stay unchanged before it counts as broken.
+    public var settleTime: Double
+    /// Seconds to wait after an event for more of the same burst.
+    public var debounce: Double
+    /// Seconds between heartbeats in the ledger.
+    public var heartbeatInterval: Double
+    /// Run after each publish (argv, never through a shell); empty for none.
+    public var onMerge: [String]
+    /// Seconds the hook may run before it is killed.
+    public var hookTimeout: Double
+    public var logLevel: Logger.Level
+}

@@ -1,0 +1,31 @@
+import Foundation
+
+/// `mwad_metrics.json`, written by a training loop that has no HF Trainer: the step
+/// and its loss, e.g. `{"step": 120, "loss": 1.83, "eval_loss": 1.91}`.
+public enum MetricsSidecar {
+    struct Content: Decodable {
+        var step: Int64
+        var loss: Double?
+        var eval_loss: Double?
+    }
+
+    /// Reads the sidecar at `path` as a one-entry trainer state.
+    public static func load(_ path: String) throws(IngestError) -> TrainerState {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw .unreadable(path: path, reason: RunDirectory.reason(error))
+        }
+        return try decode(data, path: path)
+    }
+
+    public static func decode(_ data: Data, path: String) throws(IngestError) -> TrainerState {
+        let decoder = JSONDecoder()
+        decoder.allowsJSON5 = true  // NaN from Python's json, as in trainer_state.json
+        let content: Content
+        do { content = try decoder.decode(Content.self, from: data) } catch {
+            throw .invalidTrainerState(path: path, reason: "must be {\"step\": <integer>, \"loss\": <number>} (\(error.localizedDescription))")
+        }
+        return TrainerState(globalStep: content.step,
+                            logHistory: [.init(step: content.step, loss: content.loss, evalLoss: content.eval_loss)])
+    }
+}
