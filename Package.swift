@@ -54,7 +54,8 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "Ingest", "Weigh", "Publish", "Ledger", "Watch", "HostFileSystem", "SafeTensors",
+                "Ingest", "Weigh", "Merge", "Publish", "Ledger", "Watch", "HostFileSystem", "SafeTensors",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),

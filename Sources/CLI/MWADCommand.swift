@@ -2,12 +2,12 @@ import ArgumentParser
 import Publish
 
 /// `mwad`: keeps a Metrics-Weighted Average of a trainer's latest adapter checkpoints.
-public struct MWADCommand: ParsableCommand {
+public struct MWADCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "mwad",
         abstract: "Merge the latest LoRA adapter checkpoints of a training run by Metrics-Weighted Averaging.",
         version: Provenance.version,
-        subcommands: [MergeCommand.self, StatusCommand.self]
+        subcommands: [RunCommand.self, MergeCommand.self, StatusCommand.self]
     )
 
     public init() {}

@@ -6,7 +6,12 @@ public enum FileDigest {
     public static func sha256(_ bytes: UnsafeRawBufferPointer) -> String {
         var hasher = SHA256()
         hasher.update(bufferPointer: bytes)
-        return hasher.finalize().map { hex($0) }.joined()
+        return hex(hasher.finalize())
+    }
+
+    /// Lowercase hex of a digest's bytes.
+    public static func hex(_ digest: some Sequence<UInt8>) -> String {
+        digest.map { hex($0) }.joined()
     }
 
     /// The digest of the file at `path`, read through a memory map.

@@ -131,6 +131,11 @@ extension Ledger {
         }
     }
 
+    /// Rewrites a checkpoint's row (it must have an id).
+    public func update(_ checkpoint: CheckpointRecord) throws(LedgerError) {
+        try write { db in try checkpoint.update(db) }
+    }
+
     /// Records that a checkpoint's source folder is gone.
     public func markVanished(checkpointID: Int64, at date: Date = Date()) throws(LedgerError) {
         try write { db in

@@ -29,7 +29,7 @@ public enum LinearMerge {
     }
 
     /// Every member has exactly the reference's tensors, dtypes and shapes.
-    static func checkCompatible(_ inputs: [MergeInput], reference: MergeInput) throws(MergeError) {
+    public static func checkCompatible(_ inputs: [MergeInput], reference: MergeInput) throws(MergeError) {
         for input in inputs where input.file !== reference.file {
             for tensor in reference.file.tensors {
                 guard let other = input.file.tensor(named: tensor.name) else {

@@ -1,0 +1,44 @@
+import Foundation
+import Ledger
+import Logging
+import ServiceLifecycle
+
+/// The daemon as a swift-service-lifecycle service: SIGTERM or SIGINT asks the engine
+/// to finish its current step (a merge in progress completes and is published whole,
+/// or was never started), then it sends STOPPING=1 and returns.
+public struct DaemonService: Service {
+    public let engine: DaemonEngine
+
+    public init(engine: DaemonEngine) { self.engine = engine }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await engine.run()
+        } onGracefulShutdown: {
+            engine.requestStop()
+        }
+    }
+
+    /// Builds the engine from `config` (opening the ledger) and runs it until SIGTERM
+    /// or SIGINT; with `once`, one pass and return.
+    public static func run(config: DaemonConfig, once: Bool, environment: [String: String]) async throws {
+        let logger = makeLogger(level: config.logLevel, environment: environment)
+        let ledger = try Ledger(path: config.ledger)
+        let engine = DaemonEngine(config: config, ledger: ledger, logger: logger, notifier: SystemdNotifier(environment: environment))
+        if once {
+            await engine.runOnce()
+            return
+        }
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: DaemonService(engine: engine))],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+    }
+
+    public static func makeLogger(level: Logger.Level, environment: [String: String]) -> Logger {
+        var logger = Logger(label: "mwad") { _ in DaemonLogHandler(level: level, environment: environment) }
+        logger.logLevel = level
+        return logger
+    }
+}

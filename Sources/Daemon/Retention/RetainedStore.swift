@@ -1,0 +1,133 @@
+import Crypto
+import Foundation
+import Ingest
+
+/// Copies of the checkpoints in the merge window, in the run's state directory.
+///
+/// The trainer's `save_total_limit` deletes old checkpoint folders right after a
+/// save, so whatever a later merge needs is copied first: the adapter, its config and
+/// the metrics file. Copies are read with `read(2)` (a file truncated under us gives
+/// a short copy that then fails validation, never a SIGBUS), hashed while copied,
+/// fsynced, and renamed into place: `retained/<sha256 prefix>/checkpoint-<step>/`.
+struct RetainedStore {
+    let root: String
+
+    init(stateDirectory: String) {
+        root = "\(stateDirectory)/retained"
+    }
+
+    /// A copy made in a staging folder, not yet in place.
+    struct Staged {
+        var folder: String
+        var adapterSHA256: String
+        var adapterSize: Int64
+    }
+
+    /// Removes staging folders a crash left behind.
+    func removeLeftovers() {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where name.hasPrefix(".staging-") {
+            try? FileManager.default.removeItem(atPath: "\(root)/\(name)")
+        }
+    }
+
+    /// Copies `files` of `folder` (the first must be the adapter) into a new staging
+    /// folder. Missing optional files are skipped.
+    func stage(from folder: String, adapter: String, others: [String]) throws -> Staged {
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        var template = Array("\(root)/.staging-XXXXXX".utf8CString)
+        guard mkdtemp(&template) != nil else { throw CopyError(path: root, reason: "mkdtemp: \(String(cString: strerror(errno)))") }
+        let staging = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        do {
+            let (digest, size) = try Self.copy("\(folder)/\(adapter)", to: "\(staging)/\(adapter)")
+            for name in others where FileManager.default.fileExists(atPath: "\(folder)/\(name)") {
+                _ = try Self.copy("\(folder)/\(name)", to: "\(staging)/\(name)")
+            }
+            return Staged(folder: staging, adapterSHA256: digest, adapterSize: size)
+        } catch {
+            discard(staging)
+            throw error
+        }
+    }
+
+    /// Moves a staged copy into place for `step`; returns its folder.
+    func commit(_ staged: Staged, step: Int64) throws -> String {
+        let parent = "\(root)/\(staged.adapterSHA256.prefix(16))"
+        let final = "\(parent)/checkpoint-\(step)"
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        if FileManager.default.fileExists(atPath: final) {
+            discard(staged.folder)  // the same content, retained before
+            return final
+        }
+        guard rename(staged.folder, final) == 0 else {
+            throw CopyError(path: final, reason: "rename: \(String(cString: strerror(errno)))")
+        }
+        Self.syncDirectory(parent)
+        Self.syncDirectory(root)
+        return final
+    }
+
+    /// Deletes a retained copy (and its digest folder, when empty).
+    func remove(_ folder: String) {
+        guard folder.hasPrefix(root + "/") else { return }  // never outside the store
+        try? FileManager.default.removeItem(atPath: folder)
+        let parent = (folder as NSString).deletingLastPathComponent
+        if ((try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? ["?"]).isEmpty {
+            try? FileManager.default.removeItem(atPath: parent)
+        }
+    }
+
+    func discard(_ staging: String) {
+        try? FileManager.default.removeItem(atPath: staging)
+    }
+
+    /// Copies `source` to `destination` with read/write, fsyncs it, and returns the
+    /// SHA-256 and size of what was copied.
+    static func copy(_ source: String, to destination: String) throws -> (String, Int64) {
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw CopyError(path: source, reason: String(cString: strerror(errno))) }
+        defer { close(input) }
+        let output = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard output >= 0 else { throw CopyError(path: destination, reason: String(cString: strerror(errno))) }
+        defer { close(output) }
+        var hasher = SHA256()
+        var total: Int64 = 0
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let count = read(input, buffer.baseAddress, buffer.count)
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { throw CopyError(path: source, reason: String(cString: strerror(errno))) }
+            if count == 0 { break }
+            let chunk = UnsafeRawBufferPointer(rebasing: buffer[..<count])
+            hasher.update(bufferPointer: chunk)
+            try writeAll(output, chunk, path: destination)
+            total += Int64(count)
+        }
+        guard fsync(output) == 0 else { throw CopyError(path: destination, reason: "fsync: \(String(cString: strerror(errno)))") }
+        return (FileDigest.hex(hasher.finalize()), total)
+    }
+
+    private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { throw CopyError(path: path, reason: String(cString: strerror(errno))) }
+            offset += written
+        }
+    }
+
+    static func syncDirectory(_ path: String) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = fsync(fd)
+        close(fd)
+    }
+}
+
+/// A copy into the state directory failed.
+struct CopyError: Error, CustomStringConvertible {
+    var path: String
+    var reason: String
+    var description: String { "\(path): \(reason)" }
+}

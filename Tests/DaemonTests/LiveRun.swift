@@ -1,0 +1,48 @@
+import Foundation
+import Ledger
+import MWADTestKit
+
+/// A run directory, a state directory and `mwad run` watching them.
+final class LiveRun {
+    let dir = TemporaryDirectory("mwad-live")
+    var run: String { dir.file("run") }
+    var output: String { dir.file("merged") }
+    var ledger: String { dir.file("state/ledger.sqlite") }
+    var daemon: DaemonProcess?
+
+    init(createRun: Bool = true) throws {
+        if createRun { try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true) }
+    }
+
+    /// Starts the daemon and waits until it is ready.
+    @discardableResult
+    func start(_ extra: [String] = [], environment: [String: String] = [:]) throws -> DaemonProcess {
+        let daemon = try DaemonProcess(["--watch", run, "--out", output, "--ledger", ledger] + extra,
+                                       environment: ["XDG_STATE_HOME": dir.file("state-home")].merging(environment) { $1 })
+        self.daemon = daemon
+        daemon.waitForLog("INFO ready", timeout: 60)
+        return daemon
+    }
+
+    func snapshot() -> LedgerSnapshot? {
+        try? LedgerReader(path: ledger).snapshot()
+    }
+
+    /// Waits until the ledger's newest merge has `step` as its newest member.
+    @discardableResult
+    func waitForMerge(through step: Int64, timeout: Double = 60) -> Bool {
+        DaemonProcess.waitUntil(timeout: timeout) {
+            guard let snapshot = snapshot(), let last = snapshot.members.last else { return false }
+            return snapshot.checkpoint(id: last.checkpointID)?.step == step
+        }
+    }
+
+    /// A complete checkpoint written elsewhere, then renamed into the run directory in
+    /// one step (its files existed before any watch on it could).
+    func moveIn(step: Int) throws {
+        let staging = dir.file("staging")
+        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        try TrainerWriter(runDirectory: staging).save(step: step)
+        try FileManager.default.moveItem(atPath: "\(staging)/checkpoint-\(step)", toPath: "\(run)/checkpoint-\(step)")
+    }
+}

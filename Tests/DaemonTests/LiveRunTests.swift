@@ -1,0 +1,147 @@
+import Foundation
+import Ledger
+import MWADTestKit
+import SafeTensors
+import Testing
+
+/// The real daemon binary, as a child process, following a trainer that writes in
+/// HF Trainer's order.
+@Suite(.serialized) struct LiveRunTests {
+    /// 30 checkpoints with save_total_limit=2: all in the ledger, the merge equal to a
+    /// clean `mwad merge` of the last 5 retained copies, SIGTERM exits 0.
+    @Test(arguments: ["inotify", "poll"])
+    func followsATrainingRunWithRotation(_ mode: String) throws {
+        let live = try LiveRun()
+        let daemon = try live.start(["--window", "5", "--watch-mode", mode], environment: ["MWAD_WATCH_POLL_INTERVAL": "0.1"])
+        let writer = TrainerWriter(runDirectory: live.run, saveTotalLimit: 2)
+        // A checkpoint lives for two saves before rotation deletes it: 0.5 s here,
+        // minutes in real training. The daemon copies it well within that.
+        for index in 1...30 {
+            try writer.save(step: index * 10, pause: 0.002)
+            usleep(250_000)
+        }
+        #expect(live.waitForMerge(through: 300), "\(daemon.log)")
+        #expect(daemon.stop() == 0)
+        #expect(daemon.log.contains("INFO stopped"))
+
+        let snapshot = try #require(live.snapshot())
+        #expect(Set(snapshot.checkpoints.map(\.step)) == Set((1...30).map { Int64($0 * 10) }))
+        #expect(snapshot.checkpoints.count == 30)
+        #expect(snapshot.checkpoints.allSatisfy { $0.status == .ingested || $0.status == .evicted })
+        #expect(snapshot.checkpoints.filter { $0.status == .ingested }.map(\.step) == [260, 270, 280, 290, 300])
+        #expect(snapshot.daemon?.stoppedAt != nil)
+
+        // The published merge is what `mwad merge` makes of the retained copies.
+        let retained = snapshot.members.compactMap { snapshot.checkpoint(id: $0.checkpointID)?.retainedPath }
+        #expect(retained.count == 5)
+        let reference = live.dir.file("reference")
+        let result = try MWADProcess.run(["merge", "--checkpoints"] + retained + ["--out", reference])
+        #expect(result.status == 0, "\(result.stderr)")
+        let published = try Data(contentsOf: URL(fileURLWithPath: "\(live.output)/adapter_model.safetensors"))
+        #expect(published == (try Data(contentsOf: URL(fileURLWithPath: "\(reference)/adapter_model.safetensors"))))
+        // Only the window's copies are kept.
+        let kept = try FileManager.default.contentsOfDirectory(atPath: live.dir.file("state-home/mwad/\(LedgerLocation.runName(live.run))/retained"))
+        #expect(kept.count == 5)
+    }
+
+    @Test func filesWrittenBeforeTheWatchWasAddedAreNotMissed() throws {
+        let live = try LiveRun()
+        let daemon = try live.start()
+        try live.moveIn(step: 10)
+        #expect(live.waitForMerge(through: 10), "\(daemon.log)")
+        #expect(daemon.stop() == 0)
+    }
+
+    @Test func aBurstOfCheckpointsYieldsOneMerge() throws {
+        let live = try LiveRun()
+        let daemon = try live.start()
+        for step in [10, 20, 30, 40, 50] { try live.moveIn(step: step) }
+        #expect(live.waitForMerge(through: 50), "\(daemon.log)")
+        usleep(1_500_000)  // room for any extra merge to show up before counting
+        #expect(daemon.stop() == 0)
+        #expect(daemon.log.components(separatedBy: "published merge #").count - 1 == 1, "\(daemon.log)")
+    }
+
+    @Test func checkpointsPresentAtStartYieldOneMerge() throws {
+        let live = try LiveRun()
+        let writer = TrainerWriter(runDirectory: live.run)
+        for step in stride(from: 10, through: 80, by: 10) { try writer.save(step: step) }
+        let result = try MWADProcess.run(["run", "--watch", live.run, "--out", live.output, "--ledger", live.ledger, "--once"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.components(separatedBy: "published merge #").count - 1 == 1)
+        let snapshot = try #require(live.snapshot())
+        #expect(snapshot.checkpoints.count == 8)
+        #expect(snapshot.merge?.id == 1)
+        // Run again: nothing changed, nothing merged.
+        let again = try MWADProcess.run(["run", "--watch", live.run, "--out", live.output, "--ledger", live.ledger, "--once"])
+        #expect(again.status == 0)
+        #expect(!again.stderr.contains("published merge"))
+    }
+
+    @Test func theWatchedDirectoryDeletedAndRecreated() throws {
+        let live = try LiveRun()
+        let daemon = try live.start()
+        try live.moveIn(step: 10)
+        #expect(live.waitForMerge(through: 10))
+        try FileManager.default.removeItem(atPath: live.run)
+        #expect(daemon.waitForLog("waiting for it to come back"), "\(daemon.log)")
+        try FileManager.default.createDirectory(atPath: live.run, withIntermediateDirectories: true)
+        try live.moveIn(step: 20)
+        #expect(live.waitForMerge(through: 20), "\(daemon.log)")
+        #expect(daemon.stop() == 0)
+    }
+
+    @Test func waitsForTheRunDirectoryToAppear() throws {
+        let live = try LiveRun(createRun: false)
+        let daemon = try live.start()
+        #expect(daemon.log.contains("waiting for \(live.run) to appear"))
+        try FileManager.default.createDirectory(atPath: live.run, withIntermediateDirectories: true)
+        try live.moveIn(step: 10)
+        #expect(live.waitForMerge(through: 10), "\(daemon.log)")
+        #expect(daemon.stop() == 0)
+    }
+
+    @Test func aFloodOfEventsOverflowsAndTriggersARescan() throws {
+        let live = try LiveRun()
+        let daemon = try live.start(environment: ["MWAD_WATCH_DEBOUNCE": "3"])
+        let writer = TrainerWriter(runDirectory: live.run)
+        try writer.save(step: 10)
+        let noisy = "\(live.run)/checkpoint-10"
+        for index in 0..<30_000 { _ = FileManager.default.createFile(atPath: "\(noisy)/event-\(index)", contents: nil) }
+        try writer.save(step: 20)
+        #expect(live.waitForMerge(through: 20), "\(daemon.log)")
+        #expect(daemon.log.contains("inotify queue overflowed; rescanning"), "\(daemon.log)")
+        #expect(daemon.stop() == 0)
+    }
+
+    @Test func aBrokenCheckpointIsRejectedOnceAndTheMergeGoesOn() throws {
+        let live = try LiveRun()
+        let daemon = try live.start()
+        let writer = TrainerWriter(runDirectory: live.run)
+        try writer.save(step: 10)
+        try writer.save(step: 20)
+        #expect(live.waitForMerge(through: 20))
+        // checkpoint-30: a truncated adapter under a complete trainer_state.json.
+        try writer.save(step: 30)
+        let adapter = "\(live.run)/checkpoint-30/adapter_model.safetensors"
+        let rejectedAdapter = "\(live.dir.path)/broken.safetensors"
+        try FileManager.default.copyItem(atPath: adapter, toPath: rejectedAdapter)
+        try FileHandle(forWritingTo: URL(fileURLWithPath: rejectedAdapter)).truncate(atOffset: 5000)
+        try FileManager.default.removeItem(atPath: "\(live.run)/checkpoint-30")
+        try FileManager.default.createDirectory(atPath: live.dir.file("staging30"), withIntermediateDirectories: true)
+        try TrainerWriter(runDirectory: live.dir.file("staging30")).save(step: 30)
+        try FileManager.default.removeItem(atPath: live.dir.file("staging30/checkpoint-30/adapter_model.safetensors"))
+        try FileManager.default.moveItem(atPath: rejectedAdapter, toPath: live.dir.file("staging30/checkpoint-30/adapter_model.safetensors"))
+        try FileManager.default.moveItem(atPath: live.dir.file("staging30/checkpoint-30"), toPath: "\(live.run)/checkpoint-30")
+        try writer.save(step: 40)
+        #expect(live.waitForMerge(through: 40), "\(daemon.log)")
+        let snapshot = try #require(live.snapshot())
+        let rejected = try #require(snapshot.checkpoints.first { $0.step == 30 })
+        #expect(rejected.status == .rejected)
+        #expect(rejected.reason?.contains("file is truncated") == true)
+        #expect(snapshot.members.compactMap { snapshot.checkpoint(id: $0.checkpointID)?.step } == [10, 20, 40])
+        usleep(300_000)
+        #expect(daemon.stop() == 0)
+        #expect(daemon.log.components(separatedBy: "rejected checkpoint-30").count - 1 == 1, "logged once: \(daemon.log)")
+    }
+}
