@@ -25,8 +25,9 @@ struct MergeHook: Sendable {
         }
         let killer = Task {
             guard (try? await Task.sleep(for: .seconds(timeout))) != nil else { return false }
-            process.terminate()  // SIGTERM, then SIGKILL if it lingers
-            if (try? await Task.sleep(for: .seconds(5))) != nil, process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.terminate()  // SIGTERM, then SIGKILL if it lingers 5 s
+            for _ in 0..<50 where process.isRunning { try? await Task.sleep(for: .milliseconds(100)) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             return true
         }
         for await _ in exited.stream {}
