@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(name: "PublishTests", dependencies: ["Publish", "MWADTestKit"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "HostFileSystem", "MWADTestKit"]),
         .testTarget(name: "WatchTests", dependencies: ["Watch", "MWADTestKit"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Ledger", "MWADTestKit"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Ledger", "Ingest", "SafeTensors", "MWADTestKit"]),
         .testTarget(name: "StatusTests", dependencies: ["Status", "Ledger", "Weigh", "MWADTestKit"], exclude: ["Golden"]),
         .testTarget(
             name: "CLITests",
