@@ -67,6 +67,7 @@ let package = Package(
             dependencies: [
                 "Ingest", "Weigh", "Merge", "Publish", "Ledger", "Status", "Daemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(name: "mwad", dependencies: ["CLI"]),

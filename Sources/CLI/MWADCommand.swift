@@ -7,7 +7,7 @@ public struct MWADCommand: AsyncParsableCommand {
         commandName: "mwad",
         abstract: "Merge the latest LoRA adapter checkpoints of a training run by Metrics-Weighted Averaging.",
         version: Provenance.version,
-        subcommands: [RunCommand.self, MergeCommand.self, StatusCommand.self]
+        subcommands: [DemoCommand.self, RunCommand.self, MergeCommand.self, StatusCommand.self]
     )
 
     public init() {}
