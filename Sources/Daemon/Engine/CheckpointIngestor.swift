@@ -75,6 +75,12 @@ struct CheckpointIngestor {
             }
             return reject(&row, staged, String(describing: error).replacingOccurrences(of: staged.folder, with: ref.path))
         }
+        // Verify the copy: what is on disk now must be what was read from the trainer's
+        // file (a file replaced or rewritten while being copied fails here).
+        let copied = withExtendedLifetime(checkpoint.adapter) { FileDigest.sha256(checkpoint.adapter.fileBytes) }
+        guard copied == staged.adapterSHA256 else {
+            return reject(&row, staged, "the retained copy's SHA-256 \(copied.prefix(12)) differs from what was read (\(staged.adapterSHA256.prefix(12)))")
+        }
         row.trainLoss = checkpoint.value(of: .trainLoss, smoothing: settings.smoothing)
         row.evalLoss = checkpoint.value(of: .evalLoss, smoothing: settings.smoothing)
         do {
