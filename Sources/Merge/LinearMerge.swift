@@ -6,22 +6,45 @@ import SafeTensors
 /// as parameters, as checkpoint averaging does. The output has the members' dtypes;
 /// F32, F16 and BF16 accumulate in F32, F64 in F64.
 public enum LinearMerge {
+    /// Elements merged per chunk: the working memory is a few chunks, whatever the
+    /// adapter's or the window's size.
+    static let chunkElements = 1 << 20
+
     /// Checks the members agree, then writes the merge to `path` (which must not
-    /// exist) with `metadata` in its header, and fsyncs it.
+    /// exist) with `metadata` in its header, and fsyncs it. Tensors are streamed from
+    /// the members' maps in chunks, each chunk split across the cores, and written in
+    /// one pass.
     public static func write(_ inputs: [MergeInput], to path: String, metadata: [String: String]) throws(MergeError) {
         guard let reference = inputs.last else { throw .noMembers }
         try checkCompatible(inputs, reference: reference)
         let specs = reference.file.tensors.map { TensorSpec(name: $0.name, dtype: $0.dtype, shape: $0.shape) }
         let writer = try output { () throws(SafeTensorsError) in try SafeTensorsWriter(path: path, tensors: specs, metadata: metadata) }
-        var scratch = Scratch(capacity: writer.layout.map(\.dataOffsets.count).max() ?? 0)
-        // The inputs own the maps that the tensor byte views point into.
+        let workspace = Workspace(chunk: chunkElements)
+        // The inputs own the maps that the terms' pointers point into.
         try withExtendedLifetime(inputs) { () throws(MergeError) in
-            for tensor in writer.layout {
-                let bytes = try merged(tensor, inputs, &scratch)
-                try output { () throws(SafeTensorsError) in try writer.append(bytes) }
+            for tensor in writer.layout where tensor.elementCount > 0 {
+                let terms = inputs.map { input in
+                    Term(base: input.file.bytes(of: input.file.tensor(named: tensor.name)!).baseAddress!,
+                         dtype: tensor.dtype, weight: input.weight)
+                }
+                try stream(tensor, terms: terms, workspace: workspace, inputs: inputs, writer: writer)
             }
         }
         try output { () throws(SafeTensorsError) in try writer.finish() }
+    }
+
+    private static func stream(_ tensor: TensorInfo, terms: [Term], workspace: Workspace, inputs: [MergeInput],
+                               writer: SafeTensorsWriter) throws(MergeError) {
+        var offset = 0
+        while offset < tensor.elementCount {
+            let count = min(workspace.chunk, tensor.elementCount - offset)
+            guard workspace.merge(terms, offset: offset, count: count, dtype: tensor.dtype) else {
+                throw .nonFinite(tensor: tensor.name, member: firstNonFinite(tensor, inputs))
+            }
+            let bytes = UnsafeRawBufferPointer(start: workspace.output, count: count * tensor.dtype.size)
+            try output { () throws(SafeTensorsError) in try writer.appendChunk(bytes) }
+            offset += count
+        }
     }
 
     private static func output<T>(_ body: () throws(SafeTensorsError) -> T) throws(MergeError) -> T {
@@ -50,61 +73,10 @@ public enum LinearMerge {
         }
     }
 
-    /// The merged bytes of `tensor`, in `scratch`'s output buffer.
-    private static func merged(_ tensor: TensorInfo, _ inputs: [MergeInput], _ scratch: inout Scratch) throws(MergeError) -> UnsafeRawBufferPointer {
-        let count = tensor.elementCount
-        let finite: Bool
-        if tensor.dtype == .f64 {
-            finite = sum(tensor, inputs, into: UnsafeMutableBufferPointer(rebasing: scratch.doubles[..<count]))
-        } else {
-            finite = sum(tensor, inputs, into: UnsafeMutableBufferPointer(rebasing: scratch.floats[..<count]))
-        }
-        guard finite else { throw .nonFinite(tensor: tensor.name, member: firstNonFinite(tensor, inputs)) }
-        let out = UnsafeMutableRawBufferPointer(rebasing: scratch.output[..<tensor.dataOffsets.count])
-        if tensor.dtype == .f64 {
-            ElementCodec.encode(UnsafeBufferPointer(rebasing: scratch.doubles[..<count]), as: .f64, into: out)
-        } else {
-            ElementCodec.encode(UnsafeBufferPointer(rebasing: scratch.floats[..<count]), as: tensor.dtype, into: out)
-        }
-        return UnsafeRawBufferPointer(out)
-    }
-
-    /// Σ w_i · x_i into `acc`; false when the result is not all finite. A NaN or an
-    /// infinity in any input always reaches the sum (weights are never 0), so checking
-    /// the sum once is enough; the culprit is looked for only on failure.
-    private static func sum<T: BinaryFloatingPoint>(_ tensor: TensorInfo, _ inputs: [MergeInput],
-                                                    into acc: UnsafeMutableBufferPointer<T>) -> Bool {
-        acc.update(repeating: 0)
-        for input in inputs {
-            let info = input.file.tensor(named: tensor.name)!
-            ElementCodec.accumulate(input.file.bytes(of: info), as: tensor.dtype, weight: T(input.weight), into: acc)
-        }
-        return acc.allSatisfy { $0.isFinite }
-    }
-
     private static func firstNonFinite(_ tensor: TensorInfo, _ inputs: [MergeInput]) -> String? {
         inputs.first { input in
             let info = input.file.tensor(named: tensor.name)!
-            return !ElementCodec.allFinite(input.file.bytes(of: info), as: tensor.dtype)
+            return !Kernels.allFinite(input.file.bytes(of: info), as: tensor.dtype)
         }?.name
-    }
-}
-
-/// Buffers reused from tensor to tensor, sized for the largest.
-struct Scratch: ~Copyable {
-    let floats: UnsafeMutableBufferPointer<Float>
-    let doubles: UnsafeMutableBufferPointer<Double>
-    let output: UnsafeMutableRawBufferPointer
-
-    init(capacity bytes: Int) {
-        floats = .allocate(capacity: bytes / 2 + 1)
-        doubles = .allocate(capacity: bytes / 8 + 1)
-        output = .allocate(byteCount: bytes + 1, alignment: 16)
-    }
-
-    deinit {
-        floats.deallocate()
-        doubles.deallocate()
-        output.deallocate()
     }
 }

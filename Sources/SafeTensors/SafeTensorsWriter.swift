@@ -32,6 +32,8 @@ public final class SafeTensorsWriter {
     public let layout: [TensorInfo]
     private var descriptor: FileDescriptor?
     private var next = 0
+    /// Bytes of `layout[next]` written so far by ``appendChunk(_:)``.
+    private var partial = 0
 
     /// Creates `path` (which must not exist) and writes the header.
     public init(path: String, tensors: [TensorSpec], metadata: [String: String]) throws(SafeTensorsError) {
@@ -50,20 +52,41 @@ public final class SafeTensorsWriter {
 
     /// Appends the data of the next tensor in ``layout``; its size must match.
     public func append(_ bytes: UnsafeRawBufferPointer) throws(SafeTensorsError) {
+        let tensor = try current()
+        guard partial == 0, bytes.count == tensor.dataOffsets.count else {
+            throw SafeTensorsError(file: path, tensor: tensor.name,
+                                   rule: .sizeMismatch(expected: tensor.dataOffsets.count - partial, actual: bytes.count))
+        }
+        try appendChunk(bytes)
+    }
+
+    /// Appends part of the next tensor's data: a large tensor can be written in pieces
+    /// without holding all of it in memory. The pieces must add up to its size.
+    public func appendChunk(_ bytes: UnsafeRawBufferPointer) throws(SafeTensorsError) {
+        let tensor = try current()
+        let remaining = tensor.dataOffsets.count - partial
+        guard bytes.count <= remaining else {
+            throw SafeTensorsError(file: path, tensor: tensor.name, rule: .sizeMismatch(expected: remaining, actual: bytes.count))
+        }
+        try write(bytes)
+        partial += bytes.count
+        if partial == tensor.dataOffsets.count {
+            next += 1
+            partial = 0
+        }
+    }
+
+    private func current() throws(SafeTensorsError) -> TensorInfo {
         guard next < layout.count else {
             throw SafeTensorsError(file: path, rule: .writeFailed("more tensors appended than the header lists"))
         }
-        let tensor = layout[next]
-        guard bytes.count == tensor.dataOffsets.count else {
-            throw SafeTensorsError(file: path, tensor: tensor.name,
-                                   rule: .sizeMismatch(expected: tensor.dataOffsets.count, actual: bytes.count))
-        }
-        try write(bytes)
-        next += 1
+        return layout[next]
     }
 
     /// Checks every tensor was written, then fsyncs and closes the file.
     public func finish() throws(SafeTensorsError) {
+        // Zero-byte tensors at the end need no append.
+        while next < layout.count, layout[next].dataOffsets.isEmpty { next += 1 }
         guard next == layout.count else {
             throw SafeTensorsError(file: path, rule: .writeFailed("only \(next) of \(layout.count) tensors were written"))
         }

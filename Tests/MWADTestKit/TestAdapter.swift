@@ -42,13 +42,17 @@ public enum TestAdapter {
     }
 
     static func encode(_ values: [Double], _ dtype: DType) -> [UInt8] {
-        values.flatMap { value -> [UInt8] in
-            switch dtype {
-            case .f32: CraftedSafeTensors.littleEndian(Float(value).bitPattern)
-            case .f64: CraftedSafeTensors.littleEndian(value.bitPattern)
-            case .f16: CraftedSafeTensors.littleEndian(Float16(value).bitPattern)
-            case .bf16: CraftedSafeTensors.littleEndian(BFloat16.bits(from: Float(value)))
+        var bytes = [UInt8](repeating: 0, count: values.count * dtype.size)
+        bytes.withUnsafeMutableBytes { raw in
+            for (i, value) in values.enumerated() {
+                switch dtype {
+                case .f32: raw.storeBytes(of: Float(value), toByteOffset: i * 4, as: Float.self)
+                case .f64: raw.storeBytes(of: value, toByteOffset: i * 8, as: Double.self)
+                case .f16: raw.storeBytes(of: Float16(value), toByteOffset: i * 2, as: Float16.self)
+                case .bf16: raw.storeBytes(of: BFloat16.bits(from: Float(value)), toByteOffset: i * 2, as: UInt16.self)
+                }
             }
         }
+        return bytes
     }
 }

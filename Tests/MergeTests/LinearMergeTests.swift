@@ -1,4 +1,4 @@
-import Merge
+@testable import Merge
 import MWADTestKit
 import SafeTensors
 import Testing
@@ -75,5 +75,30 @@ import Testing
 
     @Test func nothingToMerge() {
         #expect(throws: MergeError.noMembers) { _ = try merge([]) }
+    }
+}
+
+/// Tensors larger than a chunk, split across threads: every element still exact.
+@Suite struct StreamingMergeTests {
+    @Test(arguments: [DType.f32, .bf16, .f64])
+    func tensorsLargerThanAChunkAreMergedExactly(_ dtype: DType) throws {
+        let dir = TemporaryDirectory()
+        let count = LinearMerge.chunkElements + 12_345
+        let a = (0..<count).map { Double($0 % 251) }
+        let b = (0..<count).map { Double(($0 * 7) % 13) }
+        try TestAdapter.write([TestAdapter.Tensor("big", a, dtype: dtype), TestAdapter.Tensor("small", [1, 2], dtype: dtype)], to: dir.file("a.safetensors"))
+        try TestAdapter.write([TestAdapter.Tensor("big", b, dtype: dtype), TestAdapter.Tensor("small", [3, 4], dtype: dtype)], to: dir.file("b.safetensors"))
+        let inputs = [MergeInput(name: "a", file: try SafeTensorsFile(path: dir.file("a.safetensors")), weight: 0.25),
+                      MergeInput(name: "b", file: try SafeTensorsFile(path: dir.file("b.safetensors")), weight: 0.75)]
+        try LinearMerge.write(inputs, to: dir.file("m.safetensors"), metadata: [:])
+        let merged = try SafeTensorsFile(path: dir.file("m.safetensors"))
+        let values = TestAdapter.values(merged, "big")
+        let expected = zip(a, b).map { 0.25 * $0 + 0.75 * $1 }
+        // Exact in F32 and F64; BF16 holds these small integers and quarters exactly up to 64.
+        let mismatches = zip(values, expected).enumerated().filter { _, pair in
+            dtype == .bf16 ? abs(pair.0 - pair.1) > abs(pair.1) * 0x1p-8 : pair.0 != pair.1
+        }
+        #expect(mismatches.isEmpty, "first mismatch at \(mismatches.first.map { "\($0.offset): \($0.element)" } ?? "")")
+        #expect(TestAdapter.values(merged, "small") == [2.5, 3.5])
     }
 }
