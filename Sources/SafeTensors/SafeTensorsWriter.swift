@@ -77,6 +77,7 @@ public final class SafeTensorsWriter {
     }
 
     private func current() throws(SafeTensorsError) -> TensorInfo {
+        while partial == 0, next < layout.count, layout[next].dataOffsets.isEmpty { next += 1 }  // nothing to write
         guard next < layout.count else {
             throw SafeTensorsError(file: path, rule: .writeFailed("more tensors appended than the header lists"))
         }
