@@ -9,14 +9,21 @@ import Weigh
 /// and `mwa_merge.json`.
 public enum MergePublisher {
     /// Publishes `plan` at `output`; returns the manifest written. On failure the
-    /// previous output is left as it was.
+    /// previous output is left as it was. `writeAdapter` writes the merged adapter
+    /// (given its path and header metadata) where the caller merges otherwise than
+    /// by ``LinearMerge`` (the daemon's running window sum).
     @discardableResult
-    public static func publish(_ plan: MergePlan, to output: String, now: Date = Date(),
-                               digests: [String]? = nil) throws(PublishError) -> MergeManifest {
+    public static func publish(_ plan: MergePlan, to output: String, now: Date = Date(), digests: [String]? = nil,
+                               writeAdapter: ((_ path: String, _ metadata: [String: String]) throws(PublishError) -> Void)? = nil)
+        throws(PublishError) -> MergeManifest {
         var manifest = MergeManifest(plan: plan, created: now, digests: digests)
         try AtomicDirectory.replace(output) { staging throws(PublishError) in
             let adapter = (staging as NSString).appendingPathComponent(Checkpoint.adapterFile)
-            try merge(plan, to: adapter)
+            if let writeAdapter {
+                try writeAdapter(adapter, Provenance.metadata(for: plan))
+            } else {
+                try merge(plan, to: adapter)
+            }
             manifest.outputSHA256 = try sha256(of: adapter)
             try copy(plan.newest.checkpoint.configPath, to: (staging as NSString).appendingPathComponent(Checkpoint.configFile))
             try Durable.write(manifest.encoded(), to: (staging as NSString).appendingPathComponent(AtomicDirectory.marker))

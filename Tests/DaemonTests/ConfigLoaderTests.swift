@@ -33,7 +33,7 @@ import Testing
         #expect(config.stateDirectory == "/home/u/.local/state/mwad/data-runs-llama-lora")
         #expect(config.ledger == "/home/u/.local/state/mwad/data-runs-llama-lora/ledger.sqlite")
         #expect(config.merge.window == 5 && config.merge.weighting == .loss && config.merge.penalty == 1)
-        #expect(config.merge.metric == .trainLoss && config.merge.smoothing == 1)
+        #expect(config.merge.metric == .trainLoss && config.merge.smoothing == 1 && config.recomputeEvery == 50)
         #expect(config.watchMode == .auto && config.pollInterval == 5 && config.reconcileInterval == 60)
         #expect(config.settleTime == 10 && config.debounce == 0.5 && config.heartbeatInterval == 10)
         #expect(config.onMerge.isEmpty && config.hookTimeout == 60 && config.logLevel == .info)
@@ -57,6 +57,7 @@ import Testing
               penalty: 2
               metric: eval_loss
               smoothing: 3
+              recompute_every: 7
             hook:
               on_merge: ["/usr/bin/env", "sh", "-c", "echo $MWAD_OUTPUT"]
               timeout: 5
@@ -68,7 +69,7 @@ import Testing
         #expect(config.reconcileInterval == 30 && config.settleTime == 4 && config.debounce == 0)
         #expect(config.output == "/out/a" && config.ledger == "/var/lib/mwad/a.sqlite" && config.stateDirectory == "/var/lib/mwad/a")
         #expect(config.merge.window == 8 && config.merge.weighting == .step && config.merge.penalty == 2)
-        #expect(config.merge.metric == .evalLoss && config.merge.smoothing == 3)
+        #expect(config.merge.metric == .evalLoss && config.merge.smoothing == 3 && config.recomputeEvery == 7)
         #expect(config.onMerge == ["/usr/bin/env", "sh", "-c", "echo $MWAD_OUTPUT"] && config.hookTimeout == 5)
         #expect(config.heartbeatInterval == 3 && config.logLevel == .debug)
     }

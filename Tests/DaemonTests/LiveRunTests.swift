@@ -31,14 +31,16 @@ import Testing
         #expect(snapshot.checkpoints.filter { $0.status == .ingested }.map(\.step) == [260, 270, 280, 290, 300])
         #expect(snapshot.daemon?.stoppedAt != nil)
 
-        // The published merge is what `mwad merge` makes of the retained copies.
+        // The published merge is what `mwad merge` makes of the retained copies (the
+        // daemon's running F64 sum and the command's F32 sum differ in rounding only).
         let retained = snapshot.members.compactMap { snapshot.checkpoint(id: $0.checkpointID)?.retainedPath }
         #expect(retained.count == 5)
         let reference = live.dir.file("reference")
         let result = try MWADProcess.run(["merge", "--checkpoints"] + retained + ["--out", reference])
         #expect(result.status == 0, "\(result.stderr)")
-        let published = try Data(contentsOf: URL(fileURLWithPath: "\(live.output)/adapter_model.safetensors"))
-        #expect(published == (try Data(contentsOf: URL(fileURLWithPath: "\(reference)/adapter_model.safetensors"))))
+        let deviation = try TestAdapter.deviation("\(live.output)/adapter_model.safetensors", "\(reference)/adapter_model.safetensors")
+        #expect(deviation <= 1e-6, "relative deviation \(deviation)")
+        #expect(daemon.log.contains(", incremental: +"), "the later merges update the running sum")
         // Only the window's copies are kept.
         let kept = try FileManager.default.contentsOfDirectory(atPath: live.dir.file("state-home/mwad/\(LedgerLocation.runName(live.run))/retained"))
         #expect(kept.count == 5)

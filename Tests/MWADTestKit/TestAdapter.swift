@@ -56,3 +56,21 @@ public enum TestAdapter {
         return bytes
     }
 }
+
+extension TestAdapter {
+    /// The largest |a − b| / max|b| over the tensors of two adapters with the same
+    /// tensors (infinity when their tensors differ).
+    public static func deviation(_ a: String, _ b: String) throws -> Double {
+        let x = try SafeTensorsFile(path: a)
+        let y = try SafeTensorsFile(path: b)
+        guard Set(x.tensors.map(\.name)) == Set(y.tensors.map(\.name)) else { return .infinity }
+        var worst = 0.0
+        for tensor in y.tensors {
+            let u = values(x, tensor.name)
+            let v = values(y, tensor.name)
+            let scale = max(v.map(abs).max() ?? 0, .leastNormalMagnitude)
+            worst = max(worst, zip(u, v).map { abs($0 - $1) / scale }.max() ?? 0)
+        }
+        return worst
+    }
+}

@@ -18,7 +18,7 @@ public enum ConfigLoader {
         ("watch.reconcile_interval", "60"), ("watch.settle_time", "10"), ("watch.debounce", "0.5"),
         ("output", ""), ("ledger", ""), ("state_directory", ""),
         ("merge.window", "5"), ("merge.weighting", "loss"), ("merge.penalty", "1.0"),
-        ("merge.metric", "train_loss"), ("merge.smoothing", "1"),
+        ("merge.metric", "train_loss"), ("merge.smoothing", "1"), ("merge.recompute_every", "50"),
         ("hook.on_merge", ""), ("hook.timeout", "60"),
         ("heartbeat_interval", "10"), ("log.level", "info"),
     ]
@@ -60,6 +60,7 @@ public enum ConfigLoader {
             ledger: try values.string("ledger").map(RunDirectory.absolute) ?? "\(state)/\(LedgerLocation.fileName)",
             stateDirectory: state,
             merge: settings,
+            recomputeEvery: try values.parse("merge.recompute_every", "a whole number >= 1") { Int($0).flatMap { $0 >= 1 ? $0 : nil } },
             watchMode: try values.choice("watch.mode", DaemonConfig.WatchMode.self),
             pollInterval: try values.seconds("watch.poll_interval"),
             reconcileInterval: try values.seconds("watch.reconcile_interval"),

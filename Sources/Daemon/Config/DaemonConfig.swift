@@ -19,6 +19,9 @@ public struct DaemonConfig: Sendable, Equatable {
     public var ledger: String
     public var stateDirectory: String
     public var merge: MergeSettings
+    /// An exact recomputation of the running window sum after this many incremental
+    /// updates (bounds floating-point drift).
+    public var recomputeEvery: Int
     public var watchMode: WatchMode
     /// Seconds between scans in poll mode.
     public var pollInterval: Double

@@ -2,7 +2,9 @@ import Foundation
 import Ingest
 import Ledger
 import Logging
+import Merge
 import Publish
+import SafeTensors
 import Weigh
 
 /// Keeps the published merge equal to the MWA of the newest `window` ingested
@@ -30,12 +32,21 @@ struct RollingMerge {
         let started = Date()
         let plan = try MergePlan(checkpoints: checkpoints, settings: config.merge)
         let digests = window.map { $0.adapterSHA256 ?? "" }
-        let manifest = try MergePublisher.publish(plan, to: config.output, now: started, digests: digests)
+        let sum = try SumUpdate(config: config, window: window, checkpoints: checkpoints, ledger: ledger)
+        let manifest: MergeManifest
+        do {
+            manifest = try MergePublisher.publish(plan, to: config.output, now: started, digests: digests, writeAdapter: sum.write)
+        } catch {
+            sum.discard()
+            throw error
+        }
+        try sum.commit()
         let duration = Date().timeIntervalSince(started)
         let record = try ledger.recordPublished(plan, digests: digests, output: config.output,
                                                 outputSHA256: manifest.outputSHA256 ?? "", created: started, duration: duration)
         let steps = window.map(\.step)
-        logger.info("published merge #\(record.id!) of \(steps.count) checkpoints (steps \(steps.first!)–\(steps.last!), \(plan.weighting) weighting) to \(config.output) in \(String(format: "%.2f", duration)) s")
+        let how = sum.previous == nil ? "exact" : "incremental: +\(sum.adding.count) −\(sum.removing.count)"
+        logger.info("published merge #\(record.id!) of \(steps.count) checkpoints (steps \(steps.first!)–\(steps.last!), \(plan.weighting) weighting, \(how)) to \(config.output) in \(String(format: "%.2f", duration)) s")
         return Published(record: record, newestStep: steps.last!)
     }
 

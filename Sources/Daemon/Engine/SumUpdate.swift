@@ -1,0 +1,96 @@
+import Foundation
+import Ingest
+import Ledger
+import Merge
+import Publish
+import SafeTensors
+import Weigh
+
+/// One step of the running window sum: which members enter and leave, and whether the
+/// saved sum can be updated or must be recomputed exactly.
+///
+/// The saved sum is trusted only when it is exactly the last published window (its
+/// members' keys), with the same weighting, fewer than `merge.recompute_every` updates
+/// old, and every leaving member still readable; otherwise (first merge, a crash
+/// between publishing and saving the sum, settings changed, a lost copy) the sum is
+/// recomputed from the window. It is saved by rename after the merge is published.
+struct SumUpdate {
+    let path: String
+    let temporary: String
+    let previous: WindowSum.State?
+    let adding: [WindowSum.Member]
+    let removing: [WindowSum.Member]
+    let dtypes: SafeTensorsFile
+    let fingerprint: String
+
+    init(config: DaemonConfig, window: [CheckpointRecord], checkpoints: [Checkpoint], ledger: Ledger) throws {
+        path = "\(config.stateDirectory)/window-sum.safetensors"
+        temporary = "\(path).tmp-\(getpid())"
+        try? FileManager.default.removeItem(atPath: temporary)
+        let method = try config.merge.method()
+        fingerprint = "\(method.name)|\(config.merge.penalty)|\(method.metric.rawValue)|\(config.merge.smoothing)"
+        let members = try zip(window, checkpoints).map { row, checkpoint in
+            WindowSum.Member(key: Self.key(row), file: checkpoint.adapter,
+                             score: try method.logScore(of: Candidate(name: checkpoint.name, step: checkpoint.step,
+                                                                      metricValue: checkpoint.value(of: method.metric, smoothing: config.merge.smoothing))))
+        }
+        dtypes = checkpoints.last!.adapter
+        let saved = WindowSum.State(path: path)
+        let lastMembers = try Self.lastMergeKeys(ledger)
+        if let saved, saved.fingerprint == fingerprint, saved.updates < config.recomputeEvery,
+           Set(saved.members.keys) == lastMembers,
+           let leaving = Self.leaving(saved, window: Set(members.map(\.key)), ledger: ledger),
+           members.allSatisfy({ abs($0.score - saved.reference) < 300 }) {
+            previous = saved
+            adding = members.filter { saved.members[$0.key] == nil }
+            removing = leaving
+        } else {
+            previous = nil
+            adding = members
+            removing = []
+        }
+    }
+
+    /// Writes the merge to `adapter` and the new sum beside the saved one.
+    func write(adapter: String, metadata: [String: String]) throws(PublishError) {
+        do {
+            _ = try WindowSum.write(previous: previous, adding: adding, removing: removing, dtypes: dtypes,
+                                    outputPath: adapter, statePath: temporary, metadata: metadata, fingerprint: fingerprint)
+        } catch {
+            throw .merge(error)
+        }
+    }
+
+    /// Makes the new sum the saved one.
+    func commit() throws {
+        guard rename(temporary, path) == 0 else {
+            throw CopyError(path: path, reason: "rename: \(String(cString: strerror(errno)))")
+        }
+        RetainedStore.syncDirectory((path as NSString).deletingLastPathComponent)
+    }
+
+    func discard() {
+        try? FileManager.default.removeItem(atPath: temporary)
+    }
+
+    static func key(_ row: CheckpointRecord) -> String { "\(row.id!):\(row.adapterSHA256 ?? "")" }
+
+    private static func lastMergeKeys(_ ledger: Ledger) throws -> Set<String> {
+        guard let merge = try ledger.lastMerge() else { return [] }
+        let rows = Dictionary(uniqueKeysWithValues: try ledger.checkpoints().map { ($0.id!, $0) })
+        return Set(try ledger.members(ofMerge: merge.id!).compactMap { rows[$0.checkpointID].map(key) })
+    }
+
+    /// The saved members not in the window, opened from their retained copies (nil if
+    /// one cannot be read: the sum is then recomputed).
+    private static func leaving(_ saved: WindowSum.State, window: Set<String>, ledger: Ledger) -> [WindowSum.Member]? {
+        guard let rows = try? ledger.checkpoints() else { return nil }
+        var members: [WindowSum.Member] = []
+        for (key, score) in saved.members where !window.contains(key) {
+            guard let row = rows.first(where: { Self.key($0) == key }), let retained = row.retainedPath,
+                  let file = try? SafeTensorsFile(path: "\(retained)/\(Checkpoint.adapterFile)") else { return nil }
+            members.append(WindowSum.Member(key: key, file: file, score: score))
+        }
+        return members
+    }
+}
