@@ -71,6 +71,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "mwad", dependencies: ["CLI"]),
+        // `swift run -c release mwad-bench`: merge throughput against numpy and the I/O floor.
+        .executableTarget(name: "mwad-bench", dependencies: ["Merge", "SafeTensors"], path: "Sources/MWADBench"),
 
         .target(
             name: "MWADTestKit",

@@ -31,19 +31,32 @@ enum Kernels {
         for (index, term) in terms.enumerated() {
             let first = index == 0
             let w = term.weight
-            let base = term.base
             switch term.dtype {
             case .f64:
-                for i in 0..<count { acc[i] = (first ? 0 : acc[i]) + w * base.loadUnaligned(fromByteOffset: (offset + i) * 8, as: Double.self) }
+                let source = term.base + offset * 8
+                if Int(bitPattern: source) % 8 == 0 {
+                    let x = source.assumingMemoryBound(to: Double.self)
+                    if first { for i in 0..<count { acc[i] = w * x[i] } } else { for i in 0..<count { acc[i] += w * x[i] } }
+                } else {
+                    for i in 0..<count { acc[i] = (first ? 0 : acc[i]) + w * source.loadUnaligned(fromByteOffset: i * 8, as: Double.self) }
+                }
             case .f32:
-                for i in 0..<count { acc[i] = (first ? 0 : acc[i]) + w * Double(base.loadUnaligned(fromByteOffset: (offset + i) * 4, as: Float.self)) }
+                let source = term.base + offset * 4
+                if Int(bitPattern: source) % 4 == 0 {
+                    let x = source.assumingMemoryBound(to: Float.self)
+                    if first { for i in 0..<count { acc[i] = w * Double(x[i]) } } else { for i in 0..<count { acc[i] += w * Double(x[i]) } }
+                } else {
+                    for i in 0..<count { acc[i] = (first ? 0 : acc[i]) + w * Double(source.loadUnaligned(fromByteOffset: i * 4, as: Float.self)) }
+                }
             case .bf16:
+                let source = term.base + offset * 2
                 for i in 0..<count {
-                    let bits = base.loadUnaligned(fromByteOffset: (offset + i) * 2, as: UInt16.self)
+                    let bits = source.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)
                     acc[i] = (first ? 0 : acc[i]) + w * Double(Float(bitPattern: UInt32(bits) << 16))
                 }
             case .f16:
-                for i in 0..<count { acc[i] = (first ? 0 : acc[i]) + w * Double(base.loadUnaligned(fromByteOffset: (offset + i) * 2, as: Float16.self)) }
+                let source = term.base + offset * 2
+                for i in 0..<count { acc[i] = (first ? 0 : acc[i]) + w * Double(source.loadUnaligned(fromByteOffset: i * 2, as: Float16.self)) }
             }
         }
     }
@@ -136,7 +149,9 @@ enum Kernels {
     static func encode(_ values: UnsafePointer<Double>, _ count: Int, scale: Double, as dtype: DType, into out: UnsafeMutableRawPointer) {
         switch dtype {
         case .f64: for i in 0..<count { out.storeBytes(of: values[i] * scale, toByteOffset: i * 8, as: Double.self) }
-        case .f32: for i in 0..<count { out.storeBytes(of: Float(values[i] * scale), toByteOffset: i * 4, as: Float.self) }
+        case .f32:
+            let o = out.assumingMemoryBound(to: Float.self)  // the workspace's output is 64-byte aligned
+            for i in 0..<count { o[i] = Float(values[i] * scale) }
         case .bf16: for i in 0..<count { out.storeBytes(of: BFloat16.bits(from: Float(values[i] * scale)), toByteOffset: i * 2, as: UInt16.self) }
         case .f16: for i in 0..<count { out.storeBytes(of: Float16(values[i] * scale), toByteOffset: i * 2, as: Float16.self) }
         }

@@ -136,11 +136,11 @@ public enum WindowSum {
         var offset = 0
         while offset < info.elementCount {
             let count = min(workspace.chunk, info.elementCount - offset)
-            Kernels.combine(terms, offset: offset, count: count, into: workspace.doubles)
-            guard Kernels.allFinite(workspace.doubles, count) else { throw .nonFinite(tensor: info.name, member: nil) }
+            guard workspace.merge(terms, offset: offset, count: count, dtype: info.dtype, keepSums: true, scale: scale) else {
+                throw .nonFinite(tensor: info.name, member: nil)
+            }
             let raw = UnsafeRawBufferPointer(start: workspace.doubles, count: count * 8)
             try output { () throws(SafeTensorsError) in try sum.appendChunk(raw) }
-            Kernels.encode(workspace.doubles, count, scale: scale, as: info.dtype, into: workspace.output)
             let encoded = UnsafeRawBufferPointer(start: workspace.output, count: count * info.dtype.size)
             try output { () throws(SafeTensorsError) in try out.appendChunk(encoded) }
             offset += count

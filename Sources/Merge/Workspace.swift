@@ -29,13 +29,14 @@ final class Workspace {
     }
 
     /// Merges elements `offset..<offset+count` of `terms` into ``output`` as `dtype`;
-    /// false when a result is not finite.
-    func merge(_ terms: [Term], offset: Int, count: Int, dtype: DType) -> Bool {
+    /// false when a result is not finite. With `keepSums`, the sums are made in F64 and
+    /// left in ``doubles`` (the running window sum), and the output is sums × `scale`.
+    func merge(_ terms: [Term], offset: Int, count: Int, dtype: DType, keepSums: Bool = false, scale: Double = 1) -> Bool {
         let parts = max(1, min(workers, count / Self.minimumPart))
         let finite = UnsafeMutableBufferPointer<Bool>.allocate(capacity: parts)
         defer { finite.deallocate() }
-        let job = Job(terms: terms, offset: offset, count: count, parts: parts, dtype: dtype, floats: floats,
-                      doubles: doubles, output: output, finite: finite)
+        let job = Job(terms: terms, offset: offset, count: count, parts: parts, dtype: dtype, wide: keepSums || dtype == .f64,
+                      scale: scale, floats: floats, doubles: doubles, output: output, finite: finite)
         DispatchQueue.concurrentPerform(iterations: parts) { job.run(part: $0) }
         return finite.allSatisfy { $0 }
     }
@@ -49,6 +50,9 @@ private struct Job: @unchecked Sendable {
     let count: Int
     let parts: Int
     let dtype: DType
+    /// Accumulate in F64 (F64 tensors, and the running sum).
+    let wide: Bool
+    let scale: Double
     let floats: UnsafeMutablePointer<Float>
     let doubles: UnsafeMutablePointer<Double>
     let output: UnsafeMutableRawPointer
@@ -58,10 +62,10 @@ private struct Job: @unchecked Sendable {
         let start = count * part / parts
         let n = count * (part + 1) / parts - start
         let out = output + start * dtype.size
-        if dtype == .f64 {
+        if wide {
             Kernels.combine(terms, offset: offset + start, count: n, into: doubles + start)
             finite[part] = Kernels.allFinite(doubles + start, n)
-            Kernels.encode(doubles + start, n, scale: 1, as: .f64, into: out)
+            Kernels.encode(doubles + start, n, scale: scale, as: dtype, into: out)
         } else {
             Kernels.combine(terms, offset: offset + start, count: n, into: floats + start)
             finite[part] = Kernels.allFinite(floats + start, n)

@@ -1,0 +1,235 @@
+import Foundation
+import Merge
+import SafeTensors
+
+/// `mwad-bench`: measures the merge on adapters of the Llama-3-8B LoRA r=16 shape
+/// against two references run on the same files, and prints (and with --write-docs
+/// writes docs/PERFORMANCE.md) a table of medians and ratios.
+@main
+struct Bench {
+    static func main() async {
+        do {
+            let arguments = Array(CommandLine.arguments.dropFirst())
+            if arguments.first == "child-full" { return try childFull(Array(arguments.dropFirst())) }
+            if arguments.first == "child-incremental" { return try childIncremental(Array(arguments.dropFirst())) }
+            try await Bench(arguments: arguments).run()
+        } catch {
+            FileHandle.standardError.write(Data("mwad-bench: error: \(error)\n".utf8))
+            exit(1)
+        }
+    }
+
+    let dir: String
+    let repeats: Int
+    let writeDocs: Bool
+    let window = 5
+    let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+
+    init(arguments: [String]) throws {
+        func value(_ flag: String) -> String? { arguments.firstIndex(of: flag).flatMap { arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil } }
+        dir = value("--dir") ?? NSTemporaryDirectory() + "mwad-bench"
+        repeats = value("--repeats").flatMap(Int.init) ?? 5
+        writeDocs = arguments.contains("--write-docs")
+    }
+
+    func run() async throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        say("generating adapters in \(dir) (Llama-3-8B shape, LoRA r=16, F32 and BF16)")
+        for dtype in [DType.f32, .bf16] {
+            for step in stride(from: 10, through: 60, by: 10) where !FileManager.default.fileExists(atPath: adapter(dtype, step)) {
+                try Synthetic.checkpoint(folder(dtype, step), step: step, dtype: dtype)
+            }
+        }
+        var rows: [Row] = []
+        for dtype in [DType.f32, .bf16] { rows += try measureMerges(dtype) }
+        let daemon = try await measureDaemon()
+        let report = Report(rows: rows, daemon: daemon, adapterMiB: size(adapter(.f32, 10)) / 1_048_576, repeats: repeats)
+        print(report.text)
+        if writeDocs {
+            try report.markdown.write(toFile: "docs/PERFORMANCE.md", atomically: true, encoding: .utf8)
+            say("wrote docs/PERFORMANCE.md")
+        }
+    }
+
+    // MARK: - Merges
+
+    struct Row {
+        var dtype: DType
+        var full: Double
+        var incremental: Double
+        var numpy: Double?
+        var floor: Double
+        var fullMemory: (anon: Double, rss: Double)
+        var incrementalMemory: (anon: Double, rss: Double)
+    }
+
+    func measureMerges(_ dtype: DType) throws -> [Row] {
+        let members = stride(from: 10, through: 50, by: 10).map { adapter(dtype, $0) }
+        let weights = weightsFor(steps: Array(stride(from: 10, through: 50, by: 10)))
+        try warm(members + [adapter(dtype, 60)])
+        let out = "\(dir)/out-\(dtype.rawValue).safetensors"
+        say("\(dtype.rawValue): full merge of \(window)")
+        let inputs = try zip(members, weights).map { MergeInput(name: $0, file: try SafeTensorsFile(path: $0), weight: $1) }
+        let full = try Measure.median(repeats, prepare: { try? FileManager.default.removeItem(atPath: out) }) {
+            try LinearMerge.write(inputs, to: out, metadata: ["format": "pt"])
+        }
+        say("\(dtype.rawValue): incremental update")
+        let state0 = "\(dir)/sum0-\(dtype.rawValue).safetensors"
+        let state1 = "\(dir)/sum1-\(dtype.rawValue).safetensors"
+        try? FileManager.default.removeItem(atPath: state0)
+        try? FileManager.default.removeItem(atPath: out)
+        let all = try (1...6).map { try member(dtype, $0 * 10) }
+        _ = try WindowSum.write(previous: nil, adding: Array(all[0..<5]), removing: [], dtypes: all[4].file,
+                                outputPath: out, statePath: state0, metadata: [:], fingerprint: "bench")
+        let previous = WindowSum.State(path: state0)!
+        let incremental = try Measure.median(repeats, prepare: {
+            try? FileManager.default.removeItem(atPath: out)
+            try? FileManager.default.removeItem(atPath: state1)
+        }) {
+            _ = try WindowSum.write(previous: previous, adding: [all[5]], removing: [all[0]], dtypes: all[5].file,
+                                    outputPath: out, statePath: state1, metadata: [:], fingerprint: "bench")
+        }
+        say("\(dtype.rawValue): references")
+        let numpy = dtype == .f32 ? try numpyMerge(members, weights) : nil  // numpy has no bfloat16
+        let floor = try ioFloor(members, outputBytes: size(members[0]))
+        say("\(dtype.rawValue): peak memory")
+        try? FileManager.default.removeItem(atPath: out)
+        let fullMemory = try Measure.peakMemory([executable.path, "child-full", out] + members)
+        try? FileManager.default.removeItem(atPath: out)
+        try? FileManager.default.removeItem(atPath: state1)
+        let incrementalMemory = try Measure.peakMemory([executable.path, "child-incremental", out, state1, state0,
+                                                        adapter(dtype, 60), adapter(dtype, 10)])
+        return [Row(dtype: dtype, full: full, incremental: incremental, numpy: numpy, floor: floor,
+                    fullMemory: (fullMemory.anon, fullMemory.rss), incrementalMemory: (incrementalMemory.anon, incrementalMemory.rss))]
+    }
+
+    func numpyMerge(_ members: [String], _ weights: [Double]) throws -> Double? {
+        let script = FileManager.default.currentDirectoryPath + "/scripts/numpy_merge.py"
+        do {
+            let output = try Measure.run(["python3", script, "\(dir)/numpy-out.safetensors",
+                                          weights.map { "\($0)" }.joined(separator: ",")] + members + ["--repeat", "\(repeats)"]).output
+            return Double(output.trimmingCharacters(in: .whitespacesAndNewlines))
+        } catch {
+            say("numpy reference skipped (\(error)); pip install numpy safetensors")
+            return nil
+        }
+    }
+
+    /// Reading the inputs (`cat > /dev/null`) plus writing one output of the same size
+    /// and fsyncing it, as the merge does.
+    func ioFloor(_ members: [String], outputBytes: Double) throws -> Double {
+        let read = try Measure.median(repeats) { try Measure.run(["sh", "-c", "cat \(members.joined(separator: " ")) > /dev/null"]) }
+        let path = "\(dir)/floor-out"
+        let chunk = [UInt8](repeating: 1, count: 1 << 20)
+        let write = Measure.median(repeats, prepare: { try? FileManager.default.removeItem(atPath: path) }) {
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            var left = Int(outputBytes)
+            while left > 0 { left -= chunk.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, min(left, $0.count)) } }
+            fsync(fd)
+            close(fd)
+        }
+        return read + write
+    }
+
+    // MARK: - The daemon
+
+    struct DaemonFigures {
+        var latency: Double
+        var idleCPU: Double
+        var idleRSS: Double
+        var idleSeconds: Double
+    }
+
+    /// Ingest-to-publish latency of `mwad run` for a new F32 checkpoint written in HF
+    /// order (from trainer_state.json written to mwa_merge.json naming it), and the
+    /// idle daemon's CPU and RSS.
+    func measureDaemon() async throws -> DaemonFigures? {
+        let mwad = executable.deletingLastPathComponent().appendingPathComponent("mwad").path
+        guard FileManager.default.isExecutableFile(atPath: mwad) else {
+            say("mwad not built next to mwad-bench; daemon figures skipped")
+            return nil
+        }
+        let run = "\(dir)/daemon-run"
+        try? FileManager.default.removeItem(atPath: run)
+        try? FileManager.default.removeItem(atPath: "\(dir)/daemon-state")
+        try? FileManager.default.removeItem(atPath: "\(dir)/daemon-out")
+        try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
+        for step in stride(from: 10, through: 50, by: 10) { try FileManager.default.copyItem(atPath: folder(.f32, step), toPath: "\(run)/checkpoint-\(step)") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: mwad)
+        process.arguments = ["run", "--watch", run, "--out", "\(dir)/daemon-out", "--ledger", "\(dir)/daemon-state/ledger.sqlite"]
+        process.environment = ["HOME": NSHomeDirectory(), "XDG_STATE_HOME": "\(dir)/daemon-state", "MWAD_WATCH_DEBOUNCE": "0",
+                               "MWAD_LOG_LEVEL": "warning"]
+        try process.run()
+        defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
+        guard waitForManifest(step: 50, timeout: 120) != nil else { throw BenchError("the daemon did not publish its first merge") }
+        say("daemon: ingest-to-publish latency")
+        var latencies: [Double] = []
+        for step in [60, 70, 80] {
+            let folder = "\(run)/checkpoint-\(step)"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: adapter(.f32, 60), toPath: "\(folder)/adapter_model.safetensors")
+            try FileManager.default.copyItem(atPath: "\(self.folder(.f32, 60))/adapter_config.json", toPath: "\(folder)/adapter_config.json")
+            let start = DispatchTime.now().uptimeNanoseconds
+            try Synthetic.state(step: step).write(toFile: "\(folder)/trainer_state.json", atomically: false, encoding: .utf8)
+            guard let end = waitForManifest(step: step, timeout: 120) else { throw BenchError("no merge for step \(step)") }
+            latencies.append(Double(end - start) / 1e9)
+        }
+        say("daemon: idle for 10 s (after 5 s to settle)")
+        try await Task.sleep(for: .seconds(5))  // let the last merge's bookkeeping finish
+        let before = Measure.cpuSeconds(process.processIdentifier)
+        try await Task.sleep(for: .seconds(10))
+        let cpu = Measure.cpuSeconds(process.processIdentifier) - before
+        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        return DaemonFigures(latency: latencies.sorted()[1], idleCPU: cpu, idleRSS: Measure.field(status, "VmRSS"), idleSeconds: 10)
+    }
+
+    /// Polls `daemon-out/mwa_merge.json` until its newest member is `step`; returns when.
+    func waitForManifest(step: Int, timeout: Double) -> UInt64? {
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeout * 1e9)
+        while DispatchTime.now().uptimeNanoseconds < deadline {
+            if let data = FileManager.default.contents(atPath: "\(dir)/daemon-out/mwa_merge.json"),
+               let text = String(data: data, encoding: .utf8), text.contains("\"name\" : \"checkpoint-\(step)\"") {
+                return DispatchTime.now().uptimeNanoseconds
+            }
+            usleep(2000)
+        }
+        return nil
+    }
+
+    // MARK: - Helpers
+
+    func folder(_ dtype: DType, _ step: Int) -> String { "\(dir)/\(dtype.rawValue.lowercased())/checkpoint-\(step)" }
+    func adapter(_ dtype: DType, _ step: Int) -> String { "\(folder(dtype, step))/adapter_model.safetensors" }
+
+    func member(_ dtype: DType, _ step: Int) throws -> WindowSum.Member {
+        WindowSum.Member(key: "\(step)", file: try SafeTensorsFile(path: adapter(dtype, step)), score: -log(2 + 10 / Double(step)))
+    }
+
+    /// Loss weighting with p = 1 for the synthetic losses 2 + 10/step.
+    func weightsFor(steps: [Int]) -> [Double] {
+        let g = steps.map { 1 / (2 + 10 / Double($0)) }
+        let total = g.reduce(0, +)
+        return g.map { $0 / total }
+    }
+
+    func warm(_ files: [String]) throws { try Measure.run(["sh", "-c", "cat \(files.joined(separator: " ")) > /dev/null"]) }
+    func size(_ path: String) -> Double { Double((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0) }
+    func say(_ text: String) { FileHandle.standardError.write(Data("· \(text)\n".utf8)) }
+
+    // MARK: - Children for memory figures
+
+    static func childFull(_ arguments: [String]) throws {
+        let members = Array(arguments.dropFirst())
+        let inputs = try members.map { MergeInput(name: $0, file: try SafeTensorsFile(path: $0), weight: 1 / Double(members.count)) }
+        try LinearMerge.write(inputs, to: arguments[0], metadata: [:])
+    }
+
+    static func childIncremental(_ arguments: [String]) throws {
+        guard let previous = WindowSum.State(path: arguments[2]) else { throw BenchError("no state at \(arguments[2])") }
+        let add = WindowSum.Member(key: "60", file: try SafeTensorsFile(path: arguments[3]), score: -log(2 + 10 / 60.0))
+        let remove = WindowSum.Member(key: "10", file: try SafeTensorsFile(path: arguments[4]), score: -log(3.0))
+        _ = try WindowSum.write(previous: previous, adding: [add], removing: [remove], dtypes: add.file,
+                                outputPath: arguments[0], statePath: arguments[1], metadata: [:], fingerprint: "bench")
+    }
+}
