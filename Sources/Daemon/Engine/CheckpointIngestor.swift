@@ -134,7 +134,10 @@ struct CheckpointIngestor {
     private func isUnchanged(_ known: CheckpointRecord, ref: CheckpointRef, adapter: String, metricsFile: String) -> Bool {
         guard known.sourcePath == ref.path, let size = size(adapter), size == known.adapterSize,
               let adapterTime = modified(adapter), let metricsTime = modified(metricsFile) else { return false }
-        return max(adapterTime, metricsTime) <= known.discoveredAt
+        // The ledger keeps times to the millisecond; a file written in the same
+        // millisecond as the daemon saw it must not count as changed afterwards (it
+        // would be copied and hashed again at every scan).
+        return max(adapterTime, metricsTime) <= known.discoveredAt.addingTimeInterval(0.001)
     }
 
     private func settled(_ path: String, now: Date) -> Bool {
