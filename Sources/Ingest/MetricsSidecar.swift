@@ -11,11 +11,7 @@ public enum MetricsSidecar {
 
     /// Reads the sidecar at `path` as a one-entry trainer state.
     public static func load(_ path: String) throws(IngestError) -> TrainerState {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw .unreadable(path: path, reason: RunDirectory.reason(error))
-        }
-        return try decode(data, path: path)
+        try decode(try RunDirectory.read(path), path: path)
     }
 
     public static func decode(_ data: Data, path: String) throws(IngestError) -> TrainerState {

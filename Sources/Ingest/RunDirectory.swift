@@ -81,6 +81,13 @@ public struct RunDirectory: Sendable {
         }
     }
 
+    /// The bytes of a small file (metrics), or why it cannot be read.
+    static func read(_ path: String) throws(IngestError) -> Data {
+        do { return try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw .unreadable(path: path, reason: reason(error))
+        }
+    }
+
     /// `path` made absolute, so that paths recorded in manifests mean the same later.
     public static func absolute(_ path: String) -> String {
         URL(fileURLWithPath: path).standardizedFileURL.path

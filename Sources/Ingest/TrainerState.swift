@@ -38,11 +38,7 @@ public struct TrainerState: Sendable, Equatable, Decodable {
     /// `NaN`/`Infinity`, which strict JSON refuses; JSON5 mode reads them, so that a
     /// NaN loss is reported as a NaN loss rather than as a broken file.
     public static func load(_ path: String) throws(IngestError) -> TrainerState {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw .unreadable(path: path, reason: RunDirectory.reason(error))
-        }
-        return try decode(data, path: path)
+        try decode(try RunDirectory.read(path), path: path)
     }
 
     /// Decodes the bytes of a `trainer_state.json`; `path` names it in errors.
