@@ -76,7 +76,7 @@ let package = Package(
 
         .target(
             name: "MWADTestKit",
-            dependencies: ["SafeTensors"],
+            dependencies: ["SafeTensors", "Ingest"],
             path: "Tests/MWADTestKit"
         ),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "MWADTestKit"]),

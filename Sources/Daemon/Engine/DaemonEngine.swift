@@ -103,6 +103,7 @@ public final class DaemonEngine: Sendable {
         }
         AtomicDirectory.removeLeftovers(of: config.output)
         RetainedStore(stateDirectory: config.stateDirectory).removeLeftovers()
+        SumUpdate.removeLeftovers(stateDirectory: config.stateDirectory)
     }
 
     private func finish() async {

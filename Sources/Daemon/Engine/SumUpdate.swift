@@ -73,6 +73,14 @@ struct SumUpdate {
         try? FileManager.default.removeItem(atPath: temporary)
     }
 
+    /// Removes new sums a crash left unsaved.
+    static func removeLeftovers(stateDirectory: String) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: stateDirectory)) ?? []
+        where name.hasPrefix("window-sum.safetensors.tmp-") {
+            try? FileManager.default.removeItem(atPath: "\(stateDirectory)/\(name)")
+        }
+    }
+
     static func key(_ row: CheckpointRecord) -> String { "\(row.id!):\(row.adapterSHA256 ?? "")" }
 
     private static func lastMergeKeys(_ ledger: Ledger) throws -> Set<String> {
