@@ -22,6 +22,10 @@ public struct DaemonService: Service {
     /// Builds the engine from `config` (opening the ledger) and runs it until SIGTERM
     /// or SIGINT; with `once`, one pass and return.
     public static func run(config: DaemonConfig, once: Bool, environment: [String: String]) async throws {
+        // A file size limit or a closed pipe must fail the one write (EFBIG, EPIPE),
+        // which is reported and retried, not kill the daemon.
+        signal(SIGXFSZ, SIG_IGN)
+        signal(SIGPIPE, SIG_IGN)
         let logger = makeLogger(level: config.logLevel, environment: environment)
         let ledger = try Ledger(path: config.ledger)
         let engine = DaemonEngine(config: config, ledger: ledger, logger: logger, notifier: SystemdNotifier(environment: environment))

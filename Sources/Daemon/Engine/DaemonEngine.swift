@@ -38,6 +38,8 @@ public final class DaemonEngine: Sendable {
         var waiting: [String: String] = [:]
         var hook: Task<Void, Never>?
         var ready = false
+        /// The last failure reported, so that a persistent one is not logged every scan.
+        var lastReported: String?
     }
 
     public init(config: DaemonConfig, ledger: Ledger, logger: Logger, notifier: SystemdNotifier) {
@@ -306,6 +308,7 @@ public final class DaemonEngine: Sendable {
                                  logger: logger)
         do {
             guard let published = try merge.update() else { return }
+            state.withLock { $0.lastReported = nil }
             runHook(published)
         } catch {
             report("merge failed; the previous merge stays published", error)
@@ -379,9 +382,20 @@ public final class DaemonEngine: Sendable {
         logger.log(level: level, "\(message)")
     }
 
+    /// Logs and records a failure; the same failure again (a fault that persists across
+    /// scans) is logged at debug level only, until something succeeds in between.
     private func report(_ what: String, _ error: any Error) {
-        logger.error("\(what): \(error)")
-        try? ledger.recordError("\(what): \(error)")
+        let text = "\(what): \(error)"
+        let repeated = state.withLock { state -> Bool in
+            defer { state.lastReported = text }
+            return state.lastReported == text
+        }
+        if repeated {
+            logger.debug("\(text)")
+            return
+        }
+        logger.error("\(text)")
+        try? ledger.recordError(text)
     }
 }
 

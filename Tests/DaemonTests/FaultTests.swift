@@ -1,0 +1,73 @@
+import Foundation
+import Ledger
+import MWADTestKit
+import Testing
+
+/// Faults around a running daemon: each gives a clear log line, leaves the last good
+/// merge published, and heals without a restart once the fault is gone.
+@Suite(.serialized) struct FaultTests {
+    @Test func aRetainedCopyDeletedBehindItsBackIsCopiedAgain() throws {
+        let live = try LiveRun()
+        let daemon = try live.start()
+        let writer = TrainerWriter(runDirectory: live.run)
+        for step in [10, 20] { try writer.save(step: step) }
+        #expect(live.waitForMerge(through: 20))
+        let victim = try #require(live.snapshot()?.checkpoints.first { $0.step == 10 }?.retainedPath)
+        try FileManager.default.removeItem(atPath: victim)
+        try writer.save(step: 30)
+        #expect(live.waitForMerge(through: 30), "\(daemon.log)")
+        #expect(daemon.log.contains("retained copy of checkpoint-10 was missing; copied it again"), "\(daemon.log)")
+        #expect(live.snapshot()?.members.count == 3)
+        #expect(daemon.stop() == 0)
+    }
+
+    @Test func aRetainedCopyLostWithItsSourceIsRejected() throws {
+        let live = try LiveRun()
+        let daemon = try live.start()
+        let writer = TrainerWriter(runDirectory: live.run)
+        for step in [10, 20] { try writer.save(step: step) }
+        #expect(live.waitForMerge(through: 20))
+        let victim = try #require(live.snapshot()?.checkpoints.first { $0.step == 10 }?.retainedPath)
+        try FileManager.default.removeItem(atPath: victim)
+        try FileManager.default.removeItem(atPath: "\(live.run)/checkpoint-10")
+        try writer.save(step: 30)
+        #expect(live.waitForMerge(through: 30), "\(daemon.log)")
+        let row = try #require(live.snapshot()?.checkpoints.first { $0.step == 10 })
+        #expect(row.status == .rejected)
+        #expect(row.reason?.contains("retained copy was lost") == true)
+        #expect(live.snapshot()?.members.count == 2)
+        #expect(daemon.stop() == 0)
+    }
+
+    /// The output's file system full: the merge fails, the previous one stays published,
+    /// and once there is room again the next scan publishes without a restart.
+    @Test(.enabled(if: geteuid() == 0, "mounting a small tmpfs needs root; CI runs as root"))
+    func aFullOutputFileSystemKeepsThePreviousMergeAndHeals() throws {
+        let live = try LiveRun()
+        let small = live.dir.file("small")
+        try FileManager.default.createDirectory(atPath: small, withIntermediateDirectories: true)
+        #expect(try MWADProcess.run(["-t", "tmpfs", "-o", "size=120k", "tmpfs", small], executable: "/bin/mount").status == 0)
+        defer { _ = try? MWADProcess.run([small], executable: "/bin/umount") }
+        let output = "\(small)/merged"
+        let daemon = try DaemonProcess(["--watch", live.run, "--out", output, "--ledger", live.ledger],
+                                       environment: ["MWAD_WATCH_RECONCILE_INTERVAL": "1", "XDG_STATE_HOME": live.dir.file("xdg")])
+        #expect(daemon.waitForLog("INFO ready"))
+        let writer = TrainerWriter(runDirectory: live.run)
+        try writer.save(step: 10)
+        #expect(live.waitForMerge(through: 10), "\(daemon.log)")
+        let before = try Data(contentsOf: URL(fileURLWithPath: "\(output)/adapter_model.safetensors"))
+        try writer.save(step: 20)  // a second merge cannot be staged next to the first
+        #expect(daemon.waitForLog("merge failed; the previous merge stays published"), "\(daemon.log)")
+        #expect(daemon.process.isRunning)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: "\(output)/adapter_model.safetensors")) == before)
+        #expect(OutputReader.read(output) == .whole)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: small) == ["merged"])  // no staging left
+        #expect(live.snapshot()?.daemon?.lastError?.contains("merge failed") == true)
+
+        #expect(try MWADProcess.run(["-o", "remount,size=1m", small], executable: "/bin/mount").status == 0)
+        #expect(live.waitForMerge(through: 20), "\(daemon.log)")
+        #expect(OutputReader.read(output) == .whole)
+        #expect(daemon.stop() == 0)
+        #expect(daemon.log.components(separatedBy: "merge failed").count - 1 == 1, "reported once: \(daemon.log)")
+    }
+}
