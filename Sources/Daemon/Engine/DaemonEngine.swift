@@ -386,9 +386,10 @@ public final class DaemonEngine: Sendable {
     /// scans) is logged at debug level only, until something succeeds in between.
     private func report(_ what: String, _ error: any Error) {
         let text = "\(what): \(error)"
+        // Keyed by what failed: the error's text may name a different temporary path each time.
         let repeated = state.withLock { state -> Bool in
-            defer { state.lastReported = text }
-            return state.lastReported == text
+            defer { state.lastReported = what }
+            return state.lastReported == what
         }
         if repeated {
             logger.debug("\(text)")
