@@ -71,7 +71,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "mwad", dependencies: ["CLI"]),
-        // `swift run -c release mwad-bench`: merge throughput against numpy and the I/O floor.
+        // `scripts/bench.sh`: merge throughput against numpy and the I/O floor.
         .executableTarget(name: "mwad-bench", dependencies: ["Merge", "SafeTensors"], path: "Sources/MWADBench"),
 
         .target(

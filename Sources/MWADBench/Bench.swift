@@ -2,7 +2,7 @@ import Foundation
 import Merge
 import SafeTensors
 
-/// `mwad-bench`: measures the merge on adapters of the Llama-3-8B LoRA r=16 shape
+/// `mwad-bench` (run through scripts/bench.sh): measures the merge on adapters of the Llama-3-8B LoRA r=16 shape
 /// against two references run on the same files, and prints (and with --write-docs
 /// writes docs/PERFORMANCE.md) a table of medians and ratios.
 @main
@@ -146,7 +146,7 @@ struct Bench {
     func measureDaemon() async throws -> DaemonFigures? {
         let mwad = executable.deletingLastPathComponent().appendingPathComponent("mwad").path
         guard FileManager.default.isExecutableFile(atPath: mwad) else {
-            say("mwad not built next to mwad-bench; daemon figures skipped")
+            say("mwad is not built next to mwad-bench (run scripts/bench.sh); daemon figures skipped")
             return nil
         }
         let run = "\(dir)/daemon-run"

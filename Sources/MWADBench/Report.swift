@@ -58,7 +58,7 @@ struct Report {
         """
         # Performance
 
-        Measured by `swift run -c release mwad-bench --write-docs` (see the README) on \
+        Measured by `scripts/bench.sh --write-docs` (see the README) on \
         \(machine), \(ISO8601DateFormatter().string(from: Date())).
 
         Inputs: synthetic adapters of the Llama-3-8B LoRA r=16 shape (32 layers × q, k, v, o, \
