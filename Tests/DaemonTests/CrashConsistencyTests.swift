@@ -57,8 +57,10 @@ import Testing
         // Every checkpoint recorded exactly once.
         let snapshot = try #require(live.snapshot())
         let current = snapshot.checkpoints.filter { $0.status != .replaced }
-        #expect(current.map(\.step).sorted() == (1...100).map { Int64($0 * 10) })
-        #expect(current.allSatisfy { $0.status == .ingested || $0.status == .evicted })
+        let odd = snapshot.checkpoints.filter { $0.status != .ingested && $0.status != .evicted }
+            .map { "\($0.name) \($0.status.rawValue): \($0.reason ?? "")" }
+        #expect(current.map(\.step).sorted() == (1...100).map { Int64($0 * 10) }, "\(odd)\n\(daemon.log)")
+        #expect(odd.isEmpty, "\(odd)")
 
         // The published merge equals a clean merge of the last five retained copies.
         let retained = snapshot.members.compactMap { snapshot.checkpoint(id: $0.checkpointID)?.retainedPath }
