@@ -161,3 +161,29 @@ import Weigh
         #expect(!FileManager.default.fileExists(atPath: dir.file("none.sqlite")))
     }
 }
+
+/// `mwad status` on a ledger an older mwad wrote and nothing has upgraded yet.
+@Suite struct OlderLedgerReadTests {
+    @Test(arguments: 1..<Schema.identifiers.count)
+    func statusReadsALedgerOfAnEarlierSchema(_ applied: Int) throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("old.sqlite")
+        let old = try DatabasePool(path: path)
+        try Schema.migrator.migrate(old, upTo: Schema.identifiers[applied - 1])
+        try old.write { db in
+            try db.execute(sql: """
+                INSERT INTO checkpoint (step, source_path, adapter_sha256, train_loss, status, discovered_at)
+                VALUES (10, '/run/checkpoint-10', 'abc', 3.5, 'ingested', '2027-01-15 08:00:00.000');
+                INSERT INTO merge (created_at, weighting, penalty, metric, window, output_path, output_sha256, duration_seconds)
+                VALUES ('2027-01-15 08:00:01.000', 'loss', 1, 'train_loss', 5, '/out', 'f', 0.1);
+                INSERT INTO merge_member (merge_id, checkpoint_id, position, weight, metric_value) VALUES (1, 1, 0, 1, 3.5);
+                """)
+        }
+        try old.close()
+        let snapshot = try LedgerReader(path: path).snapshot()
+        #expect(snapshot.checkpoints.map(\.step) == [10])
+        #expect(snapshot.checkpoints.first?.vanishedAt == nil)
+        #expect(snapshot.merge?.hookStatus == nil)
+        #expect(snapshot.members.count == 1)
+    }
+}
