@@ -71,3 +71,40 @@ import Testing
         #expect(daemon.log.components(separatedBy: "merge failed").count - 1 == 1, "reported once: \(daemon.log)")
     }
 }
+
+/// Another writer holding the ledger longer than the busy timeout.
+@Suite(.serialized) struct LedgerLockTests {
+    @Test func aLedgerLockedPastTheBusyTimeoutDelaysTheRecordThenHeals() throws {
+        let live = try LiveRun()
+        let daemon = try live.start(environment: ["MWAD_WATCH_RECONCILE_INTERVAL": "1"])
+        let writer = TrainerWriter(runDirectory: live.run)
+        try writer.save(step: 10)
+        #expect(live.waitForMerge(through: 10))
+        let before = try Data(contentsOf: URL(fileURLWithPath: "\(live.output)/adapter_model.safetensors"))
+
+        // Another process holds an exclusive transaction for 13 s (the daemon waits 10).
+        let locker = Process()
+        locker.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        locker.arguments = ["python3", "-c", """
+            import sqlite3, time
+            db = sqlite3.connect(\"\(live.ledger)\", isolation_level=None)
+            db.execute("BEGIN EXCLUSIVE")
+            print("locked", flush=True)
+            time.sleep(13)
+            db.execute("COMMIT")
+            """]
+        let pipe = Pipe()
+        locker.standardOutput = pipe
+        try locker.run()
+        _ = pipe.fileHandleForReading.availableData  // "locked"
+        try writer.save(step: 20)
+        #expect(daemon.waitForLog("database is locked", timeout: 30), "\(daemon.log)")
+        #expect(daemon.process.isRunning)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: "\(live.output)/adapter_model.safetensors")) == before)
+        locker.waitUntilExit()
+        #expect(live.waitForMerge(through: 20), "\(daemon.log)")
+        #expect(daemon.stop() == 0)
+        let rows = try #require(live.snapshot()).checkpoints
+        #expect(rows.map(\.step) == [10, 20])  // recorded once, after the lock
+    }
+}
