@@ -6,7 +6,8 @@ import Testing
 /// Faults around a running daemon: each gives a clear log line, leaves the last good
 /// merge published, and heals without a restart once the fault is gone.
 @Suite(.serialized) struct FaultTests {
-    @Test func aRetainedCopyDeletedBehindItsBackIsCopiedAgain() throws {
+    /// A daemon that merged checkpoints 10 and 20, and the retained copy of 10, deleted.
+    func twoCheckpointsWithALostCopy() throws -> (LiveRun, DaemonProcess, TrainerWriter) {
         let live = try LiveRun()
         let daemon = try live.start()
         let writer = TrainerWriter(runDirectory: live.run)
@@ -14,6 +15,11 @@ import Testing
         #expect(live.waitForMerge(through: 20))
         let victim = try #require(live.snapshot()?.checkpoints.first { $0.step == 10 }?.retainedPath)
         try FileManager.default.removeItem(atPath: victim)
+        return (live, daemon, writer)
+    }
+
+    @Test func aRetainedCopyDeletedBehindItsBackIsCopiedAgain() throws {
+        let (live, daemon, writer) = try twoCheckpointsWithALostCopy()
         try writer.save(step: 30)
         #expect(live.waitForMerge(through: 30), "\(daemon.log)")
         #expect(daemon.log.contains("retained copy of checkpoint-10 was missing; copied it again"), "\(daemon.log)")
@@ -22,13 +28,7 @@ import Testing
     }
 
     @Test func aRetainedCopyLostWithItsSourceIsRejected() throws {
-        let live = try LiveRun()
-        let daemon = try live.start()
-        let writer = TrainerWriter(runDirectory: live.run)
-        for step in [10, 20] { try writer.save(step: step) }
-        #expect(live.waitForMerge(through: 20))
-        let victim = try #require(live.snapshot()?.checkpoints.first { $0.step == 10 }?.retainedPath)
-        try FileManager.default.removeItem(atPath: victim)
+        let (live, daemon, writer) = try twoCheckpointsWithALostCopy()
         try FileManager.default.removeItem(atPath: "\(live.run)/checkpoint-10")
         try writer.save(step: 30)
         #expect(live.waitForMerge(through: 30), "\(daemon.log)")
