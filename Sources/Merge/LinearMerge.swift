@@ -51,6 +51,14 @@ public enum LinearMerge {
         do { return try body() } catch { throw .output(error) }
     }
 
+    /// The first tensor of `file` holding a NaN or an infinity, if any: such a member
+    /// would make every merge of its window fail, so the daemon refuses it on ingest.
+    public static func firstNonFiniteTensor(in file: SafeTensorsFile) -> String? {
+        withExtendedLifetime(file) {
+            file.tensors.first { !Kernels.allFinite(file.bytes(of: $0), as: $0.dtype) }?.name
+        }
+    }
+
     /// Every member has exactly the reference's tensors, dtypes and shapes.
     public static func checkCompatible(_ inputs: [MergeInput], reference: MergeInput) throws(MergeError) {
         for input in inputs where input.file !== reference.file {

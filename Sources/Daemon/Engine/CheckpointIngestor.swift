@@ -86,6 +86,9 @@ struct CheckpointIngestor {
         do {
             let metric = checkpoint.value(of: method.metric, smoothing: settings.smoothing)
             _ = try method.logScore(of: Candidate(name: checkpoint.name, step: checkpoint.step, metricValue: metric))
+            if let tensor = LinearMerge.firstNonFiniteTensor(in: checkpoint.adapter) {
+                throw MergeError.nonFinite(tensor: tensor, member: checkpoint.name)
+            }
             if let reference {
                 let mine = MergeInput(name: checkpoint.name, file: checkpoint.adapter, weight: 0)
                 try LinearMerge.checkCompatible([mine], reference: MergeInput(name: reference.name, file: reference.file, weight: 0))
