@@ -61,13 +61,13 @@ import Testing
         #expect(daemon.process.isRunning)
         #expect(try Data(contentsOf: URL(fileURLWithPath: "\(output)/adapter_model.safetensors")) == before)
         #expect(OutputReader.read(output) == .whole)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: small) == ["merged"])  // no staging left
         #expect(live.snapshot()?.daemon?.lastError?.contains("merge failed") == true)
 
         #expect(try MWADProcess.run(["-o", "remount,size=1m", small], executable: "/bin/mount").status == 0)
         #expect(live.waitForMerge(through: 20), "\(daemon.log)")
         #expect(OutputReader.read(output) == .whole)
         #expect(daemon.stop() == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: small) == ["merged"])  // no staging left
         #expect(daemon.log.components(separatedBy: "merge failed").count - 1 == 1, "reported once: \(daemon.log)")
     }
 }
