@@ -79,14 +79,14 @@ struct Bench {
         try? FileManager.default.removeItem(atPath: state0)
         try? FileManager.default.removeItem(atPath: out)
         let all = try (1...6).map { try member(dtype, $0 * 10) }
-        _ = try WindowSum.write(previous: nil, adding: Array(all[0..<5]), removing: [], dtypes: all[4].file,
+        try WindowSum.write(previous: nil, adding: Array(all[0..<5]), removing: [], dtypes: all[4].file,
                                 outputPath: out, statePath: state0, metadata: [:], fingerprint: "bench")
         let previous = WindowSum.State(path: state0)!
         let incremental = try Measure.median(repeats, prepare: {
             try? FileManager.default.removeItem(atPath: out)
             try? FileManager.default.removeItem(atPath: state1)
         }) {
-            _ = try WindowSum.write(previous: previous, adding: [all[5]], removing: [all[0]], dtypes: all[5].file,
+            try WindowSum.write(previous: previous, adding: [all[5]], removing: [all[0]], dtypes: all[5].file,
                                     outputPath: out, statePath: state1, metadata: [:], fingerprint: "bench")
         }
         say("\(dtype.rawValue): references")
@@ -229,7 +229,7 @@ struct Bench {
         guard let previous = WindowSum.State(path: arguments[2]) else { throw BenchError("no state at \(arguments[2])") }
         let add = WindowSum.Member(key: "60", file: try SafeTensorsFile(path: arguments[3]), score: -log(2 + 10 / 60.0))
         let remove = WindowSum.Member(key: "10", file: try SafeTensorsFile(path: arguments[4]), score: -log(3.0))
-        _ = try WindowSum.write(previous: previous, adding: [add], removing: [remove], dtypes: add.file,
+        try WindowSum.write(previous: previous, adding: [add], removing: [remove], dtypes: add.file,
                                 outputPath: arguments[0], statePath: arguments[1], metadata: [:], fingerprint: "bench")
     }
 }

@@ -54,19 +54,13 @@ public enum WindowSum {
         }
     }
 
-    /// What a write produced.
-    public struct Result: Sendable {
-        public var total: Double
-        public var reference: Double
-    }
-
     /// Writes the merge to `output` and the new sum to `state` (both new files) in one
     /// pass: S' = S + Σ g·θ(adding) − Σ g·θ(removing), merge = S'/G'. With no
     /// `previous`, S' is computed from `adding` alone (an exact recomputation).
     /// `dtypes` gives each tensor's output dtype (the members').
     public static func write(previous: State?, adding: [Member], removing: [Member], dtypes: SafeTensorsFile,
                              outputPath: String, statePath: String, metadata: [String: String],
-                             fingerprint: String) throws(MergeError) -> Result {
+                             fingerprint: String) throws(MergeError) {
         let reference = previous?.reference ?? (adding.map(\.score).max() ?? 0)
         let g = { (member: Member) in exp(member.score - reference) }
         let total = (previous?.total ?? 0) + adding.map(g).reduce(0, +) - removing.map(g).reduce(0, +)
@@ -101,7 +95,6 @@ public enum WindowSum {
         }
         try self.output { () throws(SafeTensorsError) in try sumWriter.finish() }
         try self.output { () throws(SafeTensorsError) in try outWriter.finish() }
-        return Result(total: total, reference: reference)
     }
 
     static func stateName(_ index: Int, _ name: String) -> String {

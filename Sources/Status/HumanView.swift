@@ -10,7 +10,7 @@ public enum HumanView {
         line("ledger", report.ledger)
         if let run = report.run {
             line("run", "\(run.watch) → \(run.output)")
-            line("settings", "window \(run.window) · \(run.weighting) weighting on \(run.metric) · penalty \(number(run.penalty)) · smoothing \(run.smoothing)")
+            line("settings", "window \(run.window) · \(run.weighting) weighting on \(run.metric) · penalty \(run.penalty) · smoothing \(run.smoothing)")
         }
         line("daemon", daemon(report.daemon, now: report.generatedAt))
         line("checkpoints", checkpoints(report))
@@ -103,6 +103,4 @@ public enum HumanView {
         default: "\(Int((seconds / 3600).rounded()))h"
         }
     }
-
-    static func number(_ value: Double) -> String { "\(value)" }
 }

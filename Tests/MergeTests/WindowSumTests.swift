@@ -37,7 +37,7 @@ import Testing
         }
         // Exact start: the first window.
         var statePath = dir.file("sum-0.safetensors")
-        _ = try WindowSum.write(previous: nil, adding: try (0..<window).map(member), removing: [], dtypes: files[0]!,
+        try WindowSum.write(previous: nil, adding: try (0..<window).map(member), removing: [], dtypes: files[0]!,
                                 outputPath: dir.file("out-0.safetensors"), statePath: statePath, metadata: [:], fingerprint: "t")
         var worst = 0.0
         for update in 1...200 {
@@ -45,7 +45,7 @@ import Testing
             let newest = window - 1 + update
             let output = dir.file("out-\(update).safetensors")
             let nextState = dir.file("sum-\(update).safetensors")
-            _ = try WindowSum.write(previous: previous, adding: [try member(newest)], removing: [try member(newest - window)],
+            try WindowSum.write(previous: previous, adding: [try member(newest)], removing: [try member(newest - window)],
                                     dtypes: files[newest]!, outputPath: output, statePath: nextState, metadata: [:], fingerprint: "t")
             try? FileManager.default.removeItem(atPath: statePath)
             statePath = nextState

@@ -54,7 +54,7 @@ struct SumUpdate {
     /// Writes the merge to `adapter` and the new sum beside the saved one.
     func write(adapter: String, metadata: [String: String]) throws(PublishError) {
         do {
-            _ = try WindowSum.write(previous: previous, adding: adding, removing: removing, dtypes: dtypes,
+            try WindowSum.write(previous: previous, adding: adding, removing: removing, dtypes: dtypes,
                                     outputPath: adapter, statePath: temporary, metadata: metadata, fingerprint: fingerprint)
         } catch {
             throw .merge(error)
