@@ -10,6 +10,9 @@ let package = Package(
     products: [
         .executable(name: "mwad", targets: ["mwad"]),
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
+        // For the fuzz targets in Fuzz/, which reach the parsers through these.
+        .library(name: "Ingest", targets: ["Ingest"]),
+        .library(name: "Daemon", targets: ["Daemon"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -15,11 +15,14 @@ public enum MetricsSidecar {
     }
 
     public static func decode(_ data: Data, path: String) throws(IngestError) -> TrainerState {
-        let decoder = JSONDecoder()
-        decoder.allowsJSON5 = true  // NaN from Python's json, as in trainer_state.json
         let content: Content
-        do { content = try decoder.decode(Content.self, from: data) } catch {
-            throw .invalidTrainerState(path: path, reason: "must be {\"step\": <integer>, \"loss\": <number>} (\(error.localizedDescription))")
+        do { content = try PythonJSON.decode(Content.self, from: data) } catch {
+            let detail: String = switch error {
+            case .notUTF8: error.utf8Reason ?? "not valid UTF-8"
+            case .decoding(let decoding): decoding.localizedDescription
+            case .other(let other): other.localizedDescription
+            }
+            throw .invalidTrainerState(path: path, reason: "must be {\"step\": <integer>, \"loss\": <number>} (\(detail))")
         }
         return TrainerState(globalStep: content.step,
                             logHistory: [.init(step: content.step, loss: content.loss, evalLoss: content.eval_loss)])

@@ -44,12 +44,12 @@ public struct TrainerState: Sendable, Equatable, Decodable {
     /// Decodes the bytes of a `trainer_state.json`; `path` names it in errors.
     public static func decode(_ data: Data, path: String) throws(IngestError) -> TrainerState {
         guard !data.isEmpty else { throw .invalidTrainerState(path: path, reason: "file is empty") }
-        let decoder = JSONDecoder()
-        decoder.allowsJSON5 = true
-        do { return try decoder.decode(TrainerState.self, from: data) } catch let error as DecodingError {
-            throw .invalidTrainerState(path: path, reason: explain(error))
-        } catch {
-            throw .invalidTrainerState(path: path, reason: String(describing: error))
+        do { return try PythonJSON.decode(TrainerState.self, from: data) } catch {
+            switch error {
+            case .notUTF8: throw .invalidTrainerState(path: path, reason: error.utf8Reason ?? "not valid UTF-8")
+            case .decoding(let decoding): throw .invalidTrainerState(path: path, reason: explain(decoding))
+            case .other(let other): throw .invalidTrainerState(path: path, reason: String(describing: other))
+            }
         }
     }
 

@@ -32,6 +32,8 @@ public struct SafeTensorsError: Error, Equatable, Sendable, CustomStringConverti
         case headerNotJSON(String)
         /// The header is JSON but not an object.
         case headerNotObject
+        /// The header lists more entries (tensors and `__metadata__`) than mwad accepts (250,000).
+        case tooManyTensors(count: Int, limit: Int)
         /// A tensor's entry is not a JSON object.
         case tensorNotObject
         /// A tensor's entry lacks `dtype`, `shape` or `data_offsets`.
@@ -78,6 +80,7 @@ extension SafeTensorsError.Rule {
         case .headerNotUTF8: "header is not valid UTF-8"
         case .headerNotJSON(let why): "header is not valid JSON (\(why))"
         case .headerNotObject: "header is not a JSON object"
+        case .tooManyTensors(let count, let limit): "header lists \(count) entries, more than the limit of \(limit) tensors"
         case .tensorNotObject: "entry is not a JSON object"
         case .missingField(let field): "missing field '\(field)'"
         case .invalidField(let field, let expected): "field '\(field)' must be \(expected)"

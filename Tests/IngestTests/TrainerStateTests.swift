@@ -75,4 +75,26 @@ import Testing
     @Test func missingLogHistory() {
         #expect(reason(#"{"global_step": 3}"#) == "missing field 'log_history'")
     }
+
+    /// Fuzzer finding: one 0xF8 byte between two fields made Foundation's JSON5
+    /// scanner stop the whole process with a fatal error instead of throwing.
+    @Test func invalidUTF8IsAnErrorNotACrash() throws {
+        let finding = Fixtures.root + "/fuzz-findings/trainer-state-0xF8-in-whitespace.json"
+        #expect(throws: IngestError.invalidTrainerState(path: finding, reason: "not valid UTF-8 (byte 0xF8 at offset 860)")) {
+            try TrainerState.load(finding)
+        }
+        var bytes = Array(#"{"log_history": [{"loss": 1.0, "step": 1}]}"#.utf8)
+        bytes.insert(0xC3, at: 1)  // a lead byte with no continuation
+        #expect(throws: IngestError.invalidTrainerState(path: "t.json", reason: "not valid UTF-8 (byte 0xC3 at offset 1)")) {
+            try TrainerState.decode(Data(bytes), path: "t.json")
+        }
+    }
+
+    @Test func sidecarWithInvalidUTF8() {
+        let bytes: [UInt8] = Array(#"{"step": 1,"#.utf8) + [0xF8] + Array(#" "loss": 1}"#.utf8)
+        #expect(throws: IngestError.invalidTrainerState(
+            path: "m.json", reason: #"must be {"step": <integer>, "loss": <number>} (not valid UTF-8 (byte 0xF8 at offset 11))"#)) {
+            try MetricsSidecar.decode(Data(bytes), path: "m.json")
+        }
+    }
 }

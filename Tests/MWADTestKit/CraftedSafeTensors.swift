@@ -17,6 +17,18 @@ public enum CraftedSafeTensors {
         "\"\(name)\":{\"dtype\":\"\(dtype)\",\"shape\":\(shape),\"data_offsets\":[\(begin),\(end)]}"
     }
 
+    /// A valid file of `count` one-element F32 tensors `t0`, `t1`, … (all zero).
+    public static func tiny(count: Int) -> [UInt8] {
+        var header = "{"
+        header.reserveCapacity(count * 64)
+        for i in 0..<count {
+            if i > 0 { header += "," }
+            header += entry("t\(i)", "F32", [1], 4 * i, 4 * i + 4)
+        }
+        header += "}"
+        return file(header: header, data: [UInt8](repeating: 0, count: 4 * count))
+    }
+
     /// The little-endian bytes of F32 `values`.
     public static func f32(_ values: [Float]) -> [UInt8] {
         values.flatMap { littleEndian($0.bitPattern) }

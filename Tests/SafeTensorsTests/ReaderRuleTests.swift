@@ -1,5 +1,5 @@
 import MWADTestKit
-import SafeTensors
+@testable import SafeTensors
 import Testing
 
 /// One crafted file per rule of the format; each must fail with exactly its rule,
@@ -40,6 +40,21 @@ import Testing
     @Test func headerClaimingAHugeLength() {
         let bytes = C.littleEndian(UInt64.max) + Array("{}".utf8)
         #expect(failure(bytes)?.rule == .headerTooLarge(length: UInt64.max))
+    }
+
+    @Test func aMillionTinyTensors() {
+        #expect(failure(C.tiny(count: 1_000_000))?.rule == .tooManyTensors(count: 1_000_000, limit: 250_000))
+    }
+
+    @Test func oneTensorOverTheLimit() {
+        #expect(failure(C.tiny(count: 250_001))?.rule == .tooManyTensors(count: 250_001, limit: 250_000))
+    }
+
+    /// The pre-count must not be fooled by colons, quotes and brackets inside names and
+    /// metadata, nor count nested members.
+    @Test func memberCountSkipsStringsAndNesting() {
+        let header = #"{"__metadata__":{"k:":"v:{"},"a:b":{"dtype":"F32"},"q\"x:[{":{},"c]}\\":[1,{"d":2}]}"#
+        #expect(Array(header.utf8).withUnsafeBytes { HeaderParser.topLevelMemberCount($0) } == 4)
     }
 
     @Test func headerLengthBeyondFile() {

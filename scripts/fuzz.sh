@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Fuzzes one parser with libFuzzer and AddressSanitizer:
+#   scripts/fuzz.sh TARGET SECONDS      TARGET: safetensors, trainer-state, sidecar, config, all
+# The committed seeds in Fuzz/Corpus/TARGET are read, never written; inputs the fuzzer
+# finds interesting go to Fuzz/.build/corpus/TARGET, crashes to Fuzz/.build/findings/TARGET
+# (turn each into a regression test, then fix it). Exits non-zero on any finding.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+usage() { echo "usage: $0 safetensors|trainer-state|sidecar|config|all SECONDS" >&2; exit 2; }
+[[ $# -eq 2 && $2 =~ ^[0-9]+$ ]] || usage
+
+product() {
+    case $1 in
+        safetensors) echo FuzzSafeTensors ;;
+        trainer-state) echo FuzzTrainerState ;;
+        sidecar) echo FuzzSidecar ;;
+        config) echo FuzzConfig ;;
+        *) usage ;;
+    esac
+}
+
+targets=("$1")
+[[ $1 == all ]] && targets=(safetensors trainer-state sidecar config)
+for target in "${targets[@]}"; do product "$target" >/dev/null; done
+
+echo "== building the fuzz targets (release, -sanitize=fuzzer,address)"
+# (ld.gold warns once per target about an ASan symbol it cannot export; harmless.)
+swift build --package-path Fuzz -c release --sanitize fuzzer --sanitize address 2>&1 |
+    grep -vE "^\[[0-9]+/[0-9]+\]|Cannot export local symbol" || true
+bin=$(swift build --package-path Fuzz -c release --sanitize fuzzer --sanitize address --show-bin-path)
+
+for target in "${targets[@]}"; do
+    work=Fuzz/.build/corpus/$target
+    findings=Fuzz/.build/findings/$target
+    mkdir -p "$work" "$findings"
+    echo "== fuzzing $target for $2 s"
+    # Swift's runtime keeps metadata caches for the life of the process, which
+    # LeakSanitizer reports as leaks at exit; memory errors are what is looked for.
+    # Swift's own backtracer would hang under ASan at a crash; libFuzzer reports it.
+    SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 "$bin/$(product "$target")" \
+        -max_total_time="$2" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        -artifact_prefix="$findings/" "$work" "Fuzz/Corpus/$target" 2>&1 |
+        grep -E "^(INFO: seed corpus|#[0-9]+ +DONE|Done [0-9]+ runs|stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==ERROR|SUMMARY|.*Fatal error|artifact_prefix|Test unit written)" || true
+    if compgen -G "$findings/*" >/dev/null; then
+        echo "FINDINGS in $findings:" >&2
+        ls -l "$findings" >&2
+        exit 1
+    fi
+done
