@@ -25,9 +25,11 @@ targets=("$1")
 for target in "${targets[@]}"; do product "$target" >/dev/null; done
 
 echo "== building the fuzz targets (release, -sanitize=fuzzer,address)"
-# (ld.gold warns once per target about an ASan symbol it cannot export; harmless.)
-swift build --package-path Fuzz -c release --sanitize fuzzer --sanitize address 2>&1 |
-    grep -vE "^\[[0-9]+/[0-9]+\]|Cannot export local symbol" || true
+mkdir -p Fuzz/.build
+if ! swift build --package-path Fuzz -c release --sanitize fuzzer --sanitize address >Fuzz/.build/build.log 2>&1; then
+    grep -vE "^\[[0-9]+/[0-9]+\]|Cannot export local symbol" Fuzz/.build/build.log >&2
+    exit 1
+fi
 bin=$(swift build --package-path Fuzz -c release --sanitize fuzzer --sanitize address --show-bin-path)
 
 for target in "${targets[@]}"; do

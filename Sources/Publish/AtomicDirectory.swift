@@ -98,7 +98,11 @@ public enum AtomicDirectory {
         return (absolute.deletingLastPathComponent().path, absolute.lastPathComponent)
     }
 
+    /// Removes a staging or old output folder. An old output a user made read-only
+    /// could not be emptied; it is mwad's own folder, so it is made writable first.
     static func removeQuietly(_ path: String) {
+        var info = stat()
+        if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { chmod(path, 0o700) }
         try? FileManager.default.removeItem(atPath: path)
     }
 }

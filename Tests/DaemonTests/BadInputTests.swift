@@ -30,6 +30,14 @@ import Testing
         { folder in try text.write(toFile: state(folder), atomically: false, encoding: .utf8) }
     }
 
+    /// Removes the adapter and puts something else at its path with `make`.
+    static func replaceAdapter(_ make: @escaping @Sendable (String) -> Bool) -> @Sendable (String) throws -> Void {
+        { folder in
+            try FileManager.default.removeItem(atPath: adapter(folder))
+            guard make(adapter(folder)) else { throw CocoaError(.fileWriteUnknown) }
+        }
+    }
+
     /// The real adapter with `value` written over its last element.
     static func poisoned(_ value: Float) -> @Sendable (String) throws -> Void {
         { folder in
@@ -100,6 +108,16 @@ import Testing
         Case(name: "truncated trainer_state.json", breakIt: writeState(#"{"log_history": [{"loss": 3.1, "st"#), reason: "trainer_state.json: not valid JSON"),
         Case(name: "trainer_state.json a JSON array", breakIt: writeState("[1, 2]"), reason: "trainer_state.json: field"),
         Case(name: "log_history of the wrong type", breakIt: writeState(#"{"log_history": {"loss": 1}}"#), reason: "field 'log_history' is not an array"),
+        Case(name: "a million tiny tensors", breakIt: writeAdapter(C.tiny(count: 1_000_000)),
+             reason: "header lists 1000000 entries, more than the limit of 250000 tensors"),
+        Case(name: "trainer_state.json not UTF-8", breakIt: { folder in
+            try Data(Array(#"{"log_history": [{"loss": 3.1,"#.utf8) + [0xF8] + Array(#" "step": 1}]}"#.utf8))
+                .write(to: URL(fileURLWithPath: state(folder)))
+        }, reason: "trainer_state.json: not valid UTF-8 (byte 0xF8 at offset 30)"),
+        Case(name: "adapter a FIFO", breakIt: replaceAdapter { mkfifo($0, 0o644) == 0 }, reason: "adapter_model.safetensors: is not a regular file (a FIFO)"),
+        Case(name: "adapter a directory", breakIt: replaceAdapter { mkdir($0, 0o755) == 0 }, reason: "adapter_model.safetensors: is not a regular file (a directory)"),
+        Case(name: "adapter a symlink to /dev/zero", breakIt: replaceAdapter { symlink("/dev/zero", $0) == 0 },
+             reason: "adapter_model.safetensors: is a symbolic link (not followed)"),
         Case(name: "adapter_config.json missing", breakIt: { try FileManager.default.removeItem(atPath: "\($0)/adapter_config.json") }, reason: "adapter_config.json is missing"),
     ]
 

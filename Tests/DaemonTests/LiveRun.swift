@@ -16,12 +16,21 @@ final class LiveRun {
 
     /// Starts the daemon and waits until it is ready.
     @discardableResult
-    func start(_ extra: [String] = [], environment: [String: String] = [:]) throws -> DaemonProcess {
+    func start(_ extra: [String] = [], environment: [String: String] = [:], unprivileged: Bool = false) throws -> DaemonProcess {
+        if unprivileged && geteuid() == 0 { try handOver(dir.path) }
         let daemon = try DaemonProcess(["--watch", run, "--out", output, "--ledger", ledger] + extra,
-                                       environment: ["XDG_STATE_HOME": dir.file("state-home")].merging(environment) { $1 })
+                                       environment: ["XDG_STATE_HOME": dir.file("state-home")].merging(environment) { $1 },
+                                       unprivileged: unprivileged)
         self.daemon = daemon
         daemon.waitForLog("INFO ready", timeout: 60)
         return daemon
+    }
+
+    /// Gives `path` and everything in it to the unprivileged user.
+    private func handOver(_ path: String) throws {
+        let id = "\(DaemonProcess.unprivilegedID)"
+        let result = try MWADProcess.run(["-R", "\(id):\(id)", path], executable: "/bin/chown")
+        guard result.status == 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSLocalizedDescriptionKey: result.stderr]) }
     }
 
     func snapshot() -> LedgerSnapshot? {
@@ -38,11 +47,13 @@ final class LiveRun {
     }
 
     /// A complete checkpoint written elsewhere, then renamed into the run directory in
-    /// one step (its files existed before any watch on it could).
-    func moveIn(step: Int) throws {
+    /// one step (its files existed before any watch on it could);
+    /// `prepare` may change the folder before it is moved in.
+    func moveIn(step: Int, prepare: (String) throws -> Void = { _ in }) throws {
         let staging = dir.file("staging")
         try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
         try TrainerWriter(runDirectory: staging).save(step: step)
+        try prepare("\(staging)/checkpoint-\(step)")
         try FileManager.default.moveItem(atPath: "\(staging)/checkpoint-\(step)", toPath: "\(run)/checkpoint-\(step)")
     }
 }

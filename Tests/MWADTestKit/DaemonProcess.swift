@@ -6,11 +6,23 @@ public final class DaemonProcess: @unchecked Sendable {
     public let logPath: String
     private let scratch = TemporaryDirectory("mwad-daemon-log")
 
-    public init(_ arguments: [String], environment: [String: String] = [:]) throws {
+    /// The user an unprivileged daemon runs as when the tests run as root (`nobody`),
+    /// so that file permissions apply to it.
+    public static let unprivilegedID: UInt32 = 65534
+
+    /// Starts `mwad run arguments…`. With `unprivileged`, a root test process starts it
+    /// through `setpriv` as ``unprivilegedID`` (others start it as themselves).
+    public init(_ arguments: [String], environment: [String: String] = [:], unprivileged: Bool = false) throws {
         logPath = scratch.file("stderr")
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        process.executableURL = URL(fileURLWithPath: MWADProcess.executable)
-        process.arguments = ["run"] + arguments
+        if unprivileged && geteuid() == 0 {
+            let id = "\(Self.unprivilegedID)"
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = ["--reuid=\(id)", "--regid=\(id)", "--clear-groups", MWADProcess.executable, "run"] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: MWADProcess.executable)
+            process.arguments = ["run"] + arguments
+        }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))

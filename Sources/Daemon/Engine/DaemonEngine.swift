@@ -237,8 +237,11 @@ public final class DaemonEngine: Sendable {
     private func record(_ row: CheckpointRecord, known: CheckpointRecord?) -> CheckpointRecord? {
         let outcome: CheckpointOutcome
         do {
-            if let known, known.adapterSHA256 == row.adapterSHA256, known.status == .rejected, row.status == .ingested {
-                var revived = row  // the same file, now readable: e.g. its metrics file was completed
+            if let known, known.status == .rejected, row.status == .ingested,
+               known.adapterSHA256 == nil || known.adapterSHA256 == row.adapterSHA256 {
+                // The same file (or one never read: unreadable, or changing while it was
+                // copied), now usable: e.g. its permissions were fixed.
+                var revived = row
                 revived.id = known.id
                 try ledger.update(revived)
                 outcome = .recorded(revived)

@@ -31,18 +31,18 @@ struct RetainedStore {
     }
 
     /// Copies `files` of `folder` (the first must be the adapter) into a new staging
-    /// folder. Missing optional files are skipped.
+    /// folder. Missing optional files are skipped. Every file is opened before any is
+    /// copied: once open, a folder deleted by `save_total_limit` can still be copied whole.
     func stage(from folder: String, adapter: String, others: [String]) throws -> Staged {
+        let names = [adapter] + others.filter { FileManager.default.fileExists(atPath: "\(folder)/\($0)") }
+        let sources = try names.map { try SourceFile(path: "\(folder)/\($0)") }
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         var template = Array("\(root)/.staging-XXXXXX".utf8CString)
         guard mkdtemp(&template) != nil else { throw CopyError(path: root, reason: "mkdtemp: \(String(cString: strerror(errno)))") }
         let staging = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         do {
-            let (digest, size) = try Self.copy("\(folder)/\(adapter)", to: "\(staging)/\(adapter)")
-            for name in others where FileManager.default.fileExists(atPath: "\(folder)/\(name)") {
-                _ = try Self.copy("\(folder)/\(name)", to: "\(staging)/\(name)")
-            }
-            return Staged(folder: staging, adapterSHA256: digest, adapterSize: size)
+            let digests = try zip(names, sources).map { name, source in try Self.copy(source, to: "\(staging)/\(name)") }
+            return Staged(folder: staging, adapterSHA256: digests[0], adapterSize: sources[0].size)
         } catch {
             discard(staging)
             throw error
@@ -81,11 +81,9 @@ struct RetainedStore {
     }
 
     /// Copies `source` to `destination` with read/write, fsyncs it, and returns the
-    /// SHA-256 and size of what was copied.
-    static func copy(_ source: String, to destination: String) throws -> (String, Int64) {
-        let input = open(source, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw CopyError(path: source, reason: String(cString: strerror(errno))) }
-        defer { close(input) }
+    /// SHA-256 of what was copied. Reads no more than the size the file had when it was
+    /// opened, and fails if the file was rewritten or replaced meanwhile.
+    static func copy(_ source: SourceFile, to destination: String) throws -> String {
         let output = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard output >= 0 else { throw CopyError(path: destination, reason: String(cString: strerror(errno))) }
         defer { close(output) }
@@ -93,18 +91,19 @@ struct RetainedStore {
         var total: Int64 = 0
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
-        while true {
-            let count = read(input, buffer.baseAddress, buffer.count)
+        while total < source.size {
+            let count = read(source.fd, buffer.baseAddress, min(buffer.count, Int(source.size - total)))
             if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else { throw CopyError(path: source, reason: String(cString: strerror(errno))) }
+            guard count >= 0 else { throw CopyError(path: source.path, reason: String(cString: strerror(errno))) }
             if count == 0 { break }
             let chunk = UnsafeRawBufferPointer(rebasing: buffer[..<count])
             hasher.update(bufferPointer: chunk)
             try writeAll(output, chunk, path: destination)
             total += Int64(count)
         }
+        try source.checkUnchanged(copied: total)
         guard fsync(output) == 0 else { throw CopyError(path: destination, reason: "fsync: \(String(cString: strerror(errno)))") }
-        return (FileDigest.hex(hasher.finalize()), total)
+        return FileDigest.hex(hasher.finalize())
     }
 
     private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
@@ -122,6 +121,61 @@ struct RetainedStore {
         guard fd >= 0 else { return }
         _ = fsync(fd)
         close(fd)
+    }
+}
+
+/// A trainer's file, open for copying: a regular file (never a FIFO that would block
+/// the daemon, a device that never ends, or a symbolic link to elsewhere), with its
+/// size and modification time when it was opened.
+final class SourceFile {
+    let path: String
+    let fd: Int32
+    let size: Int64
+    private let opened: stat
+
+    init(path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        guard fd >= 0 else {
+            throw CopyError(path: path, reason: errno == ELOOP ? "is a symbolic link (not followed)" : String(cString: strerror(errno)))
+        }
+        var info = stat()
+        let statFailed = fstat(fd, &info) != 0 ? String(cString: strerror(errno)) : nil
+        guard statFailed == nil, (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw CopyError(path: path, reason: statFailed.map { "fstat: \($0)" } ?? "is not a regular file (\(Self.kind(info.st_mode)))")
+        }
+        self.path = path
+        self.fd = fd
+        opened = info
+        size = Int64(info.st_size)
+    }
+
+    deinit { close(fd) }
+
+    /// Fails when the file changed while it was copied: its content (size or
+    /// modification time) through the open descriptor, or the file at its path replaced
+    /// by another. A file merely deleted was still copied whole.
+    func checkUnchanged(copied: Int64) throws {
+        var now = stat()
+        guard fstat(fd, &now) == 0 else { throw CopyError(path: path, reason: "fstat: \(String(cString: strerror(errno)))") }
+        let rewritten = copied != size || now.st_size != opened.st_size
+            || now.st_mtim.tv_sec != opened.st_mtim.tv_sec || now.st_mtim.tv_nsec != opened.st_mtim.tv_nsec
+        if rewritten { throw CopyError(path: path, reason: "changed while being read (size or modification time differs)") }
+        var atPath = stat()
+        if lstat(path, &atPath) == 0, atPath.st_ino != opened.st_ino || atPath.st_dev != opened.st_dev {
+            throw CopyError(path: path, reason: "replaced by another file while being read")
+        }
+    }
+
+    private static func kind(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFDIR: "a directory"
+        case S_IFIFO: "a FIFO"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFSOCK: "a socket"
+        default: "mode \(String(mode, radix: 8))"
+        }
     }
 }
 
