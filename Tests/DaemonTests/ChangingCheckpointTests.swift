@@ -1,0 +1,137 @@
+import Dispatch
+import Foundation
+import Ingest
+import Ledger
+import MWADTestKit
+import Synchronization
+import Testing
+
+/// Checkpoints that change or vanish while the running daemon copies them. Adapters
+/// here are 16 MiB, so that a copy takes long enough to be caught in the middle.
+@Suite(.serialized) struct ChangingCheckpointTests {
+    typealias C = CraftedSafeTensors
+    static let elements = 4 << 20
+
+    /// A one-tensor F32 adapter of 16 MiB, every value `value`.
+    static func bigAdapter(_ value: Float) -> [UInt8] {
+        let header = "{\(C.entry("base_model.model.w.lora_A.weight", "F32", [elements], 0, elements * 4))}"
+        var data = [UInt8](repeating: 0, count: elements * 4)
+        data.withUnsafeMutableBytes { raw in
+            for index in 0..<elements { raw.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: index * 4, as: UInt32.self) }
+        }
+        return C.file(header: header, data: data)
+    }
+
+    /// Writes a complete checkpoint with a big adapter in `staging`, returns its folder.
+    static func checkpoint(step: Int, in staging: String, value: Float) throws -> String {
+        try TrainerWriter(runDirectory: staging).save(step: step)
+        let folder = "\(staging)/checkpoint-\(step)"
+        try Data(bigAdapter(value)).write(to: URL(fileURLWithPath: "\(folder)/adapter_model.safetensors"))
+        return folder
+    }
+
+    @Test func anAdapterReplacedWhileBeingReadIsRejectedThenIngestedOnceStill() throws {
+        let live = try LiveRun()
+        let daemon = try live.start(environment: ["MWAD_WATCH_RECONCILE_INTERVAL": "1"])
+        let staging = live.dir.file("staging")
+        try FileManager.default.moveItem(atPath: try Self.checkpoint(step: 10, in: staging, value: 1), toPath: "\(live.run)/checkpoint-10")
+        #expect(live.waitForMerge(through: 10), "\(daemon.log)")
+        let published = try FileDigest.sha256(ofFile: "\(live.output)/adapter_model.safetensors")
+
+        // checkpoint-20's adapter is replaced by one version, then another, without end.
+        let folder = try Self.checkpoint(step: 20, in: staging, value: 2)
+        let versions = [2, 3].map { live.dir.file("version-\($0)") }
+        for (version, value) in zip(versions, [Float(2), 3]) { try Data(Self.bigAdapter(value)).write(to: URL(fileURLWithPath: version)) }
+        let target = "\(live.run)/checkpoint-20/adapter_model.safetensors"
+        try FileManager.default.moveItem(atPath: folder, toPath: "\(live.run)/checkpoint-20")
+        let replacer = Replacer(versions: versions, target: target, spare: live.dir.file("spare"))
+
+        let reason = "cannot copy: \(target): replaced by another file while being read"
+        var row: CheckpointRecord?
+        let seen = DaemonProcess.waitUntil(timeout: 60) {
+            row = live.snapshot()?.checkpoints.first { $0.step == 20 }
+            return row?.status == .rejected
+        }
+        #expect(seen, "\(daemon.log)")
+        #expect(row?.reason == reason, "\(String(describing: row))")
+        #expect(try FileDigest.sha256(ofFile: "\(live.output)/adapter_model.safetensors") == published)
+        #expect(daemon.process.isRunning)
+
+        let last = replacer.stop()
+        #expect(live.waitForMerge(through: 20), "\(daemon.log)")
+        let ingested = try #require(live.snapshot()?.checkpoints.first { $0.step == 20 })
+        #expect(ingested.status == .ingested)
+        #expect(ingested.adapterSHA256 == (try FileDigest.sha256(ofFile: versions[last % 2])), "the version left in place")
+        #expect(daemon.log.contains("WARNING rejected checkpoint-20: \(reason)"))
+        #expect(daemon.stop() == 0)
+    }
+
+    /// `save_total_limit` deleting folders the daemon is still copying, at random
+    /// moments: each is either copied whole (ingested with its own digest) or not
+    /// recorded at all, the daemon carries on, and the next checkpoint is merged.
+    @Test func checkpointFoldersDeletedWhileBeingIngested() throws {
+        let live = try LiveRun()
+        let daemon = try live.start(environment: ["MWAD_WATCH_RECONCILE_INTERVAL": "1", "MWAD_WATCH_DEBOUNCE": "0.02"])
+        let staging = live.dir.file("staging")
+        var digests: [Int64: String] = [:]
+        for step in stride(from: 10, through: 80, by: 10) {
+            let folder = try Self.checkpoint(step: step, in: staging, value: Float(step))
+            digests[Int64(step)] = try FileDigest.sha256(ofFile: "\(folder)/adapter_model.safetensors")
+            try FileManager.default.moveItem(atPath: folder, toPath: "\(live.run)/checkpoint-\(step)")
+            usleep(UInt32.random(in: 20_000...150_000))
+            try FileManager.default.removeItem(atPath: "\(live.run)/checkpoint-\(step)")
+        }
+        let last = try Self.checkpoint(step: 90, in: staging, value: 90)
+        digests[90] = try FileDigest.sha256(ofFile: "\(last)/adapter_model.safetensors")
+        try FileManager.default.moveItem(atPath: last, toPath: "\(live.run)/checkpoint-90")
+        #expect(live.waitForMerge(through: 90), "\(daemon.log)")
+        #expect(daemon.process.isRunning)
+
+        let rows = try #require(live.snapshot()).checkpoints
+        for row in rows {
+            if row.status == .ingested {
+                #expect(row.adapterSHA256 == digests[row.step], "\(row.name) ingested with another digest")
+            } else {
+                #expect(row.reason?.contains("\(live.run)/checkpoint-\(row.step)") == true, "\(row.name): \(row.reason ?? "no reason")")
+            }
+        }
+        for member in try #require(live.snapshot()).members {
+            let row = try #require(rows.first { $0.id == member.checkpointID })
+            let copy = try #require(row.retainedPath)
+            #expect(try FileDigest.sha256(ofFile: "\(copy)/adapter_model.safetensors") == digests[row.step], "retained copy of \(row.name)")
+        }
+        #expect(OutputReader.read(live.output) == .whole)
+        #expect(daemon.stop() == 0)
+        print("of 8 folders deleted soon after they appeared, \(rows.filter { $0.status == .ingested }.count - 1) were still copied whole; "
+              + "\(rows.filter { $0.status == .rejected }.count) rejected; \(8 - rows.count + 1) never recorded")
+    }
+}
+
+/// Renames fresh links of `versions` over `target`, one after the other, on its own
+/// thread until stopped.
+final class Replacer: Sendable {
+    private let stopped = Atomic(false)
+    private let rounds = Atomic(0)
+    private let done = DispatchSemaphore(value: 0)
+
+    init(versions: [String], target: String, spare: String) {
+        Thread { [self] in
+            var round = 0
+            while !stopped.load(ordering: .relaxed) {
+                round += 1
+                _ = link(versions[round % 2], spare)
+                _ = rename(spare, target)
+                rounds.store(round, ordering: .relaxed)
+                usleep(200)
+            }
+            done.signal()
+        }.start()
+    }
+
+    /// Stops and returns the last round: `versions[round % 2]` is left in place.
+    func stop() -> Int {
+        stopped.store(true, ordering: .relaxed)
+        done.wait()
+        return rounds.load(ordering: .relaxed)
+    }
+}
