@@ -40,10 +40,16 @@ for target in "${targets[@]}"; do
     # Swift's runtime keeps metadata caches for the life of the process, which
     # LeakSanitizer reports as leaks at exit; memory errors are what is looked for.
     # Swift's own backtracer would hang under ASan at a crash; libFuzzer reports it.
+    status=0
     SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 "$bin/$(product "$target")" \
         -max_total_time="$2" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-        -artifact_prefix="$findings/" "$work" "Fuzz/Corpus/$target" 2>&1 |
-        grep -E "^(INFO: seed corpus|#[0-9]+ +DONE|Done [0-9]+ runs|stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==ERROR|SUMMARY|.*Fatal error|artifact_prefix|Test unit written)" || true
+        -artifact_prefix="$findings/" "$work" "Fuzz/Corpus/$target" >"$work.log" 2>&1 || status=$?
+    grep -E "^(INFO: seed corpus|Done [0-9]+ runs|stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==ERROR|SUMMARY|.*Fatal error|Test unit written)" "$work.log" || true
+    echo "corpus: $(ls "Fuzz/Corpus/$target" | wc -l) seeds, $(ls "$work" | wc -l) found; full log: $work.log"
+    if ((status != 0)); then
+        echo "the fuzzer exited with status $status" >&2
+        exit 1
+    fi
     if compgen -G "$findings/*" >/dev/null; then
         echo "FINDINGS in $findings:" >&2
         ls -l "$findings" >&2

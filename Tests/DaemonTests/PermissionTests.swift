@@ -13,12 +13,18 @@ import Testing
         #expect(Foundation.chmod(path, mode) == 0, "chmod \(path)")
     }
 
-    @Test func unreadableFilesAreRejectedThenIngestedOnceReadable() throws {
+    /// An unprivileged daemon that has merged checkpoint-10.
+    func unprivilegedDaemonWithOneMerge() throws -> (LiveRun, DaemonProcess, TrainerWriter) {
         let live = try LiveRun()
         let daemon = try live.start(environment: ["MWAD_WATCH_RECONCILE_INTERVAL": "1"], unprivileged: true)
         let writer = TrainerWriter(runDirectory: live.run)
         try writer.save(step: 10)
         #expect(live.waitForMerge(through: 10), "\(daemon.log)")
+        return (live, daemon, writer)
+    }
+
+    @Test func unreadableFilesAreRejectedThenIngestedOnceReadable() throws {
+        let (live, daemon, _) = try unprivilegedDaemonWithOneMerge()
         let published = try FileDigest.sha256(ofFile: "\(live.output)/adapter_model.safetensors")
 
         let locked = [(20, "adapter_model.safetensors"), (30, "trainer_state.json")]
@@ -44,11 +50,7 @@ import Testing
     /// fails and heals. The output folder itself read-only: it is still replaced, and
     /// the old one is still removed.
     @Test func anOutputLocationNotWritableKeepsThePreviousMergeAndHeals() throws {
-        let live = try LiveRun()
-        let daemon = try live.start(environment: ["MWAD_WATCH_RECONCILE_INTERVAL": "1"], unprivileged: true)
-        let writer = TrainerWriter(runDirectory: live.run)
-        try writer.save(step: 10)
-        #expect(live.waitForMerge(through: 10), "\(daemon.log)")
+        let (live, daemon, writer) = try unprivilegedDaemonWithOneMerge()
         let before = try Data(contentsOf: URL(fileURLWithPath: "\(live.output)/adapter_model.safetensors"))
 
         chmod(live.dir.path, 0o555)
