@@ -72,6 +72,30 @@ import Testing
     }
 }
 
+/// A file size limit (RLIMIT_FSIZE, as `ulimit -f` or systemd's `LimitFSIZE=` set):
+/// a write past it raises SIGXFSZ, which by default kills the process. Here even the
+/// ledger's WAL cannot grow; then the limit is lifted on the running process.
+@Suite(.serialized) struct FileSizeLimitTests {
+    @Test func aFileSizeLimitFailsWritesNotTheDaemonAndHealsWhenLifted() throws {
+        let live = try LiveRun()
+        let daemon = try DaemonProcess(["--watch", live.run, "--out", live.output, "--ledger", live.ledger],
+                                       environment: ["XDG_STATE_HOME": live.dir.file("xdg"), "MWAD_WATCH_RECONCILE_INTERVAL": "1"],
+                                       launcher: ["/usr/bin/prlimit", "--fsize=100000:unlimited"])  // soft:hard
+        #expect(daemon.waitForLog("INFO ready"), "\(daemon.log)")
+        try TrainerWriter(runDirectory: live.run).save(step: 10)
+        #expect(daemon.waitForLog("ERROR cannot record checkpoint-10: \(live.ledger): disk I/O error"), "\(daemon.log)")
+        #expect(daemon.process.isRunning, "SIGXFSZ must not kill it")
+        #expect(!FileManager.default.fileExists(atPath: live.output))
+
+        let pid = "\(daemon.process.processIdentifier)"
+        #expect(try MWADProcess.run(["--pid", pid, "--fsize=unlimited:unlimited"], executable: "/usr/bin/prlimit").status == 0)
+        #expect(live.waitForMerge(through: 10), "\(daemon.log)")
+        #expect(OutputReader.read(live.output) == .whole)
+        #expect(live.snapshot()?.checkpoints.map(\.status) == [.ingested])
+        #expect(daemon.stop() == 0)
+    }
+}
+
 /// Another writer holding the ledger longer than the busy timeout.
 @Suite(.serialized) struct LedgerLockTests {
     @Test func aLedgerLockedPastTheBusyTimeoutDelaysTheRecordThenHeals() throws {

@@ -12,17 +12,20 @@ public final class DaemonProcess: @unchecked Sendable {
 
     /// Starts `mwad run arguments…`. With `unprivileged`, a root test process starts it
     /// through `setpriv` as ``unprivilegedID`` (others start it as themselves).
-    public init(_ arguments: [String], environment: [String: String] = [:], unprivileged: Bool = false) throws {
+    /// `launcher`, when given, is a command that runs the rest of its arguments (such
+    /// as `prlimit --fsize=…`).
+    public init(_ arguments: [String], environment: [String: String] = [:], unprivileged: Bool = false,
+                launcher: [String] = []) throws {
         logPath = scratch.file("stderr")
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        var command = launcher
         if unprivileged && geteuid() == 0 {
             let id = "\(Self.unprivilegedID)"
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            process.arguments = ["--reuid=\(id)", "--regid=\(id)", "--clear-groups", MWADProcess.executable, "run"] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: MWADProcess.executable)
-            process.arguments = ["run"] + arguments
+            command += ["/usr/bin/setpriv", "--reuid=\(id)", "--regid=\(id)", "--clear-groups"]
         }
+        command += [MWADProcess.executable, "run"] + arguments
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
