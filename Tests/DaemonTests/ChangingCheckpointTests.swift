@@ -1,9 +1,7 @@
-import Dispatch
 import Foundation
 import Ingest
 import Ledger
 import MWADTestKit
-import Synchronization
 import Testing
 
 /// Checkpoints that change or vanish while the running daemon copies them. Adapters
@@ -30,7 +28,10 @@ import Testing
         return folder
     }
 
-    @Test func anAdapterReplacedWhileBeingReadIsRejectedThenIngestedOnceStill() throws {
+    /// The adapter is replaced at the moment the daemon has it open (seen in
+    /// `/proc/PID/fd`): that copy is refused with its reason, and the new file is
+    /// then ingested in the same row.
+    @Test func anAdapterReplacedWhileBeingReadIsRejectedThenIngested() throws {
         let live = try LiveRun()
         let daemon = try live.start(environment: ["MWAD_WATCH_RECONCILE_INTERVAL": "1"])
         let staging = live.dir.file("staging")
@@ -38,32 +39,39 @@ import Testing
         #expect(live.waitForMerge(through: 10), "\(daemon.log)")
         let published = try FileDigest.sha256(ofFile: "\(live.output)/adapter_model.safetensors")
 
-        // checkpoint-20's adapter is replaced by one version, then another, without end.
         let folder = try Self.checkpoint(step: 20, in: staging, value: 2)
-        let versions = [2, 3].map { live.dir.file("version-\($0)") }
-        for (version, value) in zip(versions, [Float(2), 3]) { try Data(Self.bigAdapter(value)).write(to: URL(fileURLWithPath: version)) }
+        let replacement = live.dir.file("replacement")
+        try Data(Self.bigAdapter(3)).write(to: URL(fileURLWithPath: replacement))
+        let replacementSHA = try FileDigest.sha256(ofFile: replacement)
         let target = "\(live.run)/checkpoint-20/adapter_model.safetensors"
         try FileManager.default.moveItem(atPath: folder, toPath: "\(live.run)/checkpoint-20")
-        let replacer = Replacer(versions: versions, target: target, spare: live.dir.file("spare"))
+        #expect(Self.waitUntilOpen(target, by: daemon.process.processIdentifier), "the daemon never opened \(target)")
+        #expect(rename(replacement, target) == 0)
 
         let reason = "cannot copy: \(target): replaced by another file while being read"
-        var row: CheckpointRecord?
-        let seen = DaemonProcess.waitUntil(timeout: 60) {
-            row = live.snapshot()?.checkpoints.first { $0.step == 20 }
-            return row?.status == .rejected
-        }
-        #expect(seen, "\(daemon.log)")
-        #expect(row?.reason == reason, "\(String(describing: row))")
+        #expect(daemon.waitForLog("WARNING rejected checkpoint-20: \(reason)"), "\(daemon.log)")
         #expect(try FileDigest.sha256(ofFile: "\(live.output)/adapter_model.safetensors") == published)
         #expect(daemon.process.isRunning)
 
-        let last = replacer.stop()
         #expect(live.waitForMerge(through: 20), "\(daemon.log)")
-        let ingested = try #require(live.snapshot()?.checkpoints.first { $0.step == 20 })
-        #expect(ingested.status == .ingested)
-        #expect(ingested.adapterSHA256 == (try FileDigest.sha256(ofFile: versions[last % 2])), "the version left in place")
-        #expect(daemon.log.contains("WARNING rejected checkpoint-20: \(reason)"))
+        let rows = try #require(live.snapshot()).checkpoints.filter { $0.step == 20 }
+        #expect(rows.count == 1)
+        #expect(rows.first?.status == .ingested)
+        #expect(rows.first?.adapterSHA256 == replacementSHA, "the file now in place")
         #expect(daemon.stop() == 0)
+    }
+
+    /// Waits until process `pid` has `path` open.
+    static func waitUntilOpen(_ path: String, by pid: Int32, timeout: Double = 30) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
+            if fds.contains(where: { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)")) == path }) {
+                return true
+            }
+            usleep(100)
+        }
+        return false
     }
 
     /// `save_total_limit` deleting folders the daemon is still copying, at random
@@ -104,34 +112,5 @@ import Testing
         #expect(daemon.stop() == 0)
         print("of 8 folders deleted soon after they appeared, \(rows.filter { $0.status == .ingested }.count - 1) were still copied whole; "
               + "\(rows.filter { $0.status == .rejected }.count) rejected; \(8 - rows.count + 1) never recorded")
-    }
-}
-
-/// Renames fresh links of `versions` over `target`, one after the other, on its own
-/// thread until stopped.
-final class Replacer: Sendable {
-    private let stopped = Atomic(false)
-    private let rounds = Atomic(0)
-    private let done = DispatchSemaphore(value: 0)
-
-    init(versions: [String], target: String, spare: String) {
-        Thread { [self] in
-            var round = 0
-            while !stopped.load(ordering: .relaxed) {
-                round += 1
-                _ = link(versions[round % 2], spare)
-                _ = rename(spare, target)
-                rounds.store(round, ordering: .relaxed)
-                usleep(200)
-            }
-            done.signal()
-        }.start()
-    }
-
-    /// Stops and returns the last round: `versions[round % 2]` is left in place.
-    func stop() -> Int {
-        stopped.store(true, ordering: .relaxed)
-        done.wait()
-        return rounds.load(ordering: .relaxed)
     }
 }

@@ -133,17 +133,17 @@ struct CheckpointIngestor {
     }
 
     /// Recorded before, and neither the adapter nor the metrics changed since: no
-    /// need to copy and hash it again. A file that could not be read at all (no
-    /// digest) is also tried again when its status changed (`chmod` sets ctime only).
+    /// need to copy and hash it again. A file that could not be read (no digest) is
+    /// tried again at every scan: permissions may have been fixed, or a file replaced
+    /// while it was read may now be still, whatever its times say. Such tries fail at
+    /// `open`, before anything is copied, or succeed.
     private func isUnchanged(_ known: CheckpointRecord, ref: CheckpointRef, adapter: String, metricsFile: String) -> Bool {
-        guard known.sourcePath == ref.path, let size = size(adapter), size == known.adapterSize,
-              let adapterTime = changed(adapter), let metricsTime = changed(metricsFile) else { return false }
-        let neverRead = known.adapterSHA256 == nil
-        let latest = neverRead ? max(adapterTime.status, metricsTime.status) : max(adapterTime.content, metricsTime.content)
+        guard known.adapterSHA256 != nil, known.sourcePath == ref.path, let size = size(adapter), size == known.adapterSize,
+              let adapterTime = modified(adapter), let metricsTime = modified(metricsFile) else { return false }
         // The ledger keeps times to the millisecond; a file written in the same
         // millisecond as the daemon saw it must not count as changed afterwards (it
         // would be copied and hashed again at every scan).
-        return latest <= known.discoveredAt.addingTimeInterval(0.001)
+        return max(adapterTime, metricsTime) <= known.discoveredAt.addingTimeInterval(0.001)
     }
 
     private func settled(_ path: String, now: Date) -> Bool {
@@ -153,15 +153,10 @@ struct CheckpointIngestor {
 
     private func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
 
-    private func modified(_ path: String) -> Date? { changed(path)?.content }
-
-    /// When the file's content (mtime) and its status (ctime, which any later mtime
-    /// change also moves) last changed.
-    private func changed(_ path: String) -> (content: Date, status: Date)? {
+    private func modified(_ path: String) -> Date? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
-        func date(_ time: timespec) -> Date { Date(timeIntervalSince1970: Double(time.tv_sec) + Double(time.tv_nsec) / 1e9) }
-        return (date(info.st_mtim), max(date(info.st_mtim), date(info.st_ctim)))
+        return Date(timeIntervalSince1970: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
     }
 
     private func size(_ path: String) -> Int64? {
