@@ -18,7 +18,7 @@ public enum MetricsSidecar {
         let content: Content
         do { content = try PythonJSON.decode(Content.self, from: data) } catch {
             let detail: String = switch error {
-            case .notUTF8: error.utf8Reason ?? "not valid UTF-8"
+            case .notUTF8(let reason): reason
             case .decoding(let decoding): decoding.localizedDescription
             case .other(let other): other.localizedDescription
             }

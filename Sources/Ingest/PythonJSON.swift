@@ -8,7 +8,8 @@ enum PythonJSON {
     /// fuzzer found with a single 0xF8 between two fields.
     static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws(Problem) -> T {
         if let offset = firstInvalidUTF8(data) {
-            throw .notUTF8(offset: offset, byte: data[data.startIndex + offset])
+            let byte = String(data[data.startIndex + offset], radix: 16, uppercase: true)
+            throw .notUTF8("not valid UTF-8 (byte 0x\(byte) at offset \(offset))")
         }
         let decoder = JSONDecoder()
         decoder.allowsJSON5 = true
@@ -20,15 +21,10 @@ enum PythonJSON {
     }
 
     enum Problem: Error {
-        case notUTF8(offset: Int, byte: UInt8)
+        /// Where and which byte, for an error message.
+        case notUTF8(String)
         case decoding(DecodingError)
         case other(any Error)
-
-        /// The reason for an error message.
-        var utf8Reason: String? {
-            guard case .notUTF8(let offset, let byte) = self else { return nil }
-            return "not valid UTF-8 (byte 0x\(String(byte, radix: 16, uppercase: true)) at offset \(offset))"
-        }
     }
 
     /// The offset of the first byte that breaks UTF-8, or nil when all is valid.

@@ -46,7 +46,7 @@ public struct TrainerState: Sendable, Equatable, Decodable {
         guard !data.isEmpty else { throw .invalidTrainerState(path: path, reason: "file is empty") }
         do { return try PythonJSON.decode(TrainerState.self, from: data) } catch {
             switch error {
-            case .notUTF8: throw .invalidTrainerState(path: path, reason: error.utf8Reason ?? "not valid UTF-8")
+            case .notUTF8(let reason): throw .invalidTrainerState(path: path, reason: reason)
             case .decoding(let decoding): throw .invalidTrainerState(path: path, reason: explain(decoding))
             case .other(let other): throw .invalidTrainerState(path: path, reason: String(describing: other))
             }
