@@ -246,3 +246,27 @@ extension Ledger {
         try read { db in try DaemonRecord.fetchOne(db) }
     }
 }
+
+// MARK: - Skipped folders
+
+extension Ledger {
+    /// Makes the recorded skipped folders exactly `entries` (name, reason): new ones
+    /// are added with `now`, those no longer there are dropped, others keep their date.
+    public func setSkipped(_ entries: [(name: String, reason: String)], now: Date = Date()) throws(LedgerError) {
+        try write { db in
+            let names = entries.map(\.name)
+            try SkippedRecord.filter(!names.contains(Column("name"))).deleteAll(db)
+            for entry in entries {
+                try db.execute(sql: """
+                    INSERT INTO skipped_folder (name, reason, seen_at) VALUES (?, ?, ?)
+                    ON CONFLICT(name) DO UPDATE SET reason = excluded.reason
+                    """, arguments: [entry.name, entry.reason, now])
+            }
+        }
+    }
+
+    /// The skipped folders, by name.
+    public func skipped() throws(LedgerError) -> [SkippedRecord] {
+        try read { db in try SkippedRecord.order(Column("name")).fetchAll(db) }
+    }
+}

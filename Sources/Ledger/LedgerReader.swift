@@ -55,7 +55,8 @@ public final class LedgerReader: Sendable {
                     daemon: applied.contains("v2-daemon-heartbeat") ? try DaemonRecord.fetchOne(db) : nil,
                     checkpoints: try CheckpointRecord.order(CheckpointRecord.Columns.step, Column("id")).fetchAll(db),
                     merge: merge,
-                    members: members)
+                    members: members,
+                    skipped: applied.contains("v4-skipped-folders") ? try SkippedRecord.order(Column("name")).fetchAll(db) : [])
             }
         } catch {
             throw LedgerError(error, path: path)
@@ -73,14 +74,17 @@ public struct LedgerSnapshot: Sendable {
     public var merge: MergeRecord?
     /// Its members, in order.
     public var members: [MergeMemberRecord]
+    /// Folders passed over, by name.
+    public var skipped: [SkippedRecord]
 
     public init(run: RunRecord?, daemon: DaemonRecord?, checkpoints: [CheckpointRecord], merge: MergeRecord?,
-                members: [MergeMemberRecord]) {
+                members: [MergeMemberRecord], skipped: [SkippedRecord] = []) {
         self.run = run
         self.daemon = daemon
         self.checkpoints = checkpoints
         self.merge = merge
         self.members = members
+        self.skipped = skipped
     }
 
     /// The checkpoint row with `id`.

@@ -9,6 +9,7 @@ enum Schema {
         migrator.registerMigration("v1-checkpoints-and-merges", migrate: v1)
         migrator.registerMigration("v2-daemon-heartbeat", migrate: v2)
         migrator.registerMigration("v3-vanished-and-hooks", migrate: v3)
+        migrator.registerMigration("v4-skipped-folders", migrate: v4)
         return migrator
     }
 
@@ -84,5 +85,14 @@ enum Schema {
     private static func v3(_ db: Database) throws {
         try db.alter(table: "checkpoint") { t in t.add(column: "vanished_at", .datetime) }
         try db.alter(table: "merge") { t in t.add(column: "hook_status", .text) }
+    }
+
+    /// Folders passed over, so that `mwad status` can say which and why.
+    private static func v4(_ db: Database) throws {
+        try db.create(table: "skipped_folder") { t in
+            t.primaryKey("name", .text)
+            t.column("reason", .text).notNull()
+            t.column("seen_at", .datetime).notNull()
+        }
     }
 }

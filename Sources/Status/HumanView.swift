@@ -1,7 +1,8 @@
 import Foundation
 
 /// `mwad status` for people: one labelled line per fact, the merge as a table with a
-/// bar per weight, the loss as a sparkline, and every rejection with its reason.
+/// bar per weight, the loss as a sparkline, and every rejection and skipped folder
+/// with its reason.
 public enum HumanView {
     public static func render(_ report: StatusReport) -> String {
         var lines: [String] = []
@@ -26,6 +27,9 @@ public enum HumanView {
         }
         for (index, rejected) in report.rejected.enumerated() {
             line(index == 0 ? "rejected" : "", "\(rejected.name): \(rejected.reason ?? "no reason recorded")")
+        }
+        for (index, skipped) in report.skipped.enumerated() {
+            line(index == 0 ? "skipped" : "", "\(skipped.name): \(skipped.reason)")
         }
         if let error = report.daemon.lastError {
             line("last error", "\(report.daemon.lastErrorAt.map(time) ?? "?") \(error)")

@@ -14,6 +14,8 @@ public struct StatusReport: Codable, Sendable {
     public var lastIngested: Checkpoint?
     public var merge: Merge?
     public var rejected: [Checkpoint]
+    /// Folders named like checkpoints but passed over, with why.
+    public var skipped: [Skipped]
     /// Train loss of every usable checkpoint, in step order (the sparkline's data).
     public var losses: [LossPoint]
     /// Every checkpoint row; only with `--all`.
@@ -87,6 +89,12 @@ public struct StatusReport: Codable, Sendable {
         public var weight: Double
     }
 
+    public struct Skipped: Codable, Sendable {
+        public var name: String
+        public var reason: String
+        public var since: Date
+    }
+
     public struct LossPoint: Codable, Sendable {
         public var step: Int64
         public var trainLoss: Double
@@ -107,6 +115,7 @@ extension StatusReport {
             .max { ($0.ingestedAt!, $0.step) < ($1.ingestedAt!, $1.step) }.map(Checkpoint.init)
         merge = snapshot.merge.map { Merge($0, members: snapshot.members, snapshot: snapshot) }
         rejected = rows.filter { $0.status == .rejected }.map(Checkpoint.init)
+        skipped = snapshot.skipped.map { Skipped(name: $0.name, reason: $0.reason, since: $0.seenAt) }
         losses = rows.filter { $0.status == .ingested || $0.status == .evicted }
             .compactMap { row in row.trainLoss.map { LossPoint(step: row.step, trainLoss: $0) } }
         checkpoints = all ? rows.map(Checkpoint.init) : nil

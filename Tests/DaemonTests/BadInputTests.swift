@@ -154,6 +154,13 @@ import Testing
         #expect(daemon.waitForLog("skipped checkpoint-abc: 'abc' is not a step number"), "\(daemon.log)")
         #expect(daemon.waitForLog("skipped checkpoint-99999999999999999999: step number 99999999999999999999 does not fit in a 64-bit integer"))
         #expect(daemon.waitForLog("skipped checkpoint-5000: symbolic link, not followed"))
+        let skipped = DaemonProcess.waitUntil { live.snapshot()?.skipped.count == 3 }
+        #expect(skipped, "the ledger keeps them for status")
+        #expect(live.snapshot()?.skipped.map { "\($0.name): \($0.reason)" } == [
+            "checkpoint-5000: symbolic link, not followed",
+            "checkpoint-99999999999999999999: step number 99999999999999999999 does not fit in a 64-bit integer",
+            "checkpoint-abc: 'abc' is not a step number",
+        ])
 
         #expect(try FileDigest.sha256(ofFile: "\(live.output)/adapter_model.safetensors") == published)
         #expect(live.snapshot()?.merge?.id == 1)

@@ -129,6 +129,20 @@ import Weigh
         #expect(daemon.lastError == "disk full")
     }
 
+    @Test func skippedFoldersFollowTheRunDirectory() throws {
+        let ledger = try Ledger(path: dir.file("ledger.sqlite"))
+        try ledger.setSkipped([("checkpoint-abc", "'abc' is not a step number"), ("checkpoint-7", "symbolic link, not followed")], now: t0)
+        try ledger.setSkipped([("checkpoint-abc", "'abc' is not a step number"), ("checkpoint-x", "'x' is not a step number")],
+                              now: t0.addingTimeInterval(5))
+        #expect(try ledger.skipped() == [
+            SkippedRecord(name: "checkpoint-abc", reason: "'abc' is not a step number", seenAt: t0),
+            SkippedRecord(name: "checkpoint-x", reason: "'x' is not a step number", seenAt: t0.addingTimeInterval(5)),
+        ])
+        #expect(try LedgerReader(path: dir.file("ledger.sqlite")).snapshot().skipped.map(\.name) == ["checkpoint-abc", "checkpoint-x"])
+        try ledger.setSkipped([])
+        #expect(try ledger.skipped().isEmpty)
+    }
+
     @Test func refusesAFileThatIsNotSQLite() throws {
         let path = dir.write("notes.sqlite", "just text, certainly not a database, long enough to have a header")
         #expect(throws: LedgerError.notALedger(path: path, reason: "not an SQLite database")) { try Ledger(path: path) }
@@ -185,5 +199,6 @@ import Weigh
         #expect(snapshot.checkpoints.first?.vanishedAt == nil)
         #expect(snapshot.merge?.hookStatus == nil)
         #expect(snapshot.members.count == 1)
+        #expect(snapshot.skipped.isEmpty)
     }
 }

@@ -4,7 +4,7 @@ import MWADTestKit
 import Weigh
 
 /// A ledger with a known history: nine checkpoints of a run, one rejected, a merge of
-/// the last three, and a daemon that beat 4 s before `now`.
+/// the last three, a skipped folder, and a daemon that beat 4 s before `now`.
 enum StatusFixture {
     static let start = Date(timeIntervalSince1970: 1_800_000_000)  // 2027-01-15 08:00:00Z
     static let now = start.addingTimeInterval(1000)
@@ -41,6 +41,7 @@ enum StatusFixture {
         try ledger.daemonStarted(DaemonRecord(pid: 4242, host: "gpu01", version: "0.1.0", startedAt: start,
                                               heartbeatAt: now.addingTimeInterval(-4), heartbeatInterval: 10))
         try ledger.recordError("checkpoint-90 rejected", at: start.addingTimeInterval(500))
+        try ledger.setSkipped([("checkpoint-best", "'best' is not a step number")], now: start.addingTimeInterval(30))
         return path
     }
 }

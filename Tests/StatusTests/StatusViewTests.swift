@@ -52,7 +52,7 @@ import Testing
     @Test func jsonKeysAreSnakeCase() throws {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(try report().json().utf8)) as? [String: Any])
         #expect(Set(object.keys) == ["schema", "ledger", "generated_at", "run", "daemon", "counts", "last_ingested",
-                                     "merge", "rejected", "losses"])
+                                     "merge", "rejected", "skipped", "losses"])
         let merge = try #require(object["merge"] as? [String: Any])
         #expect(merge["output_sha256"] is String)
         let member = try #require((merge["members"] as? [[String: Any]])?.first)

@@ -36,6 +36,8 @@ public final class DaemonEngine: Sendable {
         var lastStatus = ""
         var logged: Set<String> = []
         var waiting: [String: String] = [:]
+        /// The skipped folders last recorded; nil until the first scan records them.
+        var skipped: [SkippedEntry]?
         var hook: Task<Void, Never>?
         var ready = false
         /// The last failure reported, so that a persistent one is not logged every scan.
@@ -207,6 +209,7 @@ public final class DaemonEngine: Sendable {
             return
         }
         for entry in run.skipped { logOnce("skip:\(entry.name)", .warning, "skipped \(entry.name): \(entry.reason)") }
+        recordSkipped(run.skipped)
         let known: [CheckpointRecord]
         do { known = try ledger.checkpoints() } catch {
             report("cannot read the ledger", error)
@@ -226,6 +229,18 @@ public final class DaemonEngine: Sendable {
         }
         state.withLock { $0.waiting = waiting }
         markVanished(known, present: Set(run.checkpoints.map(\.path)))
+    }
+
+    /// Keeps the ledger's skipped folders in step with the run directory, writing
+    /// only when they change.
+    private func recordSkipped(_ entries: [SkippedEntry]) {
+        guard state.withLock({ $0.skipped != entries }) else { return }
+        do {
+            try ledger.setSkipped(entries.map { ($0.name, $0.reason) })
+            state.withLock { $0.skipped = entries }
+        } catch {
+            report("cannot record skipped folders", error)
+        }
     }
 
     private func makeIngestor() -> CheckpointIngestor {
