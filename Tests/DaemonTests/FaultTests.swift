@@ -73,17 +73,21 @@ import Testing
 }
 
 /// A file size limit (RLIMIT_FSIZE, as `ulimit -f` or systemd's `LimitFSIZE=` set):
-/// a write past it raises SIGXFSZ, which by default kills the process. Here even the
-/// ledger's WAL cannot grow; then the limit is lifted on the running process.
+/// a write past it raises SIGXFSZ, which by default kills the process. Then the limit
+/// is lifted on the running process.
 @Suite(.serialized) struct FileSizeLimitTests {
     @Test func aFileSizeLimitFailsWritesNotTheDaemonAndHealsWhenLifted() throws {
         let live = try LiveRun()
+        _ = try Ledger(path: live.ledger)  // created (and closed) beforehand: opening it then writes nothing big
+        // 100 kB: the 69 kB fixture adapter can be copied, the merge's 138 kB F64 running sum cannot.
         let daemon = try DaemonProcess(["--watch", live.run, "--out", live.output, "--ledger", live.ledger],
-                                       environment: ["XDG_STATE_HOME": live.dir.file("xdg"), "MWAD_WATCH_RECONCILE_INTERVAL": "1"],
+                                       environment: ["XDG_STATE_HOME": live.dir.file("xdg"), "MWAD_WATCH_RECONCILE_INTERVAL": "1",
+                                                     "MWAD_HEARTBEAT_INTERVAL": "1"],
                                        launcher: ["/usr/bin/prlimit", "--fsize=100000:unlimited"])  // soft:hard
         #expect(daemon.waitForLog("INFO ready"), "\(daemon.log)")
         try TrainerWriter(runDirectory: live.run).save(step: 10)
-        #expect(daemon.waitForLog("ERROR cannot record checkpoint-10: \(live.ledger): disk I/O error"), "\(daemon.log)")
+        #expect(daemon.waitForLog("merge failed; the previous merge stays published"), "\(daemon.log)")
+        #expect(daemon.log.contains("File too large"), "\(daemon.log)")
         #expect(daemon.process.isRunning, "SIGXFSZ must not kill it")
         #expect(!FileManager.default.fileExists(atPath: live.output))
 
@@ -92,26 +96,46 @@ import Testing
         #expect(live.waitForMerge(through: 10), "\(daemon.log)")
         #expect(OutputReader.read(live.output) == .whole)
         #expect(live.snapshot()?.checkpoints.map(\.status) == [.ingested])
+        #expect(live.snapshot()?.daemon?.pid == daemon.process.processIdentifier)
+        #expect(daemon.stop() == 0)
+    }
+
+    /// A limit just above what creating the ledger writes: the daemon opens it but
+    /// cannot record itself, runs anyway, and records itself at a heartbeat once the
+    /// limit is lifted (status would otherwise call a running daemon one that never ran).
+    @Test func aLedgerUnwritableAtStartIsWrittenOnceItCanBe() throws {
+        let live = try LiveRun()
+        let probe = live.dir.file("probe.sqlite")
+        let created: Int = try {
+            let ledger = try Ledger(path: probe)
+            return try withExtendedLifetime(ledger) { try FileManager.default.attributesOfItem(atPath: probe + "-wal")[.size] as! Int }
+        }()
+        let daemon = try DaemonProcess(["--watch", live.run, "--out", live.output, "--ledger", live.ledger],
+                                       environment: ["XDG_STATE_HOME": live.dir.file("xdg"), "MWAD_HEARTBEAT_INTERVAL": "1"],
+                                       launcher: ["/usr/bin/prlimit", "--fsize=\(created + 1024):unlimited"])
+        #expect(daemon.waitForLog("INFO ready"), "\(daemon.log)")
+        #expect(daemon.log.contains("cannot record the daemon's start: \(live.ledger): disk I/O error"), "\(daemon.log)")
+        #expect(live.snapshot()?.daemon == nil)
+
+        let pid = "\(daemon.process.processIdentifier)"
+        #expect(try MWADProcess.run(["--pid", pid, "--fsize=unlimited:unlimited"], executable: "/usr/bin/prlimit").status == 0)
+        let recorded = DaemonProcess.waitUntil(timeout: 30) { live.snapshot()?.daemon?.pid == daemon.process.processIdentifier }
+        #expect(recorded, "\(daemon.log)")
+        #expect(live.snapshot()?.run?.watchPath == live.run)
         #expect(daemon.stop() == 0)
     }
 }
 
 /// Another writer holding the ledger longer than the busy timeout.
 @Suite(.serialized) struct LedgerLockTests {
-    @Test func aLedgerLockedPastTheBusyTimeoutDelaysTheRecordThenHeals() throws {
-        let live = try LiveRun()
-        let daemon = try live.start(environment: ["MWAD_WATCH_RECONCILE_INTERVAL": "1"])
-        let writer = TrainerWriter(runDirectory: live.run)
-        try writer.save(step: 10)
-        #expect(live.waitForMerge(through: 10))
-        let before = try Data(contentsOf: URL(fileURLWithPath: "\(live.output)/adapter_model.safetensors"))
-
-        // Another process holds an exclusive transaction for 13 s (the daemon waits 10).
+    /// Another process holding an exclusive transaction on `ledger` for 13 s (the
+    /// daemon waits 10); returns once it holds it.
+    static func lock(_ ledger: String) throws -> Process {
         let locker = Process()
         locker.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         locker.arguments = ["python3", "-c", """
             import sqlite3, time
-            db = sqlite3.connect(\"\(live.ledger)\", isolation_level=None)
+            db = sqlite3.connect(\"\(ledger)\", isolation_level=None)
             db.execute("BEGIN EXCLUSIVE")
             print("locked", flush=True)
             time.sleep(13)
@@ -121,6 +145,18 @@ import Testing
         locker.standardOutput = pipe
         try locker.run()
         _ = pipe.fileHandleForReading.availableData  // "locked"
+        return locker
+    }
+
+    @Test func aLedgerLockedPastTheBusyTimeoutDelaysTheRecordThenHeals() throws {
+        let live = try LiveRun()
+        let daemon = try live.start(environment: ["MWAD_WATCH_RECONCILE_INTERVAL": "1"])
+        let writer = TrainerWriter(runDirectory: live.run)
+        try writer.save(step: 10)
+        #expect(live.waitForMerge(through: 10))
+        let before = try Data(contentsOf: URL(fileURLWithPath: "\(live.output)/adapter_model.safetensors"))
+
+        let locker = try Self.lock(live.ledger)
         try writer.save(step: 20)
         #expect(daemon.waitForLog("database is locked", timeout: 30), "\(daemon.log)")
         #expect(daemon.process.isRunning)

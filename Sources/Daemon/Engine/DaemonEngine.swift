@@ -40,6 +40,8 @@ public final class DaemonEngine: Sendable {
         var skipped: [SkippedEntry]?
         var hook: Task<Void, Never>?
         var ready = false
+        /// Whether the run and this daemon are in the ledger yet.
+        var startRecorded = false
         /// The last failure reported, so that a persistent one is not logged every scan.
         var lastReported: String?
     }
@@ -98,13 +100,7 @@ public final class DaemonEngine: Sendable {
     private func start() {
         let strategy = watchStrategy
         logger.info("mwad \(Provenance.version) watching \(config.watchDirectory) (\(strategy.polling ? "polling every \(config.pollInterval) s" : "inotify"): \(strategy.reason)); output \(config.output); ledger \(config.ledger); window \(config.merge.window), \(config.merge.weighting.rawValue) weighting, penalty \(config.merge.penalty)")
-        do {
-            try ledger.registerRun(watch: config.watchDirectory, output: config.output, settings: config.merge)
-            try ledger.daemonStarted(DaemonRecord(pid: getpid(), host: ProcessInfo.processInfo.hostName, version: Provenance.version,
-                                                  startedAt: Date(), heartbeatAt: Date(), heartbeatInterval: config.heartbeatInterval))
-        } catch {
-            report("cannot record the daemon's start", error)
-        }
+        recordStart()
         AtomicDirectory.removeLeftovers(of: config.output)
         RetainedStore(stateDirectory: config.stateDirectory).removeLeftovers()
         SumUpdate.removeLeftovers(stateDirectory: config.stateDirectory)
@@ -353,12 +349,26 @@ public final class DaemonEngine: Sendable {
         }
     }
 
+    /// Records the run and this daemon in the ledger; tried again at each heartbeat
+    /// until it succeeds (the ledger may be unwritable at start), so that status does
+    /// not report a running daemon as one that never ran.
+    private func recordStart() {
+        do {
+            try ledger.registerRun(watch: config.watchDirectory, output: config.output, settings: config.merge)
+            try ledger.daemonStarted(DaemonRecord(pid: getpid(), host: ProcessInfo.processInfo.hostName, version: Provenance.version,
+                                                  startedAt: Date(), heartbeatAt: Date(), heartbeatInterval: config.heartbeatInterval))
+            state.withLock { $0.startRecorded = true }
+        } catch {
+            report("cannot record the daemon's start", error)
+        }
+    }
+
     // MARK: - Health
 
     private func heartbeat(now: Date) {
         let (lastBeat, lastDog) = state.withLock { ($0.lastHeartbeat, $0.lastWatchdog) }
         if now.timeIntervalSince(lastBeat) >= config.heartbeatInterval {
-            try? ledger.heartbeat(at: now)
+            if state.withLock({ $0.startRecorded }) { try? ledger.heartbeat(at: now) } else { recordStart() }
             state.withLock { $0.lastHeartbeat = now }
         }
         let ready = state.withLock { $0.ready }
