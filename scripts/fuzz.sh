@@ -26,7 +26,10 @@ for target in "${targets[@]}"; do product "$target" >/dev/null; done
 
 echo "== building the fuzz targets (release, -sanitize=fuzzer,address)"
 mkdir -p Fuzz/.build
-if ! swift build --package-path Fuzz -c release --sanitize fuzzer --sanitize address >Fuzz/.build/build.log 2>&1; then
+build() { swift build --package-path Fuzz -c release --sanitize fuzzer --sanitize address >Fuzz/.build/build.log 2>&1; }
+# An incremental build sometimes misses a file just added to the main package (a
+# SwiftPM planning quirk seen with path dependencies); the second try plans afresh.
+if ! build && ! build; then
     grep -vE "^\[[0-9]+/[0-9]+\]|Cannot export local symbol" Fuzz/.build/build.log >&2
     exit 1
 fi
