@@ -1,0 +1,56 @@
+import Foundation
+
+/// A trainer's file, open for copying: a regular file (never a FIFO that would block
+/// the daemon, a device that never ends, or a symbolic link to elsewhere), with its
+/// size and modification time when it was opened.
+final class SourceFile {
+    let path: String
+    let fd: Int32
+    let size: Int64
+    private let opened: stat
+
+    init(path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        guard fd >= 0 else {
+            throw CopyError(path: path, reason: errno == ELOOP ? "is a symbolic link (not followed)" : String(cString: strerror(errno)))
+        }
+        var info = stat()
+        let statFailed = fstat(fd, &info) != 0 ? String(cString: strerror(errno)) : nil
+        guard statFailed == nil, (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw CopyError(path: path, reason: statFailed.map { "fstat: \($0)" } ?? "is not a regular file (\(Self.kind(info.st_mode)))")
+        }
+        self.path = path
+        self.fd = fd
+        opened = info
+        size = Int64(info.st_size)
+    }
+
+    deinit { close(fd) }
+
+    /// Fails when the file changed while it was copied: its content (size or
+    /// modification time) through the open descriptor, or the file at its path replaced
+    /// by another. A file merely deleted was still copied whole.
+    func checkUnchanged(copied: Int64) throws {
+        var now = stat()
+        guard fstat(fd, &now) == 0 else { throw CopyError(path: path, reason: "fstat: \(String(cString: strerror(errno)))") }
+        let rewritten = copied != size || now.st_size != opened.st_size
+            || now.st_mtim.tv_sec != opened.st_mtim.tv_sec || now.st_mtim.tv_nsec != opened.st_mtim.tv_nsec
+        if rewritten { throw CopyError(path: path, reason: "changed while being read (size or modification time differs)") }
+        var atPath = stat()
+        if lstat(path, &atPath) == 0, atPath.st_ino != opened.st_ino || atPath.st_dev != opened.st_dev {
+            throw CopyError(path: path, reason: "replaced by another file while being read")
+        }
+    }
+
+    private static func kind(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFDIR: "a directory"
+        case S_IFIFO: "a FIFO"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFSOCK: "a socket"
+        default: "mode \(String(mode, radix: 8))"
+        }
+    }
+}
