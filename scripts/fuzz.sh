@@ -28,8 +28,10 @@ echo "== building the fuzz targets (release, -sanitize=fuzzer,address)"
 mkdir -p Fuzz/.build
 build() { swift build --package-path Fuzz -c release --sanitize fuzzer --sanitize address >Fuzz/.build/build.log 2>&1; }
 # An incremental build sometimes misses a file just added to the main package (a
-# SwiftPM planning quirk seen with path dependencies); the second try plans afresh.
-if ! build && ! build; then
+# SwiftPM planning quirk seen with path dependencies): then the build plan is
+# dropped so that the second try plans afresh.
+replan() { rm -f Fuzz/.build/release.yaml Fuzz/.build/*/release/description.json; }
+if ! build && ! { replan && build; }; then
     grep -vE "^\[[0-9]+/[0-9]+\]|Cannot export local symbol" Fuzz/.build/build.log >&2
     exit 1
 fi
