@@ -12,6 +12,8 @@ public enum MergeError: Error, Equatable, Sendable, CustomStringConvertible {
     case nonFinite(tensor: String, member: String?)
     /// Writing the output failed.
     case output(SafeTensorsError)
+    /// Settings name a merge method mwad does not have.
+    case unknownMethod(name: String, known: [String])
 
     public var description: String {
         switch self {
@@ -25,6 +27,7 @@ public enum MergeError: Error, Equatable, Sendable, CustomStringConvertible {
         case .nonFinite(let tensor, let member?): "\(member): tensor '\(tensor)' contains NaN or infinity"
         case .nonFinite(let tensor, nil): "tensor '\(tensor)': the weighted sum overflows"
         case .output(let error): error.description
+        case .unknownMethod(let name, let known): "merge method '\(name)' is unknown; known: \(known.joined(separator: ", "))"
         }
     }
 }

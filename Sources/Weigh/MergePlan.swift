@@ -19,13 +19,14 @@ public struct MergePlan: Sendable {
 
     /// Weighs `checkpoints` (already the window) with `settings`.
     public init(checkpoints: [Checkpoint], settings: MergeSettings) throws(WeighError) {
-        let method = try settings.method()
+        try settings.validate()
+        let method = try settings.weightingMethod()
         let ordered = checkpoints.sorted { $0.step < $1.step }
         let candidates = ordered.map {
             Candidate(name: $0.name, step: $0.step, metricValue: $0.value(of: method.metric, smoothing: settings.smoothing))
         }
         let weights = try method.weights(for: candidates)
-        self.settings = settings
+        self.settings = settings.effective
         self.weighting = method.name
         self.metric = method.metric
         self.members = zip(zip(ordered, candidates), weights).map {

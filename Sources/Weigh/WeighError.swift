@@ -10,6 +10,8 @@ public enum WeighError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidPenalty(Double)
     /// Nothing to weigh.
     case noCheckpoints
+    /// A setting out of its range: its name, the value, what is allowed.
+    case invalidSetting(name: String, value: String, allowed: String)
 
     public var description: String {
         switch self {
@@ -19,6 +21,7 @@ public enum WeighError: Error, Equatable, Sendable, CustomStringConvertible {
             "\(checkpoint): \(metric.rawValue) is \(value); MWA weights need a finite value above 0"
         case .invalidPenalty(let p): "penalty \(p) is invalid: it must be a finite number >= 0"
         case .noCheckpoints: "no complete checkpoint to merge"
+        case .invalidSetting(let name, let value, let allowed): "\(name) \(value) is invalid: it must be \(allowed)"
         }
     }
 }

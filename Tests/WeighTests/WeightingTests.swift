@@ -37,7 +37,7 @@ import Weigh
     }
 
     @Test func zeroPenaltyIsUniform() throws {
-        let method = try MergeSettings(weighting: .loss, penalty: 0).method()
+        let method = try MergeSettings(weighting: .loss, penalty: 0).weightingMethod()
         #expect(method.name == "uniform")
         #expect(try method.weights(for: candidates([1, 5, nil, .nan])) == [0.25, 0.25, 0.25, 0.25])
     }
@@ -77,7 +77,7 @@ import Weigh
 
     @Test(arguments: [-1.0, .nan, .infinity])
     func invalidPenalty(_ p: Double) {
-        #expect(throws: WeighError.self) { _ = try MergeSettings(penalty: p).method() }
+        #expect(throws: WeighError.self) { _ = try MergeSettings(penalty: p).weightingMethod() }
     }
 
     @Test func nothingToWeigh() {
