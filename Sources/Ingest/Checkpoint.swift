@@ -16,17 +16,16 @@ public struct Checkpoint: Sendable {
 
     public var step: Int64 { ref.step }
     public var name: String { ref.name }
-    public var adapterPath: String { (ref.path as NSString).appendingPathComponent(Self.adapterFile) }
     public var configPath: String { (ref.path as NSString).appendingPathComponent(Self.configFile) }
 
     /// Reads the checkpoint at `ref`. The trainer writes `trainer_state.json` last, so
     /// a checkpoint without it is still being written (or was abandoned). Without
     /// `adapter_config.json` no merge of it could be loaded by PEFT, so it is required too.
-    public static func load(_ ref: CheckpointRef) throws(IngestError) -> Checkpoint {
-        let state = try metrics(ref)
-        _ = try existing(ref, configFile)
+    public static func load(_ ref: CheckpointRef, layout: any TrainerLayout = .huggingFace) throws(IngestError) -> Checkpoint {
+        let state = try layout.metrics(in: ref.path)
+        for file in layout.requiredFiles.dropFirst() { _ = try existing(ref, file) }
         let adapter: SafeTensorsFile
-        do { adapter = try SafeTensorsFile(path: try existing(ref, adapterFile)) } catch let error as SafeTensorsError {
+        do { adapter = try SafeTensorsFile(path: try existing(ref, layout.adapterFile)) } catch let error as SafeTensorsError {
             throw .invalidAdapter(error)
         } catch let error as IngestError { throw error } catch {
             throw .unreadable(path: ref.path, reason: "\(error)")
@@ -49,16 +48,6 @@ public struct Checkpoint: Sendable {
         let state = try TrainerState.load(try existing(CheckpointRef(step: 0, path: path), stateFile))
         guard let step = state.globalStep else { throw .unknownStep(path: path) }
         return try load(CheckpointRef(step: step, path: path))
-    }
-
-    /// The metrics of the checkpoint: `trainer_state.json`, or else the sidecar.
-    static func metrics(_ ref: CheckpointRef) throws(IngestError) -> TrainerState {
-        let sidecar = (ref.path as NSString).appendingPathComponent(sidecarFile)
-        let state = (ref.path as NSString).appendingPathComponent(stateFile)
-        if !FileManager.default.fileExists(atPath: state), FileManager.default.fileExists(atPath: sidecar) {
-            return try MetricsSidecar.load(sidecar)
-        }
-        return try TrainerState.load(try existing(ref, stateFile))
     }
 
     /// The checkpoint's value of `metric` (see ``TrainerState/value(of:atStep:smoothing:)``).
