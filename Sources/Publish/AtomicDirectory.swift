@@ -1,5 +1,6 @@
 import CLinuxSupport
 import Foundation
+import HostFileSystem
 
 /// Replaces a folder so that its path shows, at every instant, either the complete old
 /// content or the complete new one — never a mix, never a partial file.
@@ -57,22 +58,21 @@ public enum AtomicDirectory {
     }
 
     private static func makeStaging(parent: String, name: String) throws(PublishError) -> String {
-        var template = Array("\(parent)/.\(name).mwad-staging-XXXXXX".utf8CString)
-        guard mkdtemp(&template) != nil else {
-            throw .io(path: parent, operation: "creating a staging folder", reason: Durable.errnoText())
+        // 0755: the output is shared like any model folder.
+        switch Posix.makeTemporaryDirectory(prefix: "\(parent)/.\(name).mwad-staging-", mode: 0o755) {
+        case .success(let path): return path
+        case .failure(let error): throw .io(path: parent, operation: "creating a staging folder", reason: error.description)
         }
-        chmod(template, 0o755)  // mkdtemp makes it 0700; the output is shared like any model folder
-        return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private static func swap(_ staging: String, into target: String) throws(PublishError) {
         if mwad_rename_noreplace(staging, target) == 0 { return }
         guard errno == EEXIST || errno == ENOTEMPTY else {
-            throw .io(path: target, operation: "renaming the staging folder into place", reason: Durable.errnoText())
+            throw .io(path: target, operation: "renaming the staging folder into place", reason: Posix.errnoText())
         }
         if mwad_rename_exchange(staging, target) == 0 { return }
         guard errno == EINVAL || errno == ENOSYS || errno == ENOTSUP else {
-            throw .io(path: target, operation: "exchanging the output folder", reason: Durable.errnoText())
+            throw .io(path: target, operation: "exchanging the output folder", reason: Posix.errnoText())
         }
         try setAsideAndRename(staging, into: target)
     }
@@ -83,10 +83,10 @@ public enum AtomicDirectory {
         let (parent, name) = split(target)
         let aside = "\(parent)/.\(name).mwad-old-\(getpid())"
         guard rename(target, aside) == 0 else {
-            throw .io(path: target, operation: "moving the old output aside", reason: Durable.errnoText())
+            throw .io(path: target, operation: "moving the old output aside", reason: Posix.errnoText())
         }
         guard rename(staging, target) == 0 else {
-            let reason = Durable.errnoText()
+            let reason = Posix.errnoText()
             _ = rename(aside, target)
             throw .io(path: target, operation: "renaming the staging folder into place", reason: reason)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import HostFileSystem
 
 /// fsync helpers: what is renamed into place must already be on disk.
 enum Durable {
@@ -26,10 +27,9 @@ enum Durable {
 
     private static func sync(_ path: String, flags: Int32) throws(PublishError) {
         let fd = open(path, flags | O_CLOEXEC)
-        guard fd >= 0 else { throw .io(path: path, operation: "opening to fsync", reason: errnoText()) }
+        guard fd >= 0 else { throw .io(path: path, operation: "opening to fsync", reason: Posix.errnoText()) }
         defer { close(fd) }
-        guard fsync(fd) == 0 else { throw .io(path: path, operation: "fsync", reason: errnoText()) }
+        guard fsync(fd) == 0 else { throw .io(path: path, operation: "fsync", reason: Posix.errnoText()) }
     }
 
-    static func errnoText() -> String { String(cString: strerror(errno)) }
 }

@@ -1,0 +1,32 @@
+import Foundation
+
+/// The few POSIX file operations that mwad's durable writes share.
+public enum Posix {
+    /// `strerror(errno)`, read at once (before anything else can change errno).
+    public static func errnoText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
+
+    /// Makes a new directory `PREFIX` + six random characters (`mkdtemp(3)`), with
+    /// `mode`; returns its path, or the errno text when it could not.
+    public static func makeTemporaryDirectory(prefix: String, mode: mode_t = 0o700) -> Result<String, PosixError> {
+        var template = Array("\(prefix)XXXXXX".utf8CString)
+        guard mkdtemp(&template) != nil else { return .failure(PosixError(errno)) }
+        if mode != 0o700 { chmod(template, mode) }  // mkdtemp always makes 0700
+        return .success(String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    }
+
+    /// fsyncs the directory at `path`, so that renames and creations in it are durable.
+    @discardableResult
+    public static func syncDirectory(_ path: String) -> Result<Void, PosixError> {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(PosixError(errno)) }
+        defer { close(fd) }
+        return fsync(fd) == 0 ? .success(()) : .failure(PosixError(errno))
+    }
+}
+
+/// An errno, with its text.
+public struct PosixError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var code: Int32
+    public init(_ code: Int32) { self.code = code }
+    public var description: String { Posix.errnoText(code) }
+}
