@@ -10,6 +10,8 @@ public enum LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
     case networkFileSystem(path: String, kind: String)
     /// The ledger belongs to another run directory.
     case otherRun(path: String, recorded: String, requested: String)
+    /// Another process holds the ledger's writer lock (its pid, when known).
+    case locked(path: String, pid: Int32?)
     /// SQLite failed (path, SQLite's message).
     case database(path: String, message: String)
 
@@ -23,6 +25,7 @@ public enum LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
             "\(path): on a \(kind) network file system, where SQLite's write-ahead log is unsafe; put the ledger on a local disk (--ledger or state_directory)"
         case .otherRun(let path, let recorded, let requested):
             "\(path): this ledger belongs to the run in \(recorded), not \(requested); give another --ledger"
+        case .locked(let path, let pid): "another mwad (pid \(pid.map(String.init) ?? "unknown")) is using \(path)"
         case .database(let path, let message): "\(path): \(message)"
         }
     }

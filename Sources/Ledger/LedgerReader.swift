@@ -43,52 +43,9 @@ public final class LedgerReader: Sendable {
     /// Everything status shows, read in one transaction: a consistent snapshot in which
     /// a merge appears with all its members or not at all.
     public func snapshot() throws(LedgerError) -> LedgerSnapshot {
-        do {
-            return try queue.read { db in
-                let merge = try MergeRecord.order(Column("id").desc).fetchOne(db)
-                let members = try merge.map {
-                    try MergeMemberRecord.filter(Column("merge_id") == $0.id).order(Column("position")).fetchAll(db)
-                } ?? []
-                let applied = try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
-                return LedgerSnapshot(
-                    run: try RunRecord.fetchOne(db),
-                    daemon: applied.contains("v2-daemon-heartbeat") ? try DaemonRecord.fetchOne(db) : nil,
-                    checkpoints: try CheckpointRecord.order(CheckpointRecord.Columns.step, Column("id")).fetchAll(db),
-                    merge: merge,
-                    members: members,
-                    skipped: applied.contains("v4-skipped-folders") ? try SkippedRecord.order(Column("name")).fetchAll(db) : [])
-            }
-        } catch {
+        do { return try queue.read { db in try LedgerSnapshot.fetch(db) } } catch {
             throw LedgerError(error, path: path)
         }
     }
 }
 
-/// A consistent view of a ledger at one instant.
-public struct LedgerSnapshot: Sendable {
-    public var run: RunRecord?
-    public var daemon: DaemonRecord?
-    /// Every checkpoint row, in step order.
-    public var checkpoints: [CheckpointRecord]
-    /// The newest merge.
-    public var merge: MergeRecord?
-    /// Its members, in order.
-    public var members: [MergeMemberRecord]
-    /// Folders passed over, by name.
-    public var skipped: [SkippedRecord]
-
-    public init(run: RunRecord?, daemon: DaemonRecord?, checkpoints: [CheckpointRecord], merge: MergeRecord?,
-                members: [MergeMemberRecord], skipped: [SkippedRecord] = []) {
-        self.run = run
-        self.daemon = daemon
-        self.checkpoints = checkpoints
-        self.merge = merge
-        self.members = members
-        self.skipped = skipped
-    }
-
-    /// The checkpoint row with `id`.
-    public func checkpoint(id: Int64) -> CheckpointRecord? {
-        checkpoints.first { $0.id == id }
-    }
-}

@@ -27,8 +27,7 @@ extension Ledger {
             let id = try record(row).current.id!
             members.append(MergeMemberInput(checkpointID: id, weight: member.weight, metricValue: member.metricValue))
         }
-        let merge = MergeRecord(createdAt: created, weighting: plan.weighting, penalty: plan.settings.penalty,
-                                metric: plan.metric.rawValue, window: plan.settings.window, outputPath: output,
+        let merge = MergeRecord(createdAt: created, settings: plan.settings, outputPath: output,
                                 outputSHA256: outputSHA256, durationSeconds: duration)
         return try record(merge: merge, members: members)
     }

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The ledger's schema, as a sequence of migrations. A released migration is never
@@ -10,6 +11,7 @@ enum Schema {
         migrator.registerMigration("v2-daemon-heartbeat", migrate: v2)
         migrator.registerMigration("v3-vanished-and-hooks", migrate: v3)
         migrator.registerMigration("v4-skipped-folders", migrate: v4)
+        migrator.registerMigration("v5-missed-and-whole-settings", migrate: v5)
         return migrator
     }
 
@@ -93,6 +95,53 @@ enum Schema {
             t.primaryKey("name", .text)
             t.column("reason", .text).notNull()
             t.column("seen_at", .datetime).notNull()
+        }
+    }
+
+    /// Checkpoints seen but deleted before they could be read (`missed`), and the merge
+    /// settings stored whole (JSON) with their fingerprint on every merge and the run.
+    /// SQLite cannot change a CHECK constraint, so `checkpoint` is rebuilt (GRDB runs
+    /// migrations with foreign keys deferred, as that procedure needs).
+    private static func v5(_ db: Database) throws {
+        try db.create(table: "checkpoint_v5") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("step", .integer).notNull()
+            t.column("source_path", .text).notNull()
+            t.column("retained_path", .text)
+            t.column("adapter_size", .integer)
+            t.column("adapter_sha256", .text)
+            t.column("train_loss", .double)
+            t.column("eval_loss", .double)
+            t.column("status", .text).notNull()
+                .check(sql: "status IN ('ingested', 'rejected', 'evicted', 'replaced', 'missed')")
+            t.column("reason", .text)
+            t.column("discovered_at", .datetime).notNull()
+            t.column("ingested_at", .datetime)
+            t.column("vanished_at", .datetime)
+        }
+        try db.execute(sql: "INSERT INTO checkpoint_v5 SELECT id, step, source_path, retained_path, adapter_size, adapter_sha256, train_loss, eval_loss, status, reason, discovered_at, ingested_at, vanished_at FROM checkpoint")
+        try db.drop(table: "checkpoint")
+        try db.rename(table: "checkpoint_v5", to: "checkpoint")
+        try db.create(index: "checkpoint_on_step", on: "checkpoint", columns: ["step"])
+
+        try db.alter(table: "merge") { t in
+            t.add(column: "settings", .text)
+            t.add(column: "fingerprint", .text)
+        }
+        try db.alter(table: "run") { t in t.add(column: "settings", .text) }
+        // Rows made before v5 get their settings from the old columns; merges never
+        // recorded smoothing, so the run's (the best that is known) is taken.
+        let smoothing = try Int.fetchOne(db, sql: "SELECT smoothing FROM run") ?? 1
+        for row in try Row.fetchAll(db, sql: "SELECT * FROM merge") {
+            var settings = SettingsColumns.legacy(row)
+            settings.smoothing = smoothing
+            try db.execute(sql: "UPDATE merge SET settings = ?, fingerprint = ? WHERE id = ?",
+                           arguments: [String(decoding: try JSONEncoder.sorted.encode(settings), as: UTF8.self),
+                                       settings.fingerprint, row["id"] as Int64])
+        }
+        if let row = try Row.fetchOne(db, sql: "SELECT * FROM run") {
+            try db.execute(sql: "UPDATE run SET settings = ?",
+                           arguments: [String(decoding: try JSONEncoder.sorted.encode(SettingsColumns.legacy(row)), as: UTF8.self)])
         }
     }
 }

@@ -16,7 +16,7 @@ import Weigh
 
     @Test func createsTheSchemaInAnEmptyFile() throws {
         let ledger = try Ledger(path: dir.file("state/ledger.sqlite"))
-        let (journal, foreignKeys, migrations, tables) = try ledger.pool.read { db in
+        let (journal, foreignKeys, migrations, tables) = try ledger.writer.read { db in
             (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA foreign_keys"),
              try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations"),
              try ["run", "checkpoint", "merge", "merge_member", "daemon"].filter { try db.tableExists($0) })
@@ -25,7 +25,7 @@ import Weigh
         #expect(foreignKeys == 1)
         #expect(migrations == Schema.identifiers)
         #expect(tables.count == 5)
-        let synchronous = try ledger.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        let synchronous = try ledger.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
         #expect(synchronous == 2)  // FULL
     }
 
@@ -59,20 +59,20 @@ import Weigh
         let rows = try ledger.checkpoints()
         #expect(rows.map(\.step) == [10])
         #expect(rows.first?.trainLoss == 3.5)
-        let migrations = try ledger.pool.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
+        let migrations = try ledger.writer.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
         #expect(migrations == Schema.identifiers)
         #expect(try ledger.daemon() == nil)
     }
 
     @Test func ingestingTheSameCheckpointTwiceAddsNothing() throws {
-        let ledger = try Ledger(path: dir.file("ledger.sqlite"))
+        let ledger = try Ledger.inMemory()
         guard case .recorded(let first) = try ledger.record(row(10, sha: "aaa")) else { Issue.record("not recorded"); return }
         #expect(try ledger.record(row(10, sha: "aaa")) == .unchanged(first))
         #expect(try ledger.checkpoints().count == 1)
     }
 
     @Test func sameStepOtherContentReplacesTheOldRow() throws {
-        let ledger = try Ledger(path: dir.file("ledger.sqlite"))
+        let ledger = try Ledger.inMemory()
         try ledger.record(row(10, sha: "aaa"))
         try ledger.record(row(20, sha: "bbb"))
         // Training resumed from checkpoint-10 and saved step 20 again, differently.
@@ -89,10 +89,9 @@ import Weigh
     }
 
     @Test func aMergeIsRecordedWithAllItsMembersOrNotAtAll() throws {
-        let ledger = try Ledger(path: dir.file("ledger.sqlite"))
+        let ledger = try Ledger.inMemory()
         let a = try ledger.record(row(10, sha: "a")).current.id!
-        let merge = MergeRecord(createdAt: t0, weighting: "loss", penalty: 1, metric: "train_loss", window: 2,
-                                outputPath: "/out", outputSHA256: "f", durationSeconds: 0.5)
+        let merge = MergeRecord(createdAt: t0, settings: MergeSettings(window: 2), outputPath: "/out", outputSHA256: "f", durationSeconds: 0.5)
         // A member pointing at no checkpoint violates the foreign key: nothing is kept.
         #expect(throws: LedgerError.self) {
             try ledger.record(merge: merge, members: [MergeMemberInput(checkpointID: a, weight: 0.5, metricValue: 3.9),
@@ -112,12 +111,12 @@ import Weigh
         // The same run with new settings updates them and keeps the first-seen time.
         let first = try ledger.run()!.firstSeen
         try ledger.registerRun(watch: "/runs/a", output: "/out2", settings: MergeSettings(window: 9), now: t0.addingTimeInterval(1e6))
-        #expect(try ledger.run()?.window == 9)
+        #expect(try ledger.run()?.settings.window == 9)
         #expect(try ledger.run()?.firstSeen == first)
     }
 
     @Test func heartbeatAndShutdown() throws {
-        let ledger = try Ledger(path: dir.file("ledger.sqlite"))
+        let ledger = try Ledger.inMemory()
         try ledger.daemonStarted(DaemonRecord(pid: 42, host: "gpu01", version: "0.1.0", startedAt: t0, heartbeatAt: t0,
                                               heartbeatInterval: 10))
         try ledger.heartbeat(at: t0.addingTimeInterval(10))

@@ -16,6 +16,9 @@ public struct CheckpointRecord: Codable, Sendable, Equatable, FetchableRecord, M
         /// Superseded by a checkpoint of the same step with other content (training
         /// resumed from an earlier checkpoint).
         case replaced
+        /// Seen, but deleted before it was complete or could be copied (the trainer's
+        /// rotation outran mwad); ``CheckpointRecord/reason`` says when and how.
+        case missed
     }
 
     public var id: Int64?
@@ -67,5 +70,6 @@ public struct CheckpointRecord: Codable, Sendable, Equatable, FetchableRecord, M
         public static let step = Column(CodingKeys.step)
         public static let status = Column(CodingKeys.status)
         public static let sourcePath = Column(CodingKeys.sourcePath)
+        public static let id = Column(CodingKeys.id)
     }
 }

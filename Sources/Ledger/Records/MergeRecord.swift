@@ -1,16 +1,16 @@
 import Foundation
 import GRDB
+import Ingest
+import Weigh
 
-/// One published merge.
-public struct MergeRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+/// One published merge, with the settings it was made with (whole, as one value).
+public struct MergeRecord: Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "merge"
 
     public var id: Int64?
     public var createdAt: Date
-    public var weighting: String
-    public var penalty: Double
-    public var metric: String
-    public var window: Int
+    /// The effective settings the merge was made with.
+    public var settings: MergeSettings
     public var outputPath: String
     public var outputSHA256: String
     public var durationSeconds: Double
@@ -18,26 +18,52 @@ public struct MergeRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     /// `failed to start: …`; nil when no hook is configured (or it is still running).
     public var hookStatus: String?
 
-    public init(id: Int64? = nil, createdAt: Date, weighting: String, penalty: Double, metric: String, window: Int,
-                outputPath: String, outputSHA256: String, durationSeconds: Double) {
+    public init(id: Int64? = nil, createdAt: Date, settings: MergeSettings, outputPath: String, outputSHA256: String,
+                durationSeconds: Double) {
         self.id = id
         self.createdAt = createdAt
-        self.weighting = weighting
-        self.penalty = penalty
-        self.metric = metric
-        self.window = window
+        self.settings = settings.effective
         self.outputPath = outputPath
         self.outputSHA256 = outputSHA256
         self.durationSeconds = durationSeconds
     }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+    /// ``MergeSettings/fingerprint`` of ``settings``.
+    public var fingerprint: String { settings.fingerprint }
 
-    enum CodingKeys: String, CodingKey {
-        case id, weighting, penalty, metric, window
-        case createdAt = "created_at", outputPath = "output_path", outputSHA256 = "output_sha256"
-        case durationSeconds = "duration_seconds", hookStatus = "hook_status"
+    public enum Columns {
+        public static let id = Column("id")
+        public static let createdAt = Column("created_at")
+        public static let settings = Column("settings")
+        public static let fingerprint = Column("fingerprint")
+        public static let outputPath = Column("output_path")
+        public static let outputSHA256 = Column("output_sha256")
+        public static let durationSeconds = Column("duration_seconds")
+        public static let hookStatus = Column("hook_status")
     }
+
+    public init(row: Row) throws {
+        id = row[Columns.id]
+        createdAt = row[Columns.createdAt]
+        settings = try SettingsColumns.decode(row)
+        outputPath = row[Columns.outputPath]
+        outputSHA256 = row[Columns.outputSHA256]
+        durationSeconds = row[Columns.durationSeconds]
+        hookStatus = row.hasColumn("hook_status") ? row[Columns.hookStatus] : nil
+    }
+
+    public func encode(to container: inout PersistenceContainer) throws {
+        container[Columns.id] = id
+        container[Columns.createdAt] = createdAt
+        try SettingsColumns.encode(settings, to: &container)
+        container[Columns.fingerprint] = settings.fingerprint
+        container[Columns.outputPath] = outputPath
+        container[Columns.outputSHA256] = outputSHA256
+        container[Columns.durationSeconds] = durationSeconds
+        container[Columns.hookStatus] = hookStatus
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
 /// A checkpoint's place in a merge.
@@ -62,5 +88,10 @@ public struct MergeMemberRecord: Codable, Sendable, Equatable, FetchableRecord, 
     enum CodingKeys: String, CodingKey {
         case position, weight
         case mergeID = "merge_id", checkpointID = "checkpoint_id", metricValue = "metric_value"
+    }
+
+    public enum Columns {
+        public static let mergeID = Column(CodingKeys.mergeID)
+        public static let position = Column(CodingKeys.position)
     }
 }

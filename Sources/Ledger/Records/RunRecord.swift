@@ -4,42 +4,47 @@ import Ingest
 import Weigh
 
 /// The run a ledger belongs to (one row): what is watched, where the merge goes, and
-/// the settings in force.
-public struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    /// Always 1: the table holds one row.
-    public var id: Int64 = 1
+/// the settings in force (as configured; the merge rows hold what each merge used).
+public struct RunRecord: Sendable, Equatable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "run"
 
     public var watchPath: String
     public var outputPath: String
-    public var window: Int
-    public var weighting: WeightingKind
-    public var penalty: Double
-    public var metric: Metric
-    public var smoothing: Int
+    public var settings: MergeSettings
     public var firstSeen: Date
     public var updatedAt: Date
 
     public init(watchPath: String, outputPath: String, settings: MergeSettings, firstSeen: Date, updatedAt: Date) {
         self.watchPath = watchPath
         self.outputPath = outputPath
-        window = settings.window
-        weighting = settings.weighting
-        penalty = settings.penalty
-        metric = settings.metric
-        smoothing = settings.smoothing
+        self.settings = settings
         self.firstSeen = firstSeen
         self.updatedAt = updatedAt
     }
 
-    public var settings: MergeSettings {
-        MergeSettings(window: window, weighting: weighting, penalty: penalty, metric: metric, smoothing: smoothing)
+    public enum Columns {
+        public static let watchPath = Column("watch_path")
+        public static let outputPath = Column("output_path")
+        public static let firstSeen = Column("first_seen")
+        public static let updatedAt = Column("updated_at")
     }
 
-    enum CodingKeys: String, CodingKey {
-        case id
-        case watchPath = "watch_path", outputPath = "output_path", window, weighting, penalty, metric, smoothing
-        case firstSeen = "first_seen", updatedAt = "updated_at"
+    public init(row: Row) throws {
+        watchPath = row[Columns.watchPath]
+        outputPath = row[Columns.outputPath]
+        settings = try SettingsColumns.decode(row)
+        firstSeen = row[Columns.firstSeen]
+        updatedAt = row[Columns.updatedAt]
+    }
+
+    public func encode(to container: inout PersistenceContainer) throws {
+        container["id"] = 1  // one run per ledger
+        container[Columns.watchPath] = watchPath
+        container[Columns.outputPath] = outputPath
+        try SettingsColumns.encode(settings, to: &container)
+        container["smoothing"] = settings.smoothing
+        container[Columns.firstSeen] = firstSeen
+        container[Columns.updatedAt] = updatedAt
     }
 }
 

@@ -1,0 +1,44 @@
+import Foundation
+
+/// The one writer of a ledger: an exclusive `flock(2)` on `LEDGER.lock`, held for the
+/// life of the process that writes (`mwad run`, `mwad run --once`, `mwad merge
+/// --ledger`). The kernel releases it when the process ends, however it ends, so a
+/// crashed daemon never leaves a stale lock; a second writer is refused at once.
+/// `mwad status` only reads and never takes it.
+public final class LedgerLock: Sendable {
+    public let path: String
+    private let descriptor: Int32
+
+    /// Takes the lock of the ledger at `ledger`, or throws ``LedgerError/locked(path:pid:)``
+    /// naming the process holding it.
+    public init(ledger: String) throws(LedgerError) {
+        path = ledger + ".lock"
+        let folder = (ledger as NSString).deletingLastPathComponent
+        if !folder.isEmpty { try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        guard fd >= 0 else { throw .database(path: path, message: "cannot open the lock file: \(String(cString: strerror(errno)))") }
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            if errno == EINTR { continue }
+            let code = errno
+            let holder = Self.holder(fd)
+            close(fd)
+            if code == EWOULDBLOCK { throw .locked(path: ledger, pid: holder) }
+            throw .database(path: path, message: "flock: \(String(cString: strerror(code)))")
+        }
+        descriptor = fd
+        // Who holds it, for the message a second writer prints (never used to decide).
+        let text = "\(getpid())\n"
+        _ = ftruncate(fd, 0)
+        _ = text.withCString { pwrite(fd, $0, strlen($0), 0) }
+    }
+
+    deinit { close(descriptor) }
+
+    /// The pid written by the process holding the lock, if it wrote one.
+    private static func holder(_ fd: Int32) -> Int32? {
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let count = pread(fd, &buffer, buffer.count, 0)
+        guard count > 0 else { return nil }
+        return Int32(String(decoding: buffer[..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import GRDB
+
+// MARK: - Merges
+
+/// A member of a merge to record.
+public struct MergeMemberInput: Sendable {
+    public var checkpointID: Int64
+    public var weight: Double
+    public var metricValue: Double?
+
+    public init(checkpointID: Int64, weight: Double, metricValue: Double?) {
+        self.checkpointID = checkpointID
+        self.weight = weight
+        self.metricValue = metricValue
+    }
+}
+
+extension Ledger {
+    /// Records a published merge and its members in one transaction: a reader sees
+    /// the merge with all its members or not at all.
+    @discardableResult
+    public func record(merge: MergeRecord, members: [MergeMemberInput]) throws(LedgerError) -> MergeRecord {
+        try write { db in
+            var merge = merge
+            try merge.insert(db)
+            for (position, member) in members.enumerated() {
+                try MergeMemberRecord(mergeID: merge.id!, checkpointID: member.checkpointID, position: position,
+                                      weight: member.weight, metricValue: member.metricValue).insert(db)
+            }
+            return merge
+        }
+    }
+
+    /// The members of merge `id`, in order.
+    public func members(ofMerge id: Int64) throws(LedgerError) -> [MergeMemberRecord] {
+        try read { db in try MergeMemberRecord.filter(MergeMemberRecord.Columns.mergeID == id).order(MergeMemberRecord.Columns.position).fetchAll(db) }
+    }
+
+    /// Records how merge `id`'s hook ended.
+    public func setHookStatus(_ status: String, mergeID: Int64) throws(LedgerError) {
+        try write { db in try db.execute(sql: "UPDATE merge SET hook_status = ? WHERE id = ?", arguments: [status, mergeID]) }
+    }
+
+    /// The newest merge, if any.
+    public func lastMerge() throws(LedgerError) -> MergeRecord? {
+        try read { db in try MergeRecord.order(MergeRecord.Columns.id.desc).fetchOne(db) }
+    }
+}
+
