@@ -37,28 +37,24 @@ let package = Package(
         ),
         .target(name: "Weigh", dependencies: ["Ingest"]),
         .target(name: "Merge", dependencies: ["SafeTensors"]),
-        .target(
-            name: "Publish",
-            dependencies: [
-                "Weigh", "Merge", "CLinuxSupport",
-                .product(name: "SystemPackage", package: "swift-system"),
-            ]
-        ),
-        // Is a path on a network file system (where inotify and SQLite WAL fail)?
+        .target(name: "Publish", dependencies: ["Ingest", "SafeTensors", "Weigh", "Merge", "HostFileSystem", "CLinuxSupport"]),
+        // The host's file systems: network or local (where inotify and SQLite WAL
+        // fail), and the POSIX calls durable writes share (mkdtemp, directory fsync).
         .target(name: "HostFileSystem", dependencies: ["CLinuxSupport"]),
         .target(
             name: "Ledger",
-            dependencies: ["Weigh", "HostFileSystem", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["Ingest", "Weigh", "HostFileSystem", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .target(name: "Status", dependencies: ["Ledger"]),
-        // inotify and polling: what changed in the watched directory.
-        .target(name: "Watch", dependencies: ["HostFileSystem"]),
+        .target(name: "Status", dependencies: ["Ingest", "Weigh", "Ledger"]),
+        // inotify: what changed in the watched directory, or above it while it is missing.
+        .target(name: "Watch"),
         // The long-running service: configuration, ingest, rolling merge, systemd.
         .target(
             name: "Daemon",
             dependencies: [
                 "Ingest", "Weigh", "Merge", "Publish", "Ledger", "Watch", "HostFileSystem", "SafeTensors",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -68,7 +64,7 @@ let package = Package(
         .target(
             name: "CLI",
             dependencies: [
-                "Ingest", "Weigh", "Merge", "Publish", "Ledger", "Status", "Daemon",
+                "Ingest", "Weigh", "Publish", "Ledger", "Status", "Daemon", "HostFileSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -87,13 +83,13 @@ let package = Package(
         .testTarget(name: "WeighTests", dependencies: ["Weigh", "MWADTestKit"]),
         .testTarget(name: "MergeTests", dependencies: ["Merge", "MWADTestKit"]),
         .testTarget(name: "PublishTests", dependencies: ["Publish", "MWADTestKit"]),
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "HostFileSystem", "MWADTestKit"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "HostFileSystem", "Weigh", "MWADTestKit"]),
         .testTarget(name: "WatchTests", dependencies: ["Watch", "MWADTestKit"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Ledger", "Ingest", "SafeTensors", "MWADTestKit"]),
         .testTarget(name: "StatusTests", dependencies: ["Status", "Ledger", "Weigh", "MWADTestKit"], exclude: ["Golden"]),
         .testTarget(
             name: "CLITests",
-            dependencies: ["mwad", "MWADTestKit", "SafeTensors", "Ledger"]
+            dependencies: ["mwad", "MWADTestKit", "SafeTensors", "Ledger", "Weigh"]
         ),
     ]
 )

@@ -65,6 +65,10 @@ struct MergeCommand: ParsableCommand {
             print(json ? String(decoding: manifest.encoded(), as: UTF8.self) : MemberTable.render(manifest))
             return
         }
+        // The ledger's writer lock and its run are checked before anything is written.
+        let lock = try ledger.map { path in try LedgerLock(ledger: path) }
+        defer { withExtendedLifetime(lock) {} }
+        if let ledger { _ = try Ledger(path: ledger, run: watchDirectory(plan)) }
         let started = Date()
         let manifest = try MergePublisher.publish(plan, to: out!, now: started)
         if let ledger { try record(plan, manifest, in: ledger, started: started) }
@@ -77,14 +81,18 @@ struct MergeCommand: ParsableCommand {
     }
 
     private func record(_ plan: MergePlan, _ manifest: MergeManifest, in path: String, started: Date) throws {
-        let ledger = try Ledger(path: path)
-        let watch = runDirectory.map(RunDirectory.absolute)
-            ?? (plan.newest.checkpoint.ref.path as NSString).deletingLastPathComponent
+        let watch = watchDirectory(plan)
+        let ledger = try Ledger(path: path, run: watch)
         let output = RunDirectory.absolute(out!)
         try ledger.registerRun(watch: watch, output: output, settings: plan.settings, now: started)
         try ledger.recordPublished(plan, digests: manifest.members.map(\.adapterSHA256), output: output,
                                    outputSHA256: manifest.outputSHA256 ?? "", created: started,
                                    duration: Date().timeIntervalSince(started))
+    }
+
+    /// The run the ledger is for: the run directory, or the newest named folder's parent.
+    private func watchDirectory(_ plan: MergePlan) -> String {
+        runDirectory.map(RunDirectory.absolute) ?? (plan.newest.checkpoint.ref.path as NSString).deletingLastPathComponent
     }
 
     private func chooseMembers(window: Int) throws -> [Checkpoint] {

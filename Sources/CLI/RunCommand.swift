@@ -37,6 +37,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "train_loss or eval_loss (merge.metric).")
     var metric: String?
 
+    @Option(help: "Average the last K logged losses up to each checkpoint's step (merge.smoothing).")
+    var smoothing: Int?
+
     @Option(help: "auto, inotify or poll (watch.mode).")
     var watchMode: String?
 
@@ -47,7 +50,12 @@ struct RunCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         do {
             let loaded = try await ConfigLoader.load(file: config, environment: environment, flags: flags)
-            try await DaemonService.run(config: loaded, once: once, environment: environment)
+            guard try await DaemonService.run(config: loaded, once: once, environment: environment) else {
+                printError(CommandError("the published merge does not reflect \(loaded.watchDirectory); see the log above"))
+                throw ExitCode.failure
+            }
+        } catch let error as ExitCode {
+            throw error
         } catch {
             printError(error)
             throw ExitCode.failure
@@ -64,6 +72,7 @@ struct RunCommand: AsyncParsableCommand {
         flags["merge.weighting"] = weighting
         flags["merge.penalty"] = penalty.map { "\($0)" }
         flags["merge.metric"] = metric
+        flags["merge.smoothing"] = smoothing.map { "\($0)" }
         flags["watch.mode"] = watchMode
         return flags
     }

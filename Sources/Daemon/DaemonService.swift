@@ -1,4 +1,5 @@
 import Foundation
+import Ingest
 import Ledger
 import Logging
 import ServiceLifecycle
@@ -19,25 +20,31 @@ public struct DaemonService: Service {
         }
     }
 
-    /// Builds the engine from `config` (opening the ledger) and runs it until SIGTERM
-    /// or SIGINT; with `once`, one pass and return.
-    public static func run(config: DaemonConfig, once: Bool, environment: [String: String]) async throws {
+    /// Builds the engine from `config` (taking the ledger's writer lock, then opening
+    /// it) and runs it until SIGTERM or SIGINT; with `once`, one pass. Returns whether
+    /// it succeeded: for `--once`, that the published merge reflects the directory.
+    /// Throws, before anything is written, when the ledger is held by another mwad,
+    /// belongs to another run, or (with `once`) the watched directory does not exist.
+    public static func run(config: DaemonConfig, once: Bool, environment: [String: String]) async throws -> Bool {
         // A file size limit or a closed pipe must fail the one write (EFBIG, EPIPE),
         // which is reported and retried, not kill the daemon.
         signal(SIGXFSZ, SIG_IGN)
         signal(SIGPIPE, SIG_IGN)
-        let logger = makeLogger(level: config.logLevel, environment: environment)
-        let ledger = try Ledger(path: config.ledger)
-        let engine = DaemonEngine(config: config, ledger: ledger, logger: logger, notifier: SystemdNotifier(environment: environment))
-        if once {
-            await engine.runOnce()
-            return
+        if once, !RootWatch.isDirectory(config.watchDirectory) {
+            throw IngestError.runDirectoryUnreadable(path: config.watchDirectory, reason: "no such folder (nothing was written)")
         }
+        let logger = makeLogger(level: config.logLevel, environment: environment)
+        let lock = try LedgerLock(ledger: config.ledger)
+        let ledger = try Ledger(path: config.ledger, run: config.watchDirectory)
+        let engine = DaemonEngine(config: config, ledger: ledger, logger: logger, notifier: SystemdNotifier(environment: environment))
+        defer { withExtendedLifetime(lock) {} }  // held until the daemon has stopped
+        if once { return await engine.runOnce() }
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: DaemonService(engine: engine))],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
+        return true
     }
 
     public static func makeLogger(level: Logger.Level, environment: [String: String]) -> Logger {

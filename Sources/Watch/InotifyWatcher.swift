@@ -107,12 +107,12 @@ public final class InotifyWatcher: @unchecked Sendable {
     }
 
     /// Watches `name` and reports it, so that its content is scanned now that events
-    /// from it can no longer be missed.
+    /// from it can no longer be missed. It is reported even when it is already gone
+    /// again: the daemon then records that it saw a checkpoint it could not read.
     private func addFolderWatch(_ name: String) {
         let wd = inotify_add_watch(descriptor, "\(directory)/\(name)", Self.folderMask)
-        guard wd >= 0 else { return }  // gone again, or a symlink: the next scan decides
         state.withLock { state in
-            state.folders[wd] = name
+            if wd >= 0 { state.folders[wd] = name }  // else gone again, or a symlink: the next scan decides
             Self.add(.folderAppeared(name), to: &state)
         }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Daemon
 import Foundation
+import HostFileSystem
 import Ledger
 import Logging
 import Status
@@ -119,8 +120,9 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     private func makeWorkDirectory() throws -> String {
-        var template = Array("\(NSTemporaryDirectory())/mwad-demo-XXXXXX".utf8CString)
-        guard mkdtemp(&template) != nil else { throw CommandError("cannot create a temporary directory") }
-        return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        switch Posix.makeTemporaryDirectory(prefix: "\(NSTemporaryDirectory())/mwad-demo-") {
+        case .success(let path): return path
+        case .failure(let error): throw CommandError("cannot create a temporary directory: \(error)")
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HostFileSystem
 import Ingest
 
 /// Copies of the checkpoints in the merge window, in the run's state directory.
@@ -30,16 +31,19 @@ struct RetainedStore {
         }
     }
 
-    /// Copies `files` of `folder` (the first must be the adapter) into a new staging
-    /// folder. Missing optional files are skipped. Every file is opened before any is
-    /// copied: once open, a folder deleted by `save_total_limit` can still be copied whole.
-    func stage(from folder: String, adapter: String, others: [String]) throws -> Staged {
-        let names = [adapter] + others.filter { FileManager.default.fileExists(atPath: "\(folder)/\($0)") }
+    /// Copies the `required` files of `folder` (the first must be the adapter) and
+    /// those of `optional` that exist into a new staging folder. Every file is opened
+    /// before any is copied: once open, a folder deleted by `save_total_limit` can
+    /// still be copied whole.
+    func stage(from folder: String, required: [String], optional: [String] = []) throws -> Staged {
+        let names = required + optional.filter { FileManager.default.fileExists(atPath: "\(folder)/\($0)") }
         let sources = try names.map { try SourceFile(path: "\(folder)/\($0)") }
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        var template = Array("\(root)/.staging-XXXXXX".utf8CString)
-        guard mkdtemp(&template) != nil else { throw CopyError(path: root, reason: "mkdtemp: \(String(cString: strerror(errno)))") }
-        let staging = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let staging: String
+        switch Posix.makeTemporaryDirectory(prefix: "\(root)/.staging-") {
+        case .success(let path): staging = path
+        case .failure(let error): throw RetainError(path: root, reason: "mkdtemp: \(error)")
+        }
         do {
             let digests = try zip(names, sources).map { name, source in try Self.copy(source, to: "\(staging)/\(name)") }
             return Staged(folder: staging, adapterSHA256: digests[0], adapterSize: sources[0].size)
@@ -59,10 +63,10 @@ struct RetainedStore {
             return final
         }
         guard rename(staged.folder, final) == 0 else {
-            throw CopyError(path: final, reason: "rename: \(String(cString: strerror(errno)))")
+            throw RetainError(path: final, reason: "rename: \(Posix.errnoText())")
         }
-        Self.syncDirectory(parent)
-        Self.syncDirectory(root)
+        Posix.syncDirectory(parent)
+        Posix.syncDirectory(root)
         return final
     }
 
@@ -85,7 +89,7 @@ struct RetainedStore {
     /// opened, and fails if the file was rewritten or replaced meanwhile.
     static func copy(_ source: SourceFile, to destination: String) throws -> String {
         let output = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard output >= 0 else { throw CopyError(path: destination, reason: String(cString: strerror(errno))) }
+        guard output >= 0 else { throw RetainError(path: destination, reason: Posix.errnoText()) }
         defer { close(output) }
         var hasher = SHA256()
         var total: Int64 = 0
@@ -94,7 +98,7 @@ struct RetainedStore {
         while total < source.size {
             let count = read(source.fd, buffer.baseAddress, min(buffer.count, Int(source.size - total)))
             if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else { throw CopyError(path: source.path, reason: String(cString: strerror(errno))) }
+            guard count >= 0 else { throw RetainError(path: source.path, reason: Posix.errnoText()) }
             if count == 0 { break }
             let chunk = UnsafeRawBufferPointer(rebasing: buffer[..<count])
             hasher.update(bufferPointer: chunk)
@@ -102,7 +106,7 @@ struct RetainedStore {
             total += Int64(count)
         }
         try source.checkUnchanged(copied: total)
-        guard fsync(output) == 0 else { throw CopyError(path: destination, reason: "fsync: \(String(cString: strerror(errno)))") }
+        guard fsync(output) == 0 else { throw RetainError(path: destination, reason: "fsync: \(Posix.errnoText())") }
         return FileDigest.hex(hasher.finalize())
     }
 
@@ -111,22 +115,17 @@ struct RetainedStore {
         while offset < bytes.count {
             let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
             if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { throw CopyError(path: path, reason: String(cString: strerror(errno))) }
+            guard written > 0 else { throw RetainError(path: path, reason: Posix.errnoText()) }
             offset += written
         }
     }
-
-    static func syncDirectory(_ path: String) {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        _ = fsync(fd)
-        close(fd)
-    }
 }
 
-/// A copy into the state directory failed.
-struct CopyError: Error, CustomStringConvertible {
+/// A copy into the state directory failed: which file, and why.
+struct RetainError: Error, CustomStringConvertible {
     var path: String
     var reason: String
+    /// The trainer's file was not there to open (its folder deleted by rotation).
+    var vanished = false
     var description: String { "\(path): \(reason)" }
 }

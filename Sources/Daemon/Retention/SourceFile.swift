@@ -1,4 +1,5 @@
 import Foundation
+import HostFileSystem
 
 /// A trainer's file, open for copying: a regular file (never a FIFO that would block
 /// the daemon, a device that never ends, or a symbolic link to elsewhere), with its
@@ -12,13 +13,15 @@ final class SourceFile {
     init(path: String) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard fd >= 0 else {
-            throw CopyError(path: path, reason: errno == ELOOP ? "is a symbolic link (not followed)" : String(cString: strerror(errno)))
+            let code = errno
+            throw RetainError(path: path, reason: code == ELOOP ? "is a symbolic link (not followed)" : Posix.errnoText(code),
+                              vanished: code == ENOENT)
         }
         var info = stat()
-        let statFailed = fstat(fd, &info) != 0 ? String(cString: strerror(errno)) : nil
+        let statFailed = fstat(fd, &info) != 0 ? Posix.errnoText() : nil
         guard statFailed == nil, (info.st_mode & S_IFMT) == S_IFREG else {
             close(fd)
-            throw CopyError(path: path, reason: statFailed.map { "fstat: \($0)" } ?? "is not a regular file (\(Self.kind(info.st_mode)))")
+            throw RetainError(path: path, reason: statFailed.map { "fstat: \($0)" } ?? "is not a regular file (\(Self.kind(info.st_mode)))")
         }
         self.path = path
         self.fd = fd
@@ -33,13 +36,13 @@ final class SourceFile {
     /// by another. A file merely deleted was still copied whole.
     func checkUnchanged(copied: Int64) throws {
         var now = stat()
-        guard fstat(fd, &now) == 0 else { throw CopyError(path: path, reason: "fstat: \(String(cString: strerror(errno)))") }
+        guard fstat(fd, &now) == 0 else { throw RetainError(path: path, reason: "fstat: \(Posix.errnoText())") }
         let rewritten = copied != size || now.st_size != opened.st_size
             || now.st_mtim.tv_sec != opened.st_mtim.tv_sec || now.st_mtim.tv_nsec != opened.st_mtim.tv_nsec
-        if rewritten { throw CopyError(path: path, reason: "changed while being read (size or modification time differs)") }
+        if rewritten { throw RetainError(path: path, reason: "changed while being read (size or modification time differs)") }
         var atPath = stat()
         if lstat(path, &atPath) == 0, atPath.st_ino != opened.st_ino || atPath.st_dev != opened.st_dev {
-            throw CopyError(path: path, reason: "replaced by another file while being read")
+            throw RetainError(path: path, reason: "replaced by another file while being read")
         }
     }
 

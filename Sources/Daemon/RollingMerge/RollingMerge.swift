@@ -8,10 +8,13 @@ import SafeTensors
 import Weigh
 
 /// Keeps the published merge equal to the MWA of the newest `window` ingested
-/// checkpoints: merges when the window (or the settings) changed, publishes
-/// atomically, records the merge, and evicts what fell out of the window.
+/// checkpoints: merges when the window, the settings (their fingerprint) or the output
+/// changed, publishes atomically, records the merge, and evicts what fell out of the
+/// window. A window short of checkpoints is refilled first from evicted ones whose
+/// trainer folders still hold the same adapter (after a restart with a larger window).
 struct RollingMerge {
     let config: DaemonConfig
+    let layout: any TrainerLayout
     let ledger: Ledger
     let store: RetainedStore
     let logger: Logger
@@ -24,15 +27,19 @@ struct RollingMerge {
 
     /// Merges if needed; returns the new merge, if one was published.
     func update(now: Date = Date()) throws -> Published? {
-        var window = Array(try ledger.checkpoints(status: .ingested).suffix(config.merge.window))
+        var snapshot = try ledger.snapshot()
+        if WindowRefill(layout: layout, ledger: ledger, store: store, logger: logger).refill(snapshot, window: config.merge.window) {
+            snapshot = try ledger.snapshot()
+        }
+        var window = Array(snapshot.ingested.suffix(config.merge.window))
         defer { try? evict(keeping: window) }
-        guard !window.isEmpty, try needsMerge(window) else { return nil }
+        guard !window.isEmpty, Self.needsMerge(window: window, snapshot: snapshot, config: config) else { return nil }
         let checkpoints = try loadRetained(&window, now: now)
         guard !checkpoints.isEmpty else { return nil }
         let started = Date()
         let plan = try MergePlan(checkpoints: checkpoints, settings: config.merge)
         let digests = window.map { $0.adapterSHA256 ?? "" }
-        let sum = try SumUpdate(config: config, window: window, checkpoints: checkpoints, ledger: ledger)
+        let sum = try SumUpdate(config: config, window: window, checkpoints: checkpoints, snapshot: snapshot)
         let manifest: MergeManifest
         do {
             manifest = try MergePublisher.publish(plan, to: config.output, now: started, digests: digests, writeAdapter: sum.write)
@@ -46,20 +53,26 @@ struct RollingMerge {
                                                 outputSHA256: manifest.outputSHA256 ?? "", created: started, duration: duration)
         let steps = window.map(\.step)
         let how = sum.previous == nil ? "exact" : "incremental: +\(sum.adding.count) −\(sum.removing.count)"
-        logger.info("published merge #\(record.id!) of \(steps.count) checkpoints (steps \(steps.first!)–\(steps.last!), \(plan.weighting) weighting, \(how)) to \(config.output) in \(String(format: "%.2f", duration)) s")
+        logger.info("published merge #\(record.id!) of \(steps.count) checkpoints (steps \(steps.first!)–\(steps.last!), \(plan.settings.summary), \(how)) to \(config.output) in \(String(format: "%.2f", duration)) s\(Self.shortness(window, snapshot: snapshot, of: config.merge.window))")
         return Published(record: record, newestStep: steps.last!)
     }
 
-    /// The window differs from the last merge's members, the settings changed, or the
-    /// output is gone.
-    private func needsMerge(_ window: [CheckpointRecord]) throws -> Bool {
-        guard let last = try ledger.lastMerge() else { return true }
-        let members = try ledger.members(ofMerge: last.id!).map(\.checkpointID)
-        let method = try config.merge.method()
-        let sameSettings = last.weighting == method.name && last.penalty == config.merge.penalty
-            && last.metric == method.metric.rawValue && last.window == config.merge.window && last.outputPath == config.output
+    /// The window differs from the last merge's members, the merge was made with other
+    /// settings (fingerprint) or to another output, or the output is gone.
+    static func needsMerge(window: [CheckpointRecord], snapshot: LedgerSnapshot, config: DaemonConfig) -> Bool {
+        guard let last = snapshot.merge else { return true }
         let published = FileManager.default.fileExists(atPath: "\(config.output)/\(AtomicDirectory.marker)")
-        return members != window.map { $0.id! } || !sameSettings || !published
+        return snapshot.memberIDs != window.map { $0.id! } || last.fingerprint != config.merge.fingerprint
+            || last.outputPath != config.output || !published
+    }
+
+    /// `; window short: …` when fewer checkpoints than the window are merged although
+    /// older ones were ingested (their folders were deleted before the window grew).
+    static func shortness(_ window: [CheckpointRecord], snapshot: LedgerSnapshot, of size: Int) -> String {
+        let oldest = window.first?.step ?? .max
+        let gone = snapshot.checkpoints.filter { $0.status == .evicted && $0.step < oldest }
+        guard window.count < size, !gone.isEmpty else { return "" }
+        return "; window short: \(window.count) of \(size), \(gone.count) older checkpoint(s) were evicted and their folders are gone"
     }
 
     /// Opens the retained copies; one that was lost (deleted behind the daemon's back)
@@ -68,11 +81,12 @@ struct RollingMerge {
     private func loadRetained(_ window: inout [CheckpointRecord], now: Date) throws -> [Checkpoint] {
         var checkpoints: [Checkpoint] = []
         var kept: [CheckpointRecord] = []
+        let refill = WindowRefill(layout: layout, ledger: ledger, store: store, logger: logger)
         for var row in window {
             if let checkpoint = try? load(row) {
                 checkpoints.append(checkpoint)
                 kept.append(row)
-            } else if let recopied = recopy(row), let checkpoint = try? load(recopied) {
+            } else if let recopied = refill.recopy(row), let checkpoint = try? load(recopied) {
                 try ledger.update(recopied)
                 logger.notice("retained copy of \(row.name) was missing; copied it again from \(row.sourcePath)")
                 checkpoints.append(checkpoint)
@@ -89,20 +103,8 @@ struct RollingMerge {
     }
 
     private func load(_ row: CheckpointRecord) throws -> Checkpoint {
-        guard let retained = row.retainedPath else { throw CopyError(path: row.sourcePath, reason: "no retained copy") }
-        return try Checkpoint.load(CheckpointRef(step: row.step, path: retained, origin: row.sourcePath))
-    }
-
-    private func recopy(_ row: CheckpointRecord) -> CheckpointRecord? {
-        guard let staged = try? store.stage(from: row.sourcePath, adapter: Checkpoint.adapterFile,
-                                            others: [Checkpoint.configFile, Checkpoint.stateFile, Checkpoint.sidecarFile]) else { return nil }
-        guard staged.adapterSHA256 == row.adapterSHA256, let path = try? store.commit(staged, step: row.step) else {
-            store.discard(staged.folder)
-            return nil
-        }
-        var updated = row
-        updated.retainedPath = path
-        return updated
+        guard let retained = row.retainedPath else { throw RetainError(path: row.sourcePath, reason: "no retained copy") }
+        return try Checkpoint.load(CheckpointRef(step: row.step, path: retained, origin: row.sourcePath), layout: layout)
     }
 
     /// Ingested checkpoints older than the window are evicted: status `evicted`, copy

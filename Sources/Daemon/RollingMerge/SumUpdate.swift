@@ -1,4 +1,5 @@
 import Foundation
+import HostFileSystem
 import Ingest
 import Ledger
 import Merge
@@ -23,12 +24,12 @@ struct SumUpdate {
     let dtypes: SafeTensorsFile
     let fingerprint: String
 
-    init(config: DaemonConfig, window: [CheckpointRecord], checkpoints: [Checkpoint], ledger: Ledger) throws {
+    init(config: DaemonConfig, window: [CheckpointRecord], checkpoints: [Checkpoint], snapshot: LedgerSnapshot) throws {
         path = "\(config.stateDirectory)/window-sum.safetensors"
         temporary = "\(path).tmp-\(getpid())"
         try? FileManager.default.removeItem(atPath: temporary)
-        let method = try config.merge.method()
-        fingerprint = "\(method.name)|\(config.merge.penalty)|\(method.metric.rawValue)|\(config.merge.smoothing)"
+        let method = try config.merge.weightingMethod()
+        fingerprint = config.merge.fingerprint
         let members = try zip(window, checkpoints).map { row, checkpoint in
             WindowSum.Member(key: Self.key(row), file: checkpoint.adapter,
                              score: try method.logScore(of: Candidate(name: checkpoint.name, step: checkpoint.step,
@@ -36,10 +37,10 @@ struct SumUpdate {
         }
         dtypes = checkpoints.last!.adapter
         let saved = WindowSum.State(path: path)
-        let lastMembers = try Self.lastMergeKeys(ledger)
+        let lastMembers = Self.lastMergeKeys(snapshot)
         if let saved, saved.fingerprint == fingerprint, saved.updates < config.recomputeEvery,
            Set(saved.members.keys) == lastMembers,
-           let leaving = Self.leaving(saved, window: Set(members.map(\.key)), ledger: ledger),
+           let leaving = Self.leaving(saved, window: Set(members.map(\.key)), snapshot: snapshot),
            members.allSatisfy({ abs($0.score - saved.reference) < 300 }) {
             previous = saved
             adding = members.filter { saved.members[$0.key] == nil }
@@ -64,9 +65,9 @@ struct SumUpdate {
     /// Makes the new sum the saved one.
     func commit() throws {
         guard rename(temporary, path) == 0 else {
-            throw CopyError(path: path, reason: "rename: \(String(cString: strerror(errno)))")
+            throw PublishError.io(path: path, operation: "saving the running window sum", reason: Posix.errnoText())
         }
-        RetainedStore.syncDirectory((path as NSString).deletingLastPathComponent)
+        Posix.syncDirectory((path as NSString).deletingLastPathComponent)
     }
 
     func discard() {
@@ -83,19 +84,16 @@ struct SumUpdate {
 
     static func key(_ row: CheckpointRecord) -> String { "\(row.id!):\(row.adapterSHA256 ?? "")" }
 
-    private static func lastMergeKeys(_ ledger: Ledger) throws -> Set<String> {
-        guard let merge = try ledger.lastMerge() else { return [] }
-        let rows = Dictionary(uniqueKeysWithValues: try ledger.checkpoints().map { ($0.id!, $0) })
-        return Set(try ledger.members(ofMerge: merge.id!).compactMap { rows[$0.checkpointID].map(key) })
+    private static func lastMergeKeys(_ snapshot: LedgerSnapshot) -> Set<String> {
+        Set(snapshot.memberIDs.compactMap { snapshot.checkpoint(id: $0).map(key) })
     }
 
     /// The saved members not in the window, opened from their retained copies (nil if
     /// one cannot be read: the sum is then recomputed).
-    private static func leaving(_ saved: WindowSum.State, window: Set<String>, ledger: Ledger) -> [WindowSum.Member]? {
-        guard let rows = try? ledger.checkpoints() else { return nil }
+    private static func leaving(_ saved: WindowSum.State, window: Set<String>, snapshot: LedgerSnapshot) -> [WindowSum.Member]? {
         var members: [WindowSum.Member] = []
         for (key, score) in saved.members where !window.contains(key) {
-            guard let row = rows.first(where: { Self.key($0) == key }), let retained = row.retainedPath,
+            guard let row = snapshot.checkpoints.first(where: { Self.key($0) == key }), let retained = row.retainedPath,
                   let file = try? SafeTensorsFile(path: "\(retained)/\(Checkpoint.adapterFile)") else { return nil }
             members.append(WindowSum.Member(key: key, file: file, score: score))
         }

@@ -1,0 +1,77 @@
+import Foundation
+import Ledger
+import Logging
+import Publish
+
+/// The daemon's signs of life: the heartbeat row in the ledger (and, until it could be
+/// written, the record of the daemon's start), the `STATUS=` line and `WATCHDOG=1`
+/// for systemd.
+final class Heartbeat {
+    private let config: DaemonConfig
+    private let ledger: Ledger
+    private let notifier: SystemdNotifier
+    private let reporter: FailureReporter
+    private var lastBeat = Date.distantPast
+    private var lastWatchdog = Date.distantPast
+    private var lastStatus = ""
+    private var startRecorded = false
+
+    init(config: DaemonConfig, ledger: Ledger, notifier: SystemdNotifier, reporter: FailureReporter) {
+        self.config = config
+        self.ledger = ledger
+        self.notifier = notifier
+        self.reporter = reporter
+    }
+
+    /// Records the run and this daemon in the ledger; tried again at each beat until it
+    /// succeeds (the ledger may be unwritable at start), so that status does not
+    /// report a running daemon as one that never ran.
+    func recordStart(now: Date) {
+        do {
+            try ledger.registerRun(watch: config.watchDirectory, output: config.output, settings: config.merge, now: now)
+            try ledger.daemonStarted(DaemonRecord(pid: getpid(), host: ProcessInfo.processInfo.hostName, version: Provenance.version,
+                                                  startedAt: now, heartbeatAt: now, heartbeatInterval: config.heartbeatInterval))
+            startRecorded = true
+        } catch {
+            reporter.report("cannot record the daemon's start", error)
+        }
+    }
+
+    /// Beats if it is time; sends the status line when it changed (once ready).
+    func beat(now: Date, ready: Bool, statusLine: () -> String) {
+        if now.timeIntervalSince(lastBeat) >= config.heartbeatInterval {
+            if startRecorded { try? ledger.heartbeat(at: now) } else { recordStart(now: now) }
+            lastBeat = now
+        }
+        guard ready else { return }
+        let line = statusLine()
+        if line != lastStatus {
+            notifier.send("STATUS=\(line)")
+            lastStatus = line
+        }
+        if let interval = notifier.watchdogInterval, now.timeIntervalSince(lastWatchdog) >= interval * 0.9 {
+            notifier.send("WATCHDOG=1")
+            lastWatchdog = now
+        }
+    }
+
+    /// One line for `systemctl status`: last step, members, last merge.
+    static func statusLine(_ snapshot: LedgerSnapshot?, watching directory: String, present: Bool) -> String {
+        guard present else { return "waiting for \(directory) to appear" }
+        let rows = snapshot?.ingested ?? []
+        guard let snapshot, let merge = snapshot.merge else {
+            return rows.isEmpty ? "watching \(directory); no checkpoint yet" : "\(rows.count) checkpoints; no merge yet"
+        }
+        let last = rows.last.map { "step \($0.step)" } ?? "no step"
+        return "\(last) · \(snapshot.members.count) members in merge #\(merge.id!) · published \(clock(merge.createdAt))"
+    }
+
+    /// `HH:mm:ssZ`, UTC.
+    static func clock(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "HH:mm:ss'Z'"
+        return formatter.string(from: date)
+    }
+}

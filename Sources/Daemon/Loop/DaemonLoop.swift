@@ -1,0 +1,151 @@
+import Foundation
+import Ingest
+import Ledger
+import Logging
+import Merge
+import Publish
+import Weigh
+
+/// The daemon's loop and everything it keeps between wake-ups. It runs on one task and
+/// owns its state outright; each wake-up (an inotify event, a poll or safety-net
+/// timeout, a stop request) is one step: look at the directory, ingest at once, merge
+/// once the burst is over, beat.
+final class DaemonLoop {
+    private let engine: DaemonEngine
+    private var config: DaemonConfig { engine.config }
+    private let root: RootWatch
+    private let reporter: FailureReporter
+    private let reconciler: Reconciler
+    private let rollingMerge: RollingMerge
+    private let heartbeat: Heartbeat
+    private let hooks: HookQueue
+    private var sightings = Sightings()
+    private var schedule: MergeSchedule
+    private var waiting: [String: String] = [:]
+    private var statusLine = ""
+    private var ready = false
+
+    init(engine: DaemonEngine) {
+        self.engine = engine
+        let config = engine.config
+        let (ledger, logger) = (engine.ledger, engine.logger)
+        let store = RetainedStore(stateDirectory: config.stateDirectory)
+        let wake = engine.wake
+        root = RootWatch(directory: config.watchDirectory, polling: engine.watchStrategy.polling, layout: engine.layout,
+                         logger: logger, wake: { wake.signal() })
+        reporter = FailureReporter(ledger: ledger, logger: logger)
+        let recorder = Recorder(ledger: ledger, store: store, logger: logger, reporter: reporter, settings: config.merge)
+        let method: any MergeMethod = (try? MergeMethods.named(config.merge.method)) ?? LinearMethod()
+        let ingestor = CheckpointIngestor(settings: config.merge, layout: engine.layout, method: method, store: store,
+                                          settleTime: config.settleTime)
+        reconciler = Reconciler(directory: config.watchDirectory, layout: engine.layout, ingestor: ingestor, ledger: ledger,
+                                recorder: recorder, reporter: reporter)
+        rollingMerge = RollingMerge(config: config, layout: engine.layout, ledger: ledger, store: store, logger: logger)
+        heartbeat = Heartbeat(config: config, ledger: ledger, notifier: engine.notifier, reporter: reporter)
+        hooks = HookQueue(argv: config.onMerge, timeout: config.hookTimeout, ledger: ledger, logger: logger)
+        schedule = MergeSchedule(debounce: config.debounce)
+    }
+
+    func run() async {
+        start()
+        while !engine.isStopping {
+            step(now: engine.clock())
+            if !ready {
+                ready = true
+                engine.notifier.send("READY=1")
+                engine.logger.info("ready")
+            }
+            heartbeat.beat(now: engine.clock(), ready: ready) { statusLine }
+            guard !engine.isStopping else { break }
+            await engine.wake.wait(timeout: nextTimeout(now: engine.clock()))
+        }
+        await finish()
+    }
+
+    func runOnce() async -> Bool {
+        start()
+        reporter.clear()
+        root.refresh()
+        var reflected = false
+        if root.isPresent {
+            _ = reconciler.pass(sightings: &sightings, now: engine.clock())
+            merge()
+            reflected = (try? publishedMergeReflectsLedger()) ?? false
+        } else {
+            reporter.report("cannot read the run", IngestError.runDirectoryUnreadable(path: config.watchDirectory, reason: "no such folder"))
+        }
+        await finish()
+        return reflected && !reporter.failedSinceClear
+    }
+
+    // MARK: - One step
+
+    private func step(now: Date) {
+        root.refresh()
+        let events = root.drain()
+        guard root.isPresent else {
+            refreshStatusLine()
+            return
+        }
+        let pass = reconciler.pass(sightings: &sightings, appeared: events.appeared, now: now)
+        waiting = pass.waiting
+        if pass.changed || events.any { schedule.activity(at: now) }
+        // At start-up the files were all there already: no burst to wait out.
+        if schedule.isDue(at: now) || !ready {
+            merge()
+            schedule.merged()
+        }
+        if pass.changed || statusLine.isEmpty { refreshStatusLine() }
+    }
+
+    private func merge() {
+        do {
+            guard let published = try rollingMerge.update() else { return }
+            reporter.succeeded()
+            refreshStatusLine()
+            hooks.enqueue(output: config.output, step: published.newestStep, mergeID: published.record.id!)
+        } catch {
+            reporter.report("merge failed; the previous merge stays published", error)
+        }
+    }
+
+    /// Whether the newest merge is of the current window, with the settings in force.
+    private func publishedMergeReflectsLedger() throws -> Bool {
+        let snapshot = try engine.ledger.snapshot()
+        let window = Array(snapshot.ingested.suffix(config.merge.window))
+        return window.isEmpty || !RollingMerge.needsMerge(window: window, snapshot: snapshot, config: config)
+    }
+
+    private func refreshStatusLine() {
+        statusLine = Heartbeat.statusLine(try? engine.ledger.snapshot(), watching: config.watchDirectory, present: root.isPresent)
+    }
+
+    /// Seconds until the loop must look again even without an event.
+    private func nextTimeout(now: Date) -> Double {
+        var timeout = min(config.reconcileInterval, config.heartbeatInterval)
+        if let watchdog = engine.notifier.watchdogInterval { timeout = min(timeout, watchdog) }
+        if !root.isWatched { timeout = min(timeout, config.pollInterval) }
+        if !waiting.isEmpty { timeout = min(timeout, max(0.5, config.settleTime / 4)) }
+        if schedule.burstStart != nil { timeout = min(timeout, schedule.secondsUntilDue(at: now)) }
+        return timeout
+    }
+
+    // MARK: - Start and stop
+
+    private func start() {
+        let strategy = engine.watchStrategy
+        engine.logger.info("mwad \(Provenance.version) watching \(config.watchDirectory) (\(strategy.polling ? "polling every \(MergeSettings.number(config.pollInterval)) s" : "inotify"): \(strategy.reason)); output \(config.output); ledger \(config.ledger); \(config.merge.summary)")
+        heartbeat.recordStart(now: engine.clock())
+        AtomicDirectory.removeLeftovers(of: config.output)
+        RetainedStore(stateDirectory: config.stateDirectory).removeLeftovers()
+        SumUpdate.removeLeftovers(stateDirectory: config.stateDirectory)
+    }
+
+    private func finish() async {
+        engine.notifier.send("STOPPING=1")
+        root.stop()
+        await hooks.drain()
+        try? engine.ledger.daemonStopped()
+        engine.logger.info("stopped")
+    }
+}

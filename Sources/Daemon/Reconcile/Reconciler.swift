@@ -1,0 +1,91 @@
+import Foundation
+import Ingest
+import Ledger
+import SafeTensors
+
+/// One pass of the daemon's ingest: the run directory against the ledger (one snapshot
+/// per pass). Each checkpoint folder the ledger does not know is read now — copied,
+/// checked and recorded as ingested or rejected — or noted as incomplete; a folder seen
+/// but gone before it was recorded is recorded as missed. Events are only hints: the
+/// directory is always listed again, so a lost or repeated event cannot mislead it.
+struct Reconciler {
+    let directory: String
+    let layout: any TrainerLayout
+    let ingestor: CheckpointIngestor
+    let ledger: Ledger
+    let recorder: Recorder
+    let reporter: FailureReporter
+
+    /// What a pass did.
+    struct Pass: Equatable {
+        /// Rows were written (ingested, rejected or missed): the window may have changed.
+        var changed = false
+        /// Incomplete checkpoint folders and what they wait for.
+        var waiting: [String: String] = [:]
+        /// The directory could not be listed or the ledger not read.
+        var failed = false
+    }
+
+    /// Reconciles at `now`. `appeared` names checkpoint folders that events said were
+    /// created, so that one deleted again before this pass is still accounted for.
+    func pass(sightings: inout Sightings, appeared: Set<String> = [], now: Date) -> Pass {
+        var result = Pass()
+        let run: RunDirectory
+        let snapshot: LedgerSnapshot
+        do {
+            run = try RunDirectory.scan(directory, layout: layout)
+            recorder.recordSkipped(run.skipped)
+            snapshot = try ledger.snapshot()
+        } catch {
+            reporter.report(error is LedgerError ? "cannot read the ledger" : "cannot list \(directory)", error)
+            result.failed = true
+            return result
+        }
+        let current = snapshot.current
+        for name in appeared {
+            if case .checkpoint(let step) = layout.classify(name), current[step].map({ $0.status == .missed }) ?? true {
+                sightings.saw(path: "\(run.path)/\(name)", step: step, at: now)
+            }
+        }
+        var reference = windowReference(snapshot)
+        for ref in run.checkpoints {
+            let known = current[ref.step]
+            if known == nil || known?.status == .missed { sightings.saw(path: ref.path, step: ref.step, at: now) }
+            switch ingestor.ingest(ref, known: known, reference: reference, now: now) {
+            case .waiting(let reason):
+                result.waiting[ref.name] = reason
+                sightings.note(ref.name, reason)
+            case .vanished(let how):
+                sightings.note(ref.name, how)
+            case .unchanged:
+                sightings.settle(ref.name)
+            case .ingested(let row), .rejected(let row):
+                sightings.settle(ref.name)
+                result.changed = true
+                if let ingested = recorder.record(row, known: known), ingested.step >= (reference?.step ?? .min) {
+                    reference = Self.reference(ingested) ?? reference
+                }
+            }
+        }
+        for missed in sightings.takeVanished(now: now, exists: { FileManager.default.fileExists(atPath: $0) }) {
+            recorder.recordMissed(missed)
+            result.changed = true
+        }
+        let present = Set(run.checkpoints.map(\.path))
+        recorder.recordVanished(snapshot.checkpoints.filter {
+            $0.vanishedAt == nil && !present.contains($0.sourcePath) && !FileManager.default.fileExists(atPath: $0.sourcePath)
+        })
+        return result
+    }
+
+    /// The newest ingested checkpoint's adapter: new ones must have its tensors.
+    private func windowReference(_ snapshot: LedgerSnapshot) -> CheckpointIngestor.Reference? {
+        snapshot.ingested.last.flatMap(Self.reference)
+    }
+
+    private static func reference(_ row: CheckpointRecord) -> CheckpointIngestor.Reference? {
+        guard let retained = row.retainedPath,
+              let file = try? SafeTensorsFile(path: "\(retained)/\(Checkpoint.adapterFile)") else { return nil }
+        return CheckpointIngestor.Reference(name: row.sourcePath, step: row.step, file: file)
+    }
+}
