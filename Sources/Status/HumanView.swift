@@ -11,22 +11,34 @@ public enum HumanView {
         line("ledger", report.ledger)
         if let run = report.run {
             line("run", "\(run.watch) → \(run.output)")
-            line("settings", "window \(run.window) · \(run.weighting) weighting on \(run.metric) · penalty \(run.penalty) · smoothing \(run.smoothing)")
+            line("settings", run.settings.summary)
         }
         line("daemon", daemon(report.daemon, now: report.generatedAt))
         line("checkpoints", checkpoints(report))
         if let merge = report.merge {
             line("merge", "#\(merge.id) at \(time(merge.created)) · \(merge.members.count) members · \(String(format: "%.2f", merge.durationSeconds)) s · sha256 \(merge.outputSha256.prefix(12))\(merge.hookStatus.map { " · hook \($0)" } ?? "")")
+            if merge.madeWithSettingsInForce {
+                line("", "made with the settings in force (fingerprint \(merge.fingerprint))")
+            } else {
+                line("", "made with \(merge.settings.summary) (fingerprint \(merge.fingerprint))")
+                line("", "the settings in force differ: the daemon publishes a merge made with them at its next pass")
+            }
+            if let short = merge.windowShort { line("", "window short: \(short)") }
             lines += memberTable(merge).map { String(repeating: " ", count: 12) + $0 }
         } else {
             line("merge", "none yet")
         }
-        if report.losses.count >= 2, let first = report.losses.first, let last = report.losses.last {
-            let spark = Blocks.sparkline(report.losses.map(\.trainLoss))
-            line("loss", "\(spark)  \(String(format: "%.6f", first.trainLoss)) → \(String(format: "%.6f", last.trainLoss)) (steps \(first.step)–\(last.step))")
+        let metric = lossMetric(report)
+        let points = report.losses.compactMap { point in value(point, metric).map { (point.step, $0) } }
+        if points.count >= 2, let first = points.first, let last = points.last {
+            let spark = Blocks.sparkline(points.map(\.1))
+            line("loss", "\(spark)  \(metric) \(String(format: "%.6f", first.1)) → \(String(format: "%.6f", last.1)) (steps \(first.0)–\(last.0))")
         }
         for (index, rejected) in report.rejected.enumerated() {
             line(index == 0 ? "rejected" : "", "\(rejected.name): \(rejected.reason ?? "no reason recorded")")
+        }
+        for (index, missed) in report.missed.enumerated() {
+            line(index == 0 ? "missed" : "", "\(missed.name): \(missed.reason ?? "no reason recorded")")
         }
         for (index, skipped) in report.skipped.enumerated() {
             line(index == 0 ? "skipped" : "", "\(skipped.name): \(skipped.reason)")
@@ -54,12 +66,23 @@ public enum HumanView {
 
     private static func checkpoints(_ report: StatusReport) -> String {
         let c = report.counts
-        var text = "\(c.ingested) ingested, \(c.rejected) rejected, \(c.evicted) evicted, \(c.replaced) replaced"
+        var text = "\(c.ingested) ingested, \(c.rejected) rejected, \(c.missed) missed, \(c.evicted) evicted, \(c.replaced) replaced"
         if let last = report.lastIngested {
-            let loss = last.trainLoss.map { " (train_loss \(String(format: "%.6f", $0)))" } ?? ""
+            let metric = lossMetric(report)
+            let value = metric == "eval_loss" ? last.evalLoss : last.trainLoss
+            let loss = value.map { " (\(metric) \(String(format: "%.6f", $0)))" } ?? ""
             text += " · last \(last.name) at \(last.ingested.map(time) ?? "?")\(loss)"
         }
         return text
+    }
+
+    /// The loss the run weighs by (`train_loss` or `eval_loss`), for the loss lines.
+    private static func lossMetric(_ report: StatusReport) -> String {
+        report.run?.settings.metric.rawValue ?? report.merge?.settings.metric.rawValue ?? "train_loss"
+    }
+
+    private static func value(_ point: StatusReport.LossPoint, _ metric: String) -> Double? {
+        metric == "eval_loss" ? point.evalLoss : point.trainLoss
     }
 
     private static func memberTable(_ merge: StatusReport.Merge) -> [String] {

@@ -1,5 +1,7 @@
 import Foundation
+import Ingest
 import Ledger
+import Weigh
 
 /// What `mwad status --json` prints: a stable object for scripts and monitoring
 /// (schema in the README; fields are only ever added, and `schema` changes if one
@@ -14,9 +16,11 @@ public struct StatusReport: Codable, Sendable {
     public var lastIngested: Checkpoint?
     public var merge: Merge?
     public var rejected: [Checkpoint]
+    /// Checkpoints seen but deleted before they could be read, with when and how.
+    public var missed: [Checkpoint]
     /// Folders named like checkpoints but passed over, with why.
     public var skipped: [Skipped]
-    /// Train loss of every usable checkpoint, in step order (the sparkline's data).
+    /// The losses of every usable checkpoint, in step order (the sparkline's data).
     public var losses: [LossPoint]
     /// Every checkpoint row; only with `--all`.
     public var checkpoints: [Checkpoint]?
@@ -30,6 +34,9 @@ public struct StatusReport: Codable, Sendable {
         public var penalty: Double
         public var metric: String
         public var smoothing: Int
+        /// The settings in force, whole, and their fingerprint.
+        public var settings: MergeSettings
+        public var fingerprint: String
     }
 
     public struct Daemon: Codable, Sendable {
@@ -45,7 +52,7 @@ public struct StatusReport: Codable, Sendable {
     }
 
     public struct Counts: Codable, Sendable {
-        public var ingested = 0, rejected = 0, evicted = 0, replaced = 0
+        public var ingested = 0, rejected = 0, evicted = 0, replaced = 0, missed = 0
     }
 
     public struct Checkpoint: Codable, Sendable {
@@ -73,6 +80,17 @@ public struct StatusReport: Codable, Sendable {
         public var penalty: Double
         public var metric: String
         public var window: Int
+        public var smoothing: Int
+        /// Every setting the merge was made with (effective: p = 0 is uniform), and
+        /// their fingerprint.
+        public var settings: MergeSettings
+        public var fingerprint: String
+        /// Whether the settings in force (the run's) are the ones this merge was made
+        /// with; false until the daemon publishes a merge with the new ones.
+        public var madeWithSettingsInForce: Bool
+        /// Why the merge has fewer members than its window, when older checkpoints were
+        /// ingested but their folders are gone.
+        public var windowShort: String?
         public var output: String
         public var outputSha256: String
         public var durationSeconds: Double
@@ -97,7 +115,8 @@ public struct StatusReport: Codable, Sendable {
 
     public struct LossPoint: Codable, Sendable {
         public var step: Int64
-        public var trainLoss: Double
+        public var trainLoss: Double?
+        public var evalLoss: Double?
     }
 }
 
@@ -115,9 +134,10 @@ extension StatusReport {
             .max { ($0.ingestedAt!, $0.step) < ($1.ingestedAt!, $1.step) }.map(Checkpoint.init)
         merge = snapshot.merge.map { Merge($0, members: snapshot.members, snapshot: snapshot) }
         rejected = rows.filter { $0.status == .rejected }.map(Checkpoint.init)
+        missed = rows.filter { $0.status == .missed }.map(Checkpoint.init)
         skipped = snapshot.skipped.map { Skipped(name: $0.name, reason: $0.reason, since: $0.seenAt) }
-        losses = rows.filter { $0.status == .ingested || $0.status == .evicted }
-            .compactMap { row in row.trainLoss.map { LossPoint(step: row.step, trainLoss: $0) } }
+        losses = rows.filter { ($0.status == .ingested || $0.status == .evicted) && ($0.trainLoss != nil || $0.evalLoss != nil) }
+            .map { LossPoint(step: $0.step, trainLoss: $0.trainLoss, evalLoss: $0.evalLoss) }
         checkpoints = all ? rows.map(Checkpoint.init) : nil
     }
 
@@ -142,8 +162,10 @@ extension StatusReport {
 
 extension StatusReport.Run {
     init(_ run: RunRecord) {
-        self.init(watch: run.watchPath, output: run.outputPath, firstSeen: run.firstSeen, window: run.window,
-                  weighting: run.weighting.rawValue, penalty: run.penalty, metric: run.metric.rawValue, smoothing: run.smoothing)
+        let s = run.settings
+        self.init(watch: run.watchPath, output: run.outputPath, firstSeen: run.firstSeen, window: s.window,
+                  weighting: s.weighting.rawValue, penalty: s.penalty, metric: s.metric.rawValue, smoothing: s.smoothing,
+                  settings: s, fingerprint: s.fingerprint)
     }
 }
 
@@ -163,6 +185,7 @@ extension StatusReport.Counts {
             case .rejected: rejected += 1
             case .evicted: evicted += 1
             case .replaced: replaced += 1
+            case .missed: missed += 1
             }
         }
     }
@@ -179,13 +202,27 @@ extension StatusReport.Checkpoint {
 
 extension StatusReport.Merge {
     init(_ merge: MergeRecord, members: [MergeMemberRecord], snapshot: LedgerSnapshot) {
-        self.init(id: merge.id ?? 0, created: merge.createdAt, weighting: merge.weighting, penalty: merge.penalty,
-                  metric: merge.metric, window: merge.window, output: merge.outputPath, outputSha256: merge.outputSHA256,
+        let s = merge.settings
+        let rows = members.map { snapshot.checkpoint(id: $0.checkpointID) }
+        self.init(id: merge.id ?? 0, created: merge.createdAt, weighting: s.weighting.rawValue, penalty: s.penalty,
+                  metric: (try? s.weightingMethod().metric.rawValue) ?? s.metric.rawValue, window: s.window,
+                  smoothing: s.smoothing, settings: s, fingerprint: s.fingerprint,
+                  madeWithSettingsInForce: snapshot.run.map { $0.settings.fingerprint == s.fingerprint } ?? true,
+                  windowShort: Self.shortness(members.count, of: s.window, oldest: rows.first??.step, snapshot: snapshot),
+                  output: merge.outputPath, outputSha256: merge.outputSHA256,
                   durationSeconds: merge.durationSeconds, hookStatus: merge.hookStatus,
-                  members: members.map { member in
-                      let row = snapshot.checkpoint(id: member.checkpointID)
-                      return StatusReport.Member(checkpointId: member.checkpointID, step: row?.step ?? -1,
-                                                 name: row?.name ?? "?", metric: member.metricValue, weight: member.weight)
+                  members: zip(members, rows).map { member, row in
+                      StatusReport.Member(checkpointId: member.checkpointID, step: row?.step ?? -1,
+                                          name: row?.name ?? "?", metric: member.metricValue, weight: member.weight)
                   })
+    }
+
+    /// Why a merge has fewer members than its window although older checkpoints were
+    /// ingested: they were evicted, and their folders were gone when the window grew.
+    static func shortness(_ count: Int, of window: Int, oldest: Int64?, snapshot: LedgerSnapshot) -> String? {
+        let gone = snapshot.checkpoints.filter { $0.status == .evicted && $0.step < (oldest ?? .max) }
+        guard count < window, !gone.isEmpty else { return nil }
+        let names = gone.suffix(window - count).map(\.name).joined(separator: ", ")
+        return "\(count) of \(window): \(names) were evicted before the window grew, and their folders no longer hold the same adapter"
     }
 }

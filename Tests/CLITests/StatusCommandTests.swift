@@ -68,10 +68,12 @@ import Weigh
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder)
         for sidecar in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: ledger + sidecar) }
         try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: folder)
+        let before = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        #expect(before == ["ledger.sqlite", "ledger.sqlite.lock"])  // the writer's lock file stays, unlocked
         let without = try runAsOtherUser(["status", "--ledger", ledger])
         #expect(without.status == 0, "\(without.stderr)")
         #expect(without.stdout.contains("3 ingested"))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["ledger.sqlite"])  // wrote nothing
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == before)  // wrote nothing
     }
 
     /// As root, drops to `nobody` (root ignores permission bits); otherwise the test
@@ -106,8 +108,8 @@ import Weigh
                     ids.append(try ledger.record(row).current.id!)
                     let window = ids.suffix(3)
                     let weights = window.map { _ in 1.0 / Double(window.count) }
-                    try ledger.record(merge: MergeRecord(createdAt: Date(), weighting: "uniform", penalty: 0, metric: "train_loss",
-                                                         window: 3, outputPath: "/out", outputSHA256: "x", durationSeconds: 0),
+                    try ledger.record(merge: MergeRecord(createdAt: Date(), settings: MergeSettings(window: 3, weighting: .uniform, penalty: 0),
+                                                         outputPath: "/out", outputSHA256: "x", durationSeconds: 0),
                                       members: zip(window, weights).map { MergeMemberInput(checkpointID: $0, weight: $1, metricValue: nil) })
                 } catch {
                     errors.append("\(error)")

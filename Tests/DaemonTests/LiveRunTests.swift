@@ -109,8 +109,13 @@ import Testing
         let writer = TrainerWriter(runDirectory: live.run)
         try writer.save(step: 10)
         let noisy = "\(live.run)/checkpoint-10"
+        #expect(live.waitForMerge(through: 10), "\(daemon.log)")
+        // The daemon drains events as they come; stopped, it cannot, and the kernel's
+        // queue (16384 events by default) overflows.
+        kill(daemon.process.processIdentifier, SIGSTOP)
         for index in 0..<30_000 { _ = FileManager.default.createFile(atPath: "\(noisy)/event-\(index)", contents: nil) }
         try writer.save(step: 20)
+        kill(daemon.process.processIdentifier, SIGCONT)
         #expect(live.waitForMerge(through: 20), "\(daemon.log)")
         #expect(daemon.log.contains("inotify queue overflowed; rescanning"), "\(daemon.log)")
         #expect(daemon.stop() == 0)
@@ -123,18 +128,14 @@ import Testing
         try writer.save(step: 10)
         try writer.save(step: 20)
         #expect(live.waitForMerge(through: 20))
-        // checkpoint-30: a truncated adapter under a complete trainer_state.json.
-        try writer.save(step: 30)
-        let adapter = "\(live.run)/checkpoint-30/adapter_model.safetensors"
-        let rejectedAdapter = "\(live.dir.path)/broken.safetensors"
-        try FileManager.default.copyItem(atPath: adapter, toPath: rejectedAdapter)
-        try FileHandle(forWritingTo: URL(fileURLWithPath: rejectedAdapter)).truncate(atOffset: 5000)
-        try FileManager.default.removeItem(atPath: "\(live.run)/checkpoint-30")
-        try FileManager.default.createDirectory(atPath: live.dir.file("staging30"), withIntermediateDirectories: true)
-        try TrainerWriter(runDirectory: live.dir.file("staging30")).save(step: 30)
-        try FileManager.default.removeItem(atPath: live.dir.file("staging30/checkpoint-30/adapter_model.safetensors"))
-        try FileManager.default.moveItem(atPath: rejectedAdapter, toPath: live.dir.file("staging30/checkpoint-30/adapter_model.safetensors"))
-        try FileManager.default.moveItem(atPath: live.dir.file("staging30/checkpoint-30"), toPath: "\(live.run)/checkpoint-30")
+        // checkpoint-30: a truncated adapter under a complete trainer_state.json, moved in
+        // whole (the daemon ingests at once: a good version written first would be
+        // ingested, and the broken one then replace it).
+        let staging = live.dir.file("staging30")
+        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        try TrainerWriter(runDirectory: staging).save(step: 30)
+        try FileHandle(forWritingTo: URL(fileURLWithPath: "\(staging)/checkpoint-30/adapter_model.safetensors")).truncate(atOffset: 5000)
+        try FileManager.default.moveItem(atPath: "\(staging)/checkpoint-30", toPath: "\(live.run)/checkpoint-30")
         try writer.save(step: 40)
         #expect(live.waitForMerge(through: 40), "\(daemon.log)")
         let snapshot = try #require(live.snapshot())

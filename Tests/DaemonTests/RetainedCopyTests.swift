@@ -21,7 +21,7 @@ import Testing
     }
 
     func stage(_ folder: String) throws -> RetainedStore.Staged {
-        try store.stage(from: folder, adapter: "adapter_model.safetensors", others: ["trainer_state.json"])
+        try store.stage(from: folder, required: ["adapter_model.safetensors", "trainer_state.json"])
     }
 
     /// What `save_total_limit` does to a folder the daemon is copying.
@@ -103,7 +103,7 @@ import Testing
                 let staged = try stage(source)
                 try check(staged)
                 store.discard(staged.folder)
-            } catch let error as CopyError {
+            } catch let error as RetainError {
                 refusals.insert("\(error)")
             }
         }

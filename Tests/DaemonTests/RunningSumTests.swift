@@ -10,7 +10,7 @@ import Testing
         try TrainerWriter(runDirectory: live.run).save(step: step)
         let result = try MWADProcess.run(["run", "--watch", live.run, "--out", live.output, "--ledger", live.ledger,
                                           "--once", "--window", "3"],
-                                         environment: ProcessInfo.processInfo.environment.merging(environment) { $1 }
+                                         environment: MWADProcess.environment.merging(environment) { $1 }
                                             .merging(["XDG_STATE_HOME": live.dir.file("xdg")]) { $1 })
         #expect(result.status == 0, "\(result.stderr)")
         guard let line = result.stderr.split(separator: "\n").first(where: { $0.contains("published merge") }) else { return "none" }

@@ -19,6 +19,19 @@ public struct MWADProcess {
         fatalError("mwad executable not found near \(CommandLine.arguments[0]); run `swift build` first")
     }()
 
+    /// The environment child processes get: this process's, with `XDG_STATE_HOME` in a
+    /// temporary folder, so that no test leaves state in the real home.
+    public static let environment: [String: String] = {
+        ProcessInfo.processInfo.environment.merging(["XDG_STATE_HOME": stateHome.path]) { $1 }
+    }()
+
+    private static let stateHome = TemporaryDirectory("mwad-state-home")
+
+    /// `environment` with `XDG_STATE_HOME` pointed away from the real home unless it is set.
+    public static func isolated(_ environment: [String: String]) -> [String: String] {
+        environment["XDG_STATE_HOME"] == nil ? environment.merging(["XDG_STATE_HOME": stateHome.path]) { $1 } : environment
+    }
+
     /// Runs `mwad arguments…` to completion and captures its output (through files,
     /// so that no pipe can fill up and block the child).
     public static func run(_ arguments: [String], environment: [String: String]? = nil,
@@ -29,7 +42,7 @@ public struct MWADProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        if let environment { process.environment = environment }
+        process.environment = environment.map(isolated) ?? Self.environment
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch.file("out")))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch.file("err")))
         try process.run()

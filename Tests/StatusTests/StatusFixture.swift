@@ -3,7 +3,7 @@ import Ledger
 import MWADTestKit
 import Weigh
 
-/// A ledger with a known history: nine checkpoints of a run, one rejected, a merge of
+/// A ledger with a known history: ten checkpoints of a run, one rejected, one missed, a merge of
 /// the last three, a skipped folder, and a daemon that beat 4 s before `now`.
 enum StatusFixture {
     static let start = Date(timeIntervalSince1970: 1_800_000_000)  // 2027-01-15 08:00:00Z
@@ -31,9 +31,14 @@ enum StatusFixture {
             status: .rejected,
             reason: "/data/runs/llama/checkpoint-90/adapter_model.safetensors: file is truncated: tensor data needs 69024 bytes, 992 present",
             discoveredAt: start.addingTimeInterval(500)))
+        var missed = CheckpointRecord(step: 85, sourcePath: "/data/runs/llama/checkpoint-85", status: .missed,
+                                      reason: "/data/runs/llama/checkpoint-85 was deleted within 140 ms of appearing, while mwad waited: trainer_state.json was not written yet (save_total_limit rotated it away faster than mwad could copy it)",
+                                      discoveredAt: start.addingTimeInterval(450))
+        missed.vanishedAt = start.addingTimeInterval(450.14)
+        try ledger.record(missed)
         let weights = [0.330261, 0.332916, 0.336823]
-        let merge = MergeRecord(createdAt: start.addingTimeInterval(421), weighting: "loss", penalty: 1, metric: "train_loss",
-                                window: 3, outputPath: "/data/runs/llama-mwa", outputSHA256: "f15009ec572b" + String(repeating: "0", count: 52),
+        let merge = MergeRecord(createdAt: start.addingTimeInterval(421), settings: MergeSettings(window: 3, weighting: .loss, penalty: 1),
+                                outputPath: "/data/runs/llama-mwa", outputSHA256: "f15009ec572b" + String(repeating: "0", count: 52),
                                 durationSeconds: 0.184)
         try ledger.record(merge: merge, members: (0..<3).map {
             MergeMemberInput(checkpointID: ids[5 + $0], weight: weights[$0], metricValue: losses[5 + $0])

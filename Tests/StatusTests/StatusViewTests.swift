@@ -3,6 +3,7 @@ import Ledger
 import MWADTestKit
 import Status
 import Testing
+import Weigh
 
 @Suite struct StatusViewTests {
     let dir = TemporaryDirectory()
@@ -39,23 +40,29 @@ import Testing
         #expect(decoded.schema == 1)
         #expect(decoded.daemon.state == .running)
         #expect(decoded.daemon.heartbeatAgeSeconds == 4)
-        #expect(decoded.counts.ingested == 3 && decoded.counts.evicted == 5 && decoded.counts.rejected == 1)
+        #expect(decoded.counts.ingested == 3 && decoded.counts.evicted == 5 && decoded.counts.rejected == 1 && decoded.counts.missed == 1)
+        #expect(decoded.missed.map(\.step) == [85])
         let merge = try #require(decoded.merge)
         #expect(merge.members.map(\.step) == [60, 70, 80])
         #expect(abs(merge.members.map(\.weight).reduce(0, +) - 1) < 1e-5)
         #expect(decoded.rejected.map(\.name) == ["checkpoint-90"])
         #expect(decoded.losses.count == 8)
-        #expect(decoded.checkpoints?.count == 9)
+        #expect(decoded.checkpoints?.count == 10)
+        #expect(merge.smoothing == 1 && merge.settings == MergeSettings(window: 3) && merge.madeWithSettingsInForce)
+        #expect(merge.fingerprint == MergeSettings(window: 3).fingerprint)
         #expect(decoded.lastIngested?.step == 80)
     }
 
     @Test func jsonKeysAreSnakeCase() throws {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(try report().json().utf8)) as? [String: Any])
         #expect(Set(object.keys) == ["schema", "ledger", "generated_at", "run", "daemon", "counts", "last_ingested",
-                                     "merge", "rejected", "skipped", "losses"])
+                                     "merge", "rejected", "missed", "skipped", "losses"])
         let merge = try #require(object["merge"] as? [String: Any])
         #expect(merge["output_sha256"] is String)
         let member = try #require((merge["members"] as? [[String: Any]])?.first)
         #expect(Set(member.keys) == ["checkpoint_id", "step", "name", "metric", "weight"])
+        let settings = try #require(merge["settings"] as? [String: Any])
+        #expect(Set(settings.keys) == ["window", "weighting", "penalty", "metric", "smoothing", "method"])
+        #expect(merge["smoothing"] as? Int == 1 && merge["fingerprint"] is String && merge["made_with_settings_in_force"] as? Bool == true)
     }
 }
