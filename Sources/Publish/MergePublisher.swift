@@ -31,9 +31,12 @@ public enum MergePublisher {
         return manifest
     }
 
+    /// Merges with the method the plan's settings name (``MergeMethods``).
     private static func merge(_ plan: MergePlan, to path: String) throws(PublishError) {
         let inputs = plan.members.map { MergeInput(name: $0.checkpoint.name, file: $0.checkpoint.adapter, weight: $0.weight) }
-        do { try LinearMerge.write(inputs, to: path, metadata: Provenance.metadata(for: plan)) } catch {
+        do {
+            try MergeMethods.named(plan.settings.method).write(inputs, to: path, metadata: Provenance.metadata(for: plan))
+        } catch {
             throw .merge(error)
         }
     }

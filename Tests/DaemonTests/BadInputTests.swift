@@ -166,6 +166,8 @@ import Testing
         #expect(live.snapshot()?.merge?.id == 1)
         #expect(daemon.stop() == 0)
         let warnings = daemon.log.components(separatedBy: "WARNING rejected").count - 1
-        #expect(warnings == Self.cases.count, "each rejection logged once")
+        let lines = daemon.log.split(separator: "\n").filter { $0.contains("WARNING rejected") }
+        let names = lines.map { $0.split(separator: " ")[3] }
+        #expect(warnings == Self.cases.count, "each rejection logged once: \(lines.filter { line in names.filter { line.split(separator: " ")[3] == $0 }.count > 1 })")
     }
 }

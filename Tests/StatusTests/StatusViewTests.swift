@@ -65,4 +65,21 @@ import Weigh
         #expect(Set(settings.keys) == ["window", "weighting", "penalty", "metric", "smoothing", "method"])
         #expect(merge["smoothing"] as? Int == 1 && merge["fingerprint"] is String && merge["made_with_settings_in_force"] as? Bool == true)
     }
+
+    /// The configuration changed after the merge was published: status says the merge
+    /// was made with other settings, and which.
+    @Test func saysWhenTheSettingsInForceDiffer() throws {
+        let path = try StatusFixture.make(in: dir)
+        try Ledger(path: path).registerRun(watch: "/data/runs/llama", output: "/data/runs/llama-mwa",
+                                           settings: MergeSettings(window: 3, smoothing: 4))
+        let report = StatusReport(ledger: path, snapshot: try LedgerReader(path: path).snapshot(), now: StatusFixture.now, all: false) {
+            DaemonState.of($0, now: StatusFixture.now, host: "gpu01", processExists: { _ in true })
+        }
+        #expect(report.merge?.madeWithSettingsInForce == false)
+        #expect(report.merge?.smoothing == 1)
+        let text = HumanView.render(report)
+        #expect(text.contains("settings    window 3 · loss weighting on train_loss · penalty 1 · smoothing 4"), "\(text)")
+        #expect(text.contains("made with window 3 · loss weighting on train_loss · penalty 1 · smoothing 1 (fingerprint \(MergeSettings(window: 3).fingerprint))"), "\(text)")
+        #expect(text.contains("the settings in force differ"))
+    }
 }

@@ -39,20 +39,22 @@ struct RollingMerge {
         let started = Date()
         let plan = try MergePlan(checkpoints: checkpoints, settings: config.merge)
         let digests = window.map { $0.adapterSHA256 ?? "" }
-        let sum = try SumUpdate(config: config, window: window, checkpoints: checkpoints, snapshot: snapshot)
+        // A method with a running sum updates it; any other merges the window afresh.
+        let sum = try MergeMethods.named(config.merge.method).hasRunningSum
+            ? SumUpdate(config: config, window: window, checkpoints: checkpoints, snapshot: snapshot) : nil
         let manifest: MergeManifest
         do {
-            manifest = try MergePublisher.publish(plan, to: config.output, now: started, digests: digests, writeAdapter: sum.write)
+            manifest = try MergePublisher.publish(plan, to: config.output, now: started, digests: digests, writeAdapter: sum?.write)
         } catch {
-            sum.discard()
+            sum?.discard()
             throw error
         }
-        try sum.commit()
+        try sum?.commit()
         let duration = Date().timeIntervalSince(started)
         let record = try ledger.recordPublished(plan, digests: digests, output: config.output,
                                                 outputSHA256: manifest.outputSHA256 ?? "", created: started, duration: duration)
         let steps = window.map(\.step)
-        let how = sum.previous == nil ? "exact" : "incremental: +\(sum.adding.count) −\(sum.removing.count)"
+        let how = sum.map { $0.previous == nil ? "exact" : "incremental: +\($0.adding.count) −\($0.removing.count)" } ?? "exact"
         logger.info("published merge #\(record.id!) of \(steps.count) checkpoints (steps \(steps.first!)–\(steps.last!), \(plan.settings.summary), \(how)) to \(config.output) in \(String(format: "%.2f", duration)) s\(Self.shortness(window, snapshot: snapshot, of: config.merge.window))")
         return Published(record: record, newestStep: steps.last!)
     }

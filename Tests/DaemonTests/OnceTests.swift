@@ -1,0 +1,138 @@
+import Foundation
+import Ledger
+import MWADTestKit
+import Status
+import Testing
+
+/// `mwad run --once`, the interface of cron jobs and scripts: its exit status is its
+/// whole answer, and a changed setting is never hidden behind an old merge.
+@Suite struct OnceTests {
+    func once(_ live: LiveRun, _ extra: [String] = [], ledger: String? = nil) throws -> MWADProcess.Result {
+        try MWADProcess.run(["run", "--watch", live.run, "--out", live.output, "--ledger", ledger ?? live.ledger, "--once"] + extra,
+                            environment: ["XDG_STATE_HOME": live.dir.file("xdg")])
+    }
+
+    func status(_ live: LiveRun) throws -> StatusReport {
+        let result = try MWADProcess.run(["status", "--ledger", live.ledger, "--json"])
+        return try StatusReport.decode(Data(result.stdout.utf8))
+    }
+
+    func fixtureRun(_ live: LiveRun, steps: ClosedRange<Int> = 1...8) throws {
+        for step in steps {
+            try FileManager.default.copyItem(atPath: Fixtures.checkpoint(Fixtures.f32Run, step * 10), toPath: "\(live.run)/checkpoint-\(step * 10)")
+        }
+    }
+
+    @Test func aMissingWatchedDirectoryFailsAndCreatesNothing() throws {
+        let live = try LiveRun(createRun: false)
+        let result = try once(live)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("\(live.run): cannot read the run directory: no such folder"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: live.ledger))
+        #expect(!FileManager.default.fileExists(atPath: live.dir.file("xdg")))
+    }
+
+    @Test func aFailedMergeFails() throws {
+        let live = try LiveRun()
+        try fixtureRun(live, steps: 1...3)
+        try FileManager.default.createDirectory(atPath: live.output, withIntermediateDirectories: true)
+        try Data("mine".utf8).write(to: URL(fileURLWithPath: "\(live.output)/notes.txt"))  // not an mwad folder
+        let result = try once(live)
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("merge failed; the previous merge stays published"))
+        #expect(result.stderr.contains("mwad: error: the published merge does not reflect \(live.run)"))
+        // Fixed, it succeeds.
+        try FileManager.default.removeItem(atPath: live.output)
+        #expect(try once(live).status == 0)
+    }
+
+    @Test func aForeignLedgerIsRefusedAndLeftAsItWas() throws {
+        let other = try LiveRun()
+        try fixtureRun(other, steps: 1...3)
+        #expect(try once(other).status == 0)
+        let before = try status(other)
+        let live = try LiveRun()
+        try fixtureRun(live, steps: 4...5)
+        let result = try once(live, ledger: other.ledger)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("this ledger belongs to the run in \(other.run), not \(live.run)"), "\(result.stderr)")
+        #expect(result.stderr.components(separatedBy: "belongs to the run").count == 2, "said once")
+        #expect(!FileManager.default.fileExists(atPath: live.output), "no merge tried")
+        let after = try status(other)
+        #expect(after.checkpoints == nil && after.counts.ingested == before.counts.ingested)
+        #expect(after.merge?.id == before.merge?.id && after.daemon.lastError == before.daemon.lastError)
+        #expect(after.daemon.started == before.daemon.started && after.run?.watch == other.run)
+    }
+
+    @Test func aLockedLedgerFails() throws {
+        let live = try LiveRun()
+        let daemon = try live.start()
+        let result = try once(live)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("another mwad (pid \(daemon.process.processIdentifier)) is using \(live.ledger)"), "\(result.stderr)")
+        #expect(daemon.stop() == 0)
+    }
+
+    /// Every setting that changes the merged bytes republishes, and status shows the
+    /// settings the published merge was made with.
+    @Test func aChangedSettingRepublishes() throws {
+        let live = try LiveRun()
+        try fixtureRun(live)
+        #expect(try once(live).status == 0)
+        var fingerprints = [try #require(try status(live).merge?.fingerprint)]
+        for change in [["--smoothing", "4"], ["--smoothing", "4", "--penalty", "20"],
+                       ["--smoothing", "4", "--penalty", "20", "--metric", "eval_loss"],
+                       ["--smoothing", "4", "--penalty", "20", "--metric", "eval_loss", "--window", "3"]] {
+            let result = try once(live, change)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stderr.contains("published merge #\(fingerprints.count + 1)"), "\(change): \(result.stderr)")
+            let merge = try #require(try status(live).merge)
+            #expect(merge.smoothing == 4 && merge.settings.smoothing == 4)
+            #expect(merge.madeWithSettingsInForce)
+            fingerprints.append(merge.fingerprint)
+        }
+        #expect(Set(fingerprints).count == 5)
+        let merge = try #require(try status(live).merge)
+        #expect(merge.settings.penalty == 20 && merge.settings.metric == .evalLoss && merge.window == 3 && merge.metric == "eval_loss")
+        #expect(merge.members.count == 3)
+        // The same settings again: nothing to do.
+        let again = try once(live, ["--smoothing", "4", "--penalty", "20", "--metric", "eval_loss", "--window", "3"])
+        #expect(again.status == 0 && !again.stderr.contains("published merge"))
+    }
+
+    /// The metric the merge weighs by is the one the log and status name.
+    @Test func theWeightingMetricIsNamed() throws {
+        let live = try LiveRun()
+        try fixtureRun(live, steps: 7...8)
+        let result = try once(live, ["--metric", "eval_loss"])
+        #expect(result.stderr.contains("ingested checkpoint-80 (eval_loss 3.7"), "\(result.stderr)")
+        #expect(!result.stderr.contains("train_loss 3."))
+        let human = try MWADProcess.run(["status", "--ledger", live.ledger]).stdout
+        #expect(human.contains("last checkpoint-80 at") && human.contains("(eval_loss 3.7"), "\(human)")
+        #expect(human.contains("step  checkpoint     eval_loss    weight"), "\(human)")
+    }
+
+    /// Restarted with a larger window, evicted checkpoints whose folders still hold the
+    /// same adapter come back; where they are gone, status says why the window is short.
+    @Test func theWindowIsRefilledAfterARestart() throws {
+        let live = try LiveRun()
+        try fixtureRun(live, steps: 1...5)
+        #expect(try once(live, ["--window", "3"]).status == 0)
+        #expect(try status(live).merge?.members.map(\.step) == [30, 40, 50])
+        let grown = try once(live, ["--window", "5"])
+        #expect(grown.status == 0, "\(grown.stderr)")
+        #expect(grown.stderr.contains("checkpoint-20 is back in the window of 5"), "\(grown.stderr)")
+        #expect(try status(live).merge?.members.map(\.step) == [10, 20, 30, 40, 50])
+
+        #expect(try once(live, ["--window", "2"]).status == 0)
+        for step in [10, 20] { try FileManager.default.removeItem(atPath: "\(live.run)/checkpoint-\(step)") }
+        let short = try once(live, ["--window", "5"])
+        #expect(short.status == 0, "\(short.stderr)")
+        #expect(short.stderr.contains("window short: 3 of 5"), "\(short.stderr)")
+        let merge = try #require(try status(live).merge)
+        #expect(merge.members.map(\.step) == [30, 40, 50])
+        #expect(merge.windowShort == "3 of 5: checkpoint-10, checkpoint-20 were evicted before the window grew, and their folders no longer hold the same adapter")
+        let human = try MWADProcess.run(["status", "--ledger", live.ledger]).stdout
+        #expect(human.contains("window short: 3 of 5"), "\(human)")
+    }
+}
