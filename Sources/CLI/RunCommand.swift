@@ -43,7 +43,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "auto, inotify or poll (watch.mode).")
     var watchMode: String?
 
-    @Flag(help: "Reconcile, merge if needed, and exit.")
+    @Flag(help: "Reconcile, merge if needed, and exit: 0 when the published merge reflects the directory, else 1.")
     var once = false
 
     func run() async throws {

@@ -63,7 +63,7 @@ struct Reconciler {
                 sightings.settle(ref.name)
                 result.changed = true
                 if let ingested = recorder.record(row, known: known), ingested.step >= (reference?.step ?? .min) {
-                    reference = Self.reference(ingested) ?? reference
+                    reference = self.reference(ingested) ?? reference
                 }
             }
         }
@@ -80,12 +80,12 @@ struct Reconciler {
 
     /// The newest ingested checkpoint's adapter: new ones must have its tensors.
     private func windowReference(_ snapshot: LedgerSnapshot) -> CheckpointIngestor.Reference? {
-        snapshot.ingested.last.flatMap(Self.reference)
+        snapshot.ingested.last.flatMap(reference)
     }
 
-    private static func reference(_ row: CheckpointRecord) -> CheckpointIngestor.Reference? {
+    private func reference(_ row: CheckpointRecord) -> CheckpointIngestor.Reference? {
         guard let retained = row.retainedPath,
-              let file = try? SafeTensorsFile(path: "\(retained)/\(Checkpoint.adapterFile)") else { return nil }
+              let file = try? SafeTensorsFile(path: "\(retained)/\(layout.adapterFile)") else { return nil }
         return CheckpointIngestor.Reference(name: row.sourcePath, step: row.step, file: file)
     }
 }
