@@ -46,6 +46,19 @@ import Weigh
         #expect(!again.changed)
     }
 
+    /// A pass that began before the trainer's last write dates the row by the files, so
+    /// later passes see them unchanged instead of copying them again each time.
+    @Test func aRowIsNeverDatedBeforeTheFilesItWasReadFrom() throws {
+        let ledger = try Ledger.inMemory()
+        try TrainerWriter(runDirectory: run).save(step: 10)
+        var sightings = Sightings()
+        let early = Date(timeIntervalSince1970: 1_700_000_000)  // before the files were written
+        _ = make(ledger).pass(sightings: &sightings, now: early)
+        let row = try #require(try ledger.checkpoints().first)
+        let written = try #require(FileTimes.modified("\(run)/checkpoint-10/trainer_state.json"))
+        #expect(row.discoveredAt >= written.addingTimeInterval(-0.001))
+    }
+
     /// A folder seen incomplete and then deleted by rotation is recorded as missed.
     @Test func aFolderDeletedBeforeItWasCompleteIsMissed() throws {
         let ledger = try Ledger.inMemory()

@@ -71,8 +71,11 @@ struct CheckpointIngestor {
     /// Reads the staged copy: metrics, format, metric value, tensors against the window.
     private func judge(_ ref: CheckpointRef, staged: RetainedStore.Staged, reference: Reference?, metricsFile: String,
                        now: Date) -> Outcome {
+        // Never before the files' own times: a row dated before them would look changed
+        // at every later pass and be copied again each time.
+        let seen = max(now, staged.newestModification)
         var row = CheckpointRecord(step: ref.step, sourcePath: ref.path, adapterSize: staged.adapterSize,
-                                   adapterSHA256: staged.adapterSHA256, status: .ingested, discoveredAt: now, ingestedAt: now)
+                                   adapterSHA256: staged.adapterSHA256, status: .ingested, discoveredAt: seen, ingestedAt: seen)
         let checkpoint: Checkpoint
         do {
             checkpoint = try Checkpoint.load(CheckpointRef(step: ref.step, path: staged.folder, origin: ref.path), layout: layout)

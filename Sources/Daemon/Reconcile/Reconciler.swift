@@ -42,7 +42,8 @@ struct Reconciler {
             return result
         }
         let current = snapshot.current
-        for name in appeared {
+        let skipped = Set(run.skipped.map(\.name))
+        for name in appeared where !skipped.contains(name) {
             if case .checkpoint(let step) = layout.classify(name), current[step].map({ $0.status == .missed }) ?? true {
                 sightings.saw(path: "\(run.path)/\(name)", step: step, at: now)
             }
@@ -67,7 +68,7 @@ struct Reconciler {
                 }
             }
         }
-        for missed in sightings.takeVanished(now: now, exists: { FileManager.default.fileExists(atPath: $0) }) {
+        for missed in sightings.takeVanished(now: now, exists: Self.exists) {
             recorder.recordMissed(missed)
             result.changed = true
         }
@@ -76,6 +77,12 @@ struct Reconciler {
             $0.vanishedAt == nil && !present.contains($0.sourcePath) && !FileManager.default.fileExists(atPath: $0.sourcePath)
         })
         return result
+    }
+
+    /// Whether anything is at `path`, a dangling symbolic link included.
+    private static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
     }
 
     /// The newest ingested checkpoint's adapter: new ones must have its tensors.

@@ -22,6 +22,9 @@ struct RetainedStore {
         var folder: String
         var adapterSHA256: String
         var adapterSize: Int64
+        /// The newest modification time of the files copied: they are the files the
+        /// copy was made of as long as none is newer.
+        var newestModification: Date
     }
 
     /// Removes staging folders a crash left behind.
@@ -46,7 +49,8 @@ struct RetainedStore {
         }
         do {
             let digests = try zip(names, sources).map { name, source in try Self.copy(source, to: "\(staging)/\(name)") }
-            return Staged(folder: staging, adapterSHA256: digests[0], adapterSize: sources[0].size)
+            return Staged(folder: staging, adapterSHA256: digests[0], adapterSize: sources[0].size,
+                          newestModification: sources.map(\.modified).max()!)
         } catch {
             discard(staging)
             throw error

@@ -10,6 +10,11 @@ final class SourceFile {
     let size: Int64
     private let opened: stat
 
+    /// The modification time when it was opened (the copy is refused if it changes).
+    var modified: Date {
+        Date(timeIntervalSince1970: Double(opened.st_mtim.tv_sec) + Double(opened.st_mtim.tv_nsec) / 1e9)
+    }
+
     init(path: String) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard fd >= 0 else {
