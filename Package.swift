@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.0.0", traits: ["YAML"]),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // Linux calls the Glibc module does not expose (renameat2, statfs).
@@ -48,11 +49,16 @@ let package = Package(
         .target(name: "Status", dependencies: ["Ingest", "Weigh", "Ledger"]),
         // inotify: what changed in the watched directory, or above it while it is missing.
         .target(name: "Watch"),
+        // Prometheus metrics from the ledger, for node_exporter's textfile collector.
+        .target(
+            name: "MetricsExport",
+            dependencies: ["Ledger", "HostFileSystem", .product(name: "Prometheus", package: "swift-prometheus")]
+        ),
         // The long-running service: configuration, ingest, rolling merge, systemd.
         .target(
             name: "Daemon",
             dependencies: [
-                "Ingest", "Weigh", "Merge", "Publish", "Ledger", "Watch", "HostFileSystem", "SafeTensors",
+                "Ingest", "Weigh", "Merge", "Publish", "Ledger", "Watch", "HostFileSystem", "SafeTensors", "MetricsExport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Configuration", package: "swift-configuration"),

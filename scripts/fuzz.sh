@@ -50,7 +50,7 @@ for target in "${targets[@]}"; do
         -max_total_time="$2" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$findings/" "$work" "Fuzz/Corpus/$target" >"$work.log" 2>&1 || status=$?
     grep -E "^(INFO: seed corpus|Done [0-9]+ runs|stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==ERROR|SUMMARY|.*Fatal error|Test unit written)" "$work.log" || true
-    echo "corpus: $(ls "Fuzz/Corpus/$target" | wc -l) seeds, $(ls "$work" | wc -l) found; full log: $work.log"
+    echo "corpus: $(find "Fuzz/Corpus/$target" -type f | wc -l) seeds, $(find "$work" -type f | wc -l) found; full log: $work.log"
     if ((status != 0)); then
         echo "the fuzzer exited with status $status" >&2
         exit 1

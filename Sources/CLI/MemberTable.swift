@@ -1,4 +1,5 @@
 import Foundation
+import Weigh
 import Publish
 
 /// The members of a merge as an aligned text table.
@@ -16,7 +17,7 @@ enum MemberTable {
                 return column == 1 ? cell + pad : pad + cell  // names left, numbers right
             }.joined(separator: "  ")
         }
-        let heading = "\(manifest.weighting) weighting, penalty \(manifest.penalty), window \(manifest.window)"
+        let heading = "\(manifest.weighting) weighting, penalty \(MergeSettings.number(manifest.penalty)), window \(manifest.window)"
         return ([heading] + lines).joined(separator: "\n")
     }
 }

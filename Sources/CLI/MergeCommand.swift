@@ -42,6 +42,9 @@ struct MergeCommand: ParsableCommand {
         if (runDirectory == nil) == checkpoints.isEmpty {
             throw ValidationError("Give either a run directory or --checkpoints, not both or neither.")
         }
+        if !checkpoints.isEmpty, let window = settings.window {
+            throw ValidationError("--window \(window) cannot go with --checkpoints: the window is the \(checkpoints.count) folders given.")
+        }
         if out == nil && !dryRun { throw ValidationError("Missing --out (or use --dry-run).") }
     }
 
@@ -57,12 +60,13 @@ struct MergeCommand: ParsableCommand {
     }
 
     private func merge() throws {
-        let settings = try settings.merged()
+        let settings = settings.merged(window: checkpoints.isEmpty ? nil : checkpoints.count)
         let members = try chooseMembers(window: settings.window)
         let plan = try MergePlan(checkpoints: members, settings: settings)
         if dryRun {
             let manifest = MergeManifest(plan: plan, created: Date())
             print(json ? String(decoding: manifest.encoded(), as: UTF8.self) : MemberTable.render(manifest))
+            if !json { print("dry run: nothing was written") }
             return
         }
         // The ledger's writer lock and its run are checked before anything is written.

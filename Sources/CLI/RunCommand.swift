@@ -9,7 +9,9 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Watch a training run and keep the MWA merge of its latest checkpoints published.",
         discussion: """
             Settings come from --config (YAML), then MWAD_* environment variables, then these \
-            flags; see config/mwad.yaml for every key. Stops cleanly on SIGTERM or SIGINT.
+            flags; see config/mwad.yaml for every key. Stops cleanly on SIGTERM or SIGINT. \
+            Exit status: 0 stopped cleanly (or, with --once, the merge reflects the directory); \
+            1 a failure; 64 a wrong flag; 78 (EX_CONFIG) an unusable configuration.
             """
     )
 
@@ -22,26 +24,16 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The merged adapter folder (output).")
     var out: String?
 
-    @Option(help: "The ledger file (ledger).")
+    @Option(help: "The ledger file (ledger; default: ledger.sqlite in the state directory).")
     var ledger: String?
 
-    @Option(help: "How many of the latest checkpoints to merge (merge.window).")
-    var window: Int?
+    @Option(help: "Where the ledger and the retained copies live (state_directory; default: beside --ledger if given, else $STATE_DIRECTORY or $XDG_STATE_HOME/mwad/<run>).")
+    var stateDir: String?
 
-    @Option(help: "loss, step or uniform (merge.weighting).")
-    var weighting: String?
-
-    @Option(help: "The penalty factor p >= 0 (merge.penalty).")
-    var penalty: Double?
-
-    @Option(help: "train_loss or eval_loss (merge.metric).")
-    var metric: String?
-
-    @Option(help: "Average the last K logged losses up to each checkpoint's step (merge.smoothing).")
-    var smoothing: Int?
+    @OptionGroup var settings: SettingsOptions
 
     @Option(help: "auto, inotify or poll (watch.mode).")
-    var watchMode: String?
+    var watchMode: DaemonConfig.WatchMode?
 
     @Flag(help: "Reconcile, merge if needed, and exit: 0 when the published merge reflects the directory, else 1.")
     var once = false
@@ -56,6 +48,11 @@ struct RunCommand: AsyncParsableCommand {
             }
         } catch let error as ExitCode {
             throw error
+        } catch let error as ConfigError {
+            // EX_CONFIG: the unit lists it in RestartPreventExitStatus=, so that systemd
+            // does not restart a daemon whose configuration cannot work.
+            printError(error)
+            throw ExitCode(EX_CONFIG)
         } catch {
             printError(error)
             throw ExitCode.failure
@@ -64,16 +61,14 @@ struct RunCommand: AsyncParsableCommand {
 
     /// The flags given, as config keys.
     var flags: [String: String] {
-        var flags: [String: String] = [:]
+        var flags = settings.configFlags
         flags["watch.directory"] = watch
         flags["output"] = out
         flags["ledger"] = ledger
-        flags["merge.window"] = window.map { "\($0)" }
-        flags["merge.weighting"] = weighting
-        flags["merge.penalty"] = penalty.map { "\($0)" }
-        flags["merge.metric"] = metric
-        flags["merge.smoothing"] = smoothing.map { "\($0)" }
-        flags["watch.mode"] = watchMode
+        flags["state_directory"] = stateDir
+        flags["watch.mode"] = watchMode?.rawValue
         return flags
     }
 }
+
+extension DaemonConfig.WatchMode: ExpressibleByArgument {}

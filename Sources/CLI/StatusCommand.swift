@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Ingest
 import Ledger
 import Status
 
@@ -8,13 +9,17 @@ struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show what the ledger holds: checkpoints, the current merge, the daemon's health.",
-        discussion: "Reads the ledger without writing to it; safe while the daemon runs."
+        discussion: """
+            Reads the ledger without writing to it; safe while the daemon runs. Without \
+            --ledger or --watch, lists the ledgers found in $STATE_DIRECTORY, /var/lib/mwad/*/ \
+            and $XDG_STATE_HOME/mwad/*/; --watch finds the ledger of that run among them.
+            """
     )
 
     @Option(help: "The ledger file.")
     var ledger: String?
 
-    @Option(help: "The watched run directory (its default ledger is read).")
+    @Option(help: "The watched run directory (its ledger is searched where mwad keeps ledgers).")
     var watch: String?
 
     @Flag(help: "Print the documented JSON object instead of the human view.")
@@ -24,12 +29,14 @@ struct StatusCommand: ParsableCommand {
     var all = false
 
     func validate() throws {
-        if (ledger == nil) == (watch == nil) { throw ValidationError("Give either --ledger or --watch.") }
+        if ledger != nil && watch != nil { throw ValidationError("Give either --ledger or --watch, not both.") }
     }
 
     func run() throws {
+        let environment = ProcessInfo.processInfo.environment
         do {
-            let path = ledger ?? LedgerLocation.ledger(watch: watch!, environment: ProcessInfo.processInfo.environment)
+            guard ledger != nil || watch != nil else { return try list(environment) }
+            let path = try ledger ?? find(watch: RunDirectory.absolute(watch!), environment)
             let reader = try LedgerReader(path: path)
             let report = StatusReport(ledger: path, snapshot: try reader.snapshot(), now: Date(), all: all,
                                       daemonState: { DaemonState.of($0, now: Date()) })
@@ -37,6 +44,31 @@ struct StatusCommand: ParsableCommand {
         } catch {
             printError(error)
             throw ExitCode.failure
+        }
+    }
+
+    /// The ledger whose run watches `watch`, among the known ones (else its default path).
+    private func find(watch: String, _ environment: [String: String]) throws -> String {
+        let known = LedgerLocation.knownLedgers(environment: environment)
+        if let match = known.first(where: { (try? LedgerReader(path: $0).snapshot().run?.watchPath) == watch }) { return match }
+        return LedgerLocation.ledger(watch: watch, environment: environment)
+    }
+
+    /// One line per known ledger: its run, its daemon, its last step and merge.
+    private func list(_ environment: [String: String]) throws {
+        let known = LedgerLocation.knownLedgers(environment: environment)
+        guard !known.isEmpty else {
+            throw CommandError("no ledger found in $STATE_DIRECTORY, /var/lib/mwad/*/ or $XDG_STATE_HOME/mwad/*/; give --ledger FILE or --watch DIR")
+        }
+        let now = Date()
+        let reports = known.compactMap { path -> StatusReport? in
+            guard let snapshot = try? LedgerReader(path: path).snapshot() else { return nil }
+            return StatusReport(ledger: path, snapshot: snapshot, now: now, all: false, daemonState: { DaemonState.of($0, now: now) })
+        }
+        if json {
+            print("[" + reports.map { $0.json() }.joined(separator: ",\n") + "]")
+        } else {
+            print(HumanView.list(reports))
         }
     }
 }

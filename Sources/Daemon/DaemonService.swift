@@ -33,6 +33,7 @@ public struct DaemonService: Service {
         if once, !RootWatch.isDirectory(config.watchDirectory) {
             throw IngestError.runDirectoryUnreadable(path: config.watchDirectory, reason: "no such folder (nothing was written)")
         }
+        if let problem = OutputCheck.problem(output: config.output) { throw ConfigError.output(problem) }
         let logger = makeLogger(level: config.logLevel, environment: environment)
         let lock = try LedgerLock(ledger: config.ledger)
         let ledger = try Ledger(path: config.ledger, run: config.watchDirectory)

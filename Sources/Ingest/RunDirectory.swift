@@ -93,7 +93,7 @@ public struct RunDirectory: Sendable {
         URL(fileURLWithPath: path).standardizedFileURL.path
     }
 
-    static func reason(_ error: any Error) -> String {
+    public static func reason(_ error: any Error) -> String {
         let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
         if let underlying, underlying.domain == NSPOSIXErrorDomain {
             return String(cString: strerror(Int32(underlying.code)))

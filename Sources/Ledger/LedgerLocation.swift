@@ -41,3 +41,22 @@ public enum LedgerLocation {
         return slug.isEmpty ? "root" : slug
     }
 }
+
+extension LedgerLocation {
+    /// The ledgers found where mwad puts them by default: `$STATE_DIRECTORY`, the
+    /// systemd instances' `/var/lib/mwad/*/`, and `$XDG_STATE_HOME/mwad/*/`; each once.
+    public static func knownLedgers(environment: [String: String], systemRoot: String = "/var/lib/mwad") -> [String] {
+        var folders: [String] = []
+        if let systemd = environment["STATE_DIRECTORY"], !systemd.isEmpty {
+            folders += systemd.split(separator: ":").map(String.init)
+        }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        let xdg = environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(home)/.local/state"
+        for root in [systemRoot, "\(xdg)/mwad"] {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+            folders += names.sorted().map { "\(root)/\($0)" }
+        }
+        var seen = Set<String>()
+        return folders.map { "\($0)/\(fileName)" }.filter { FileManager.default.fileExists(atPath: $0) && seen.insert($0).inserted }
+    }
+}

@@ -1,6 +1,7 @@
 import CLinuxSupport
 import Foundation
 import HostFileSystem
+import Ingest
 
 /// Replaces a folder so that its path shows, at every instant, either the complete old
 /// content or the complete new one — never a mix, never a partial file.
@@ -22,6 +23,7 @@ public enum AtomicDirectory {
     public static func replace(_ target: String, build: (String) throws(PublishError) -> Void) throws(PublishError) {
         let (parent, name) = split(target)
         try checkReplaceable(target)
+        try makeParent(parent)
         let staging = try makeStaging(parent: parent, name: name)
         do {
             try build(staging)
@@ -54,6 +56,17 @@ public enum AtomicDirectory {
         let content = (try? FileManager.default.contentsOfDirectory(atPath: target)) ?? []
         guard content.isEmpty || content.contains(marker) else {
             throw .outputNotReplaceable(path: target, reason: "it is a non-empty folder without \(marker), not an earlier mwad merge")
+        }
+    }
+
+    /// Creates the output's missing parent folders (0755), as `mkdir -p` would.
+    private static func makeParent(_ parent: String) throws(PublishError) {
+        guard !FileManager.default.fileExists(atPath: parent) else { return }
+        do {
+            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o755])
+        } catch {
+            throw .io(path: parent, operation: "creating the output's parent folder", reason: RunDirectory.reason(error))
         }
     }
 

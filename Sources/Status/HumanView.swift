@@ -131,3 +131,15 @@ public enum HumanView {
         }
     }
 }
+
+extension HumanView {
+    /// One row per ledger, for `mwad status` with no argument.
+    public static func list(_ reports: [StatusReport]) -> String {
+        let rows = [["ledger", "watching", "daemon", "last step", "merge"]] + reports.map { report in
+            [report.ledger, report.run?.watch ?? "-", report.daemon.state.rawValue,
+             report.lastIngested.map { "\($0.step)" } ?? "-",
+             report.merge.map { "#\($0.id) at \(time($0.created))" } ?? "none"]
+        }
+        return table(rows, leftAligned: [0, 1, 2, 4]).joined(separator: "\n")
+    }
+}

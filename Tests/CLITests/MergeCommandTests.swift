@@ -40,11 +40,12 @@ import Testing
         let result = try MWADProcess.run(["merge", Fixtures.f32Run, "--out", out, "--dry-run", "--window", "3"])
         #expect(result.status == 0)
         #expect(result.stdout == """
-            loss weighting, penalty 1.0, window 3
+            loss weighting, penalty 1, window 3
             step  checkpoint     train_loss    weight
               60  checkpoint-60    3.750268  0.330261
               70  checkpoint-70    3.720359  0.332916
               80  checkpoint-80    3.677218  0.336822
+            dry run: nothing was written
 
             """)
         #expect(dir.entries().isEmpty)

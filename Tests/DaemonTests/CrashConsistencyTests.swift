@@ -79,7 +79,7 @@ import Testing
         let leftovers = try FileManager.default.subpathsOfDirectory(atPath: live.dir.path)
             .filter { $0.contains("mwad-staging") || $0.contains("mwad-old") || $0.contains(".staging-") || $0.contains(".tmp-") }
         #expect(leftovers.isEmpty, "\(leftovers)")
-        let stateHome = live.dir.file("state-home/mwad/\(LedgerLocation.runName(live.run))/retained")
+        let stateHome = live.dir.file("state/retained")  // beside the ledger
         #expect((try FileManager.default.contentsOfDirectory(atPath: stateHome)).count == 5)
         let lost = count - Set(current.map(\.step)).count
         print("crash test: \(count) checkpoints, \(kills) SIGKILLs survived, \(whole) whole reads, \(torn.count) torn, \(lost) rows lost")

@@ -42,7 +42,7 @@ import Testing
         #expect(deviation <= 1e-6, "relative deviation \(deviation)")
         #expect(daemon.log.contains(", incremental: +"), "the later merges update the running sum")
         // Only the window's copies are kept.
-        let kept = try FileManager.default.contentsOfDirectory(atPath: live.dir.file("state-home/mwad/\(LedgerLocation.runName(live.run))/retained"))
+        let kept = try FileManager.default.contentsOfDirectory(atPath: live.dir.file("state/retained"))  // beside the ledger
         #expect(kept.count == 5)
     }
 

@@ -35,7 +35,7 @@ public struct MWADProcess {
     /// Runs `mwad arguments…` to completion and captures its output (through files,
     /// so that no pipe can fill up and block the child).
     public static func run(_ arguments: [String], environment: [String: String]? = nil,
-                           executable: String = MWADProcess.executable) throws -> Result {
+                           executable: String = MWADProcess.executable, stdin: String? = nil) throws -> Result {
         let scratch = TemporaryDirectory("mwad-process")
         _ = FileManager.default.createFile(atPath: scratch.file("out"), contents: nil)
         _ = FileManager.default.createFile(atPath: scratch.file("err"), contents: nil)
@@ -43,6 +43,7 @@ public struct MWADProcess {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = environment.map(isolated) ?? Self.environment
+        if let stdin { process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: stdin)) }
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch.file("out")))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch.file("err")))
         try process.run()

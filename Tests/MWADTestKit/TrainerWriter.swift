@@ -55,7 +55,7 @@ public struct TrainerWriter {
     }
 
     private func writeInChunks(_ data: Data, to path: String) throws {
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         defer { try? handle.close() }
         var offset = 0

@@ -49,7 +49,7 @@ struct DemoCommand: AsyncParsableCommand {
         ])
         try FileManager.default.createDirectory(atPath: config.watchDirectory, withIntermediateDirectories: true)
         print("Replaying \(source)\n  into \(config.watchDirectory) (save_total_limit \(saveTotalLimit), one checkpoint every \(pace) s)")
-        print("mwad watches it: window \(window), loss weighting, penalty 1.\n")
+        print("mwad watches it: window \(window), loss weighting, penalty 1\n")
 
         let ledger = try Ledger(path: config.ledger)
         let logger = DaemonService.makeLogger(level: config.logLevel, environment: [:])

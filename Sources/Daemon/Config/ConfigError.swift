@@ -8,6 +8,8 @@ public enum ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownKey(file: String, key: String)
     /// The file cannot be read or parsed.
     case file(path: String, reason: String)
+    /// Merges cannot be published at the output (what to change).
+    case output(String)
 
     public var description: String {
         switch self {
@@ -15,6 +17,7 @@ public enum ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
         case .missing(let key, let hint): "config key '\(key)' is required (\(hint))"
         case .unknownKey(let file, let key): "\(file): unknown config key '\(key)'"
         case .file(let path, let reason): "\(path): \(reason)"
+        case .output(let problem): problem
         }
     }
 }

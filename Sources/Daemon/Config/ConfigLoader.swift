@@ -20,7 +20,7 @@ public enum ConfigLoader {
         ("merge.window", "5"), ("merge.weighting", "loss"), ("merge.penalty", "1.0"),
         ("merge.metric", "train_loss"), ("merge.smoothing", "1"), ("merge.recompute_every", "50"),
         ("hook.on_merge", ""), ("hook.timeout", "60"),
-        ("heartbeat_interval", "10"), ("log.level", "info"),
+        ("heartbeat_interval", "10"), ("log.level", "info"), ("metrics.textfile", ""),
     ]
 
     /// Loads the configuration. `flags` maps keys to values given on the command line.
@@ -52,12 +52,15 @@ public enum ConfigLoader {
             penalty: try values.parse("merge.penalty", "a number >= 0") { Double($0).flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } },
             metric: try values.parse("merge.metric", "train_loss or eval_loss") { Metric(rawValue: $0).flatMap { $0 == .step ? nil : $0 } },
             smoothing: try values.parse("merge.smoothing", "a whole number >= 1") { Int($0).flatMap { $0 >= 1 ? $0 : nil } })
+        // The state directory: as given; else beside a ledger given; else the default.
+        let ledger = try values.string("ledger").map(RunDirectory.absolute)
         let state = try values.string("state_directory").map(RunDirectory.absolute)
+            ?? ledger.map { ($0 as NSString).deletingLastPathComponent }
             ?? LedgerLocation.stateDirectory(watch: directory, environment: environment)
         return DaemonConfig(
             watchDirectory: directory,
             output: try values.string("output").map(RunDirectory.absolute) ?? "\(directory)/mwa-merged",
-            ledger: try values.string("ledger").map(RunDirectory.absolute) ?? "\(state)/\(LedgerLocation.fileName)",
+            ledger: ledger ?? "\(state)/\(LedgerLocation.fileName)",
             stateDirectory: state,
             merge: settings,
             recomputeEvery: try values.parse("merge.recompute_every", "a whole number >= 1") { Int($0).flatMap { $0 >= 1 ? $0 : nil } },
@@ -69,6 +72,7 @@ public enum ConfigLoader {
             heartbeatInterval: try values.seconds("heartbeat_interval"),
             onMerge: try values.argv("hook.on_merge"),
             hookTimeout: try values.seconds("hook.timeout"),
+            metricsTextfile: try values.string("metrics.textfile").map(RunDirectory.absolute),
             logLevel: try values.parse("log.level", "trace, debug, info, notice, warning, error or critical") { Logger.Level(rawValue: $0) })
     }
 
@@ -76,8 +80,9 @@ public enum ConfigLoader {
     /// silently leave a default in force.
     static func checkKeys(_ file: String) throws(ConfigError) {
         let text: String
+        guard FileManager.default.fileExists(atPath: file) else { throw .file(path: file, reason: "no such configuration file") }
         do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
-            throw .file(path: file, reason: "cannot be read: \(error.localizedDescription)")
+            throw .file(path: file, reason: "cannot be read: \(RunDirectory.reason(error))")
         }
         let node: Node?
         do { node = try Yams.compose(yaml: text) } catch { throw .file(path: file, reason: "not valid YAML: \(error)") }

@@ -39,5 +39,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var onMerge: [String]
     /// Seconds the hook may run before it is killed.
     public var hookTimeout: Double
+    /// Where to write Prometheus metrics for node_exporter's textfile collector (a
+    /// `.prom` file), after every change and every heartbeat; nil for none.
+    public var metricsTextfile: String?
     public var logLevel: Logger.Level
 }

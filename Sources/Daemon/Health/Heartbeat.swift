@@ -37,13 +37,17 @@ final class Heartbeat {
         }
     }
 
-    /// Beats if it is time; sends the status line when it changed (once ready).
-    func beat(now: Date, ready: Bool, statusLine: () -> String) {
+    /// Beats if it is time (returns whether it did); sends the status line when it
+    /// changed (once ready).
+    @discardableResult
+    func beat(now: Date, ready: Bool, statusLine: () -> String) -> Bool {
+        var beat = false
         if now.timeIntervalSince(lastBeat) >= config.heartbeatInterval {
             if startRecorded { try? ledger.heartbeat(at: now) } else { recordStart(now: now) }
             lastBeat = now
+            beat = true
         }
-        guard ready else { return }
+        guard ready else { return beat }
         let line = statusLine()
         if line != lastStatus {
             notifier.send("STATUS=\(line)")
@@ -53,6 +57,7 @@ final class Heartbeat {
             notifier.send("WATCHDOG=1")
             lastWatchdog = now
         }
+        return beat
     }
 
     /// One line for `systemctl status`: last step, members, last merge.

@@ -19,6 +19,7 @@ final class DaemonLoop {
     private let rollingMerge: RollingMerge
     private let heartbeat: Heartbeat
     private let hooks: HookQueue
+    private let metrics: MetricsFile
     private var sightings = Sightings()
     private var schedule: MergeSchedule
     private var waiting: [String: String] = [:]
@@ -43,6 +44,7 @@ final class DaemonLoop {
         rollingMerge = RollingMerge(config: config, layout: engine.layout, ledger: ledger, store: store, logger: logger)
         heartbeat = Heartbeat(config: config, ledger: ledger, notifier: engine.notifier, reporter: reporter)
         hooks = HookQueue(argv: config.onMerge, timeout: config.hookTimeout, ledger: ledger, logger: logger)
+        metrics = MetricsFile(path: config.metricsTextfile, ledger: ledger, reporter: reporter)
         schedule = MergeSchedule(debounce: config.debounce)
     }
 
@@ -55,7 +57,7 @@ final class DaemonLoop {
                 engine.notifier.send("READY=1")
                 engine.logger.info("ready")
             }
-            heartbeat.beat(now: engine.clock(), ready: ready) { statusLine }
+            if heartbeat.beat(now: engine.clock(), ready: ready, statusLine: { statusLine }) { metrics.write(up: true) }
             guard !engine.isStopping else { break }
             await engine.wake.wait(timeout: nextTimeout(now: engine.clock()))
         }
@@ -116,7 +118,9 @@ final class DaemonLoop {
         return window.isEmpty || !RollingMerge.needsMerge(window: window, snapshot: snapshot, config: config)
     }
 
+    /// After a change: the status line and the metrics file follow.
     private func refreshStatusLine() {
+        defer { metrics.write(up: true) }
         statusLine = Heartbeat.statusLine(try? engine.ledger.snapshot(), watching: config.watchDirectory, present: root.isPresent)
     }
 
@@ -146,6 +150,7 @@ final class DaemonLoop {
         root.stop()
         await hooks.drain()
         try? engine.ledger.daemonStopped()
+        metrics.write(up: false)
         engine.logger.info("stopped")
     }
 }

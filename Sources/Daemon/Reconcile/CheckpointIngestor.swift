@@ -56,7 +56,10 @@ struct CheckpointIngestor {
         do {
             staged = try store.stage(from: folder, required: layout.retainedFiles(metricsFile: metricsFile))
         } catch {
-            if !exists(folder) {
+            // A file seen a moment ago and gone now: the folder is being deleted (a
+            // recursive delete empties it before removing it). The next pass decides:
+            // missed if the folder is gone, else judged on what is left.
+            if !exists(folder) || (error as? RetainError)?.vanished == true {
                 return .vanished("it was deleted while being copied (\(error))")
             }
             return .rejected(rejection(ref, now: now, reason: "cannot copy: \(error)"))

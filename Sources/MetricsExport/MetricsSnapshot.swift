@@ -1,0 +1,54 @@
+import Foundation
+import Ledger
+import Prometheus
+
+/// The daemon's state as Prometheus gauges, made from one ledger snapshot (so the
+/// metrics say what `mwad status` says), labelled with the watched run.
+public enum MetricsSnapshot {
+    /// The text exposition of `snapshot` for the daemon that is `up` (1) or stopped (0).
+    public static func exposition(_ snapshot: LedgerSnapshot, up: Bool, now: Date = Date()) -> String {
+        let registry = PrometheusCollectorRegistry()
+        let run = [("run", snapshot.run?.watchPath ?? "")]
+        func gauge(_ name: String, _ help: String, _ value: Double, _ labels: [(String, String)] = []) {
+            registry.makeGauge(name: name, labels: run + labels, help: help).set(value)
+        }
+        gauge("mwad_up", "1 while the daemon runs, 0 once it stopped cleanly", up ? 1 : 0)
+        if let daemon = snapshot.daemon {
+            gauge("mwad_heartbeat_timestamp_seconds", "Time of the daemon's last heartbeat", daemon.heartbeatAt.timeIntervalSince1970)
+            if let errorAt = daemon.lastErrorAt {
+                gauge("mwad_last_error_timestamp_seconds", "Time of the daemon's last error", errorAt.timeIntervalSince1970)
+            }
+        }
+        for status in CheckpointRecord.Status.allCases {
+            gauge("mwad_checkpoints", "Checkpoints in the ledger by status (missed: deleted before they could be read)",
+                  Double(snapshot.checkpoints.filter { $0.status == status }.count), [("status", status.rawValue)])
+        }
+        checkpointGauges(snapshot, gauge)
+        mergeGauges(snapshot, gauge)
+        return registry.emitToString()
+    }
+
+    private typealias Gauge = (String, String, Double, [(String, String)]) -> Void
+
+    private static func checkpointGauges(_ snapshot: LedgerSnapshot, _ gauge: Gauge) {
+        guard let newest = snapshot.checkpoints.filter({ $0.status == .ingested || $0.status == .evicted }).max(by: { $0.step < $1.step })
+        else { return }
+        gauge("mwad_last_step", "Step of the newest ingested checkpoint", Double(newest.step), [])
+        gauge("mwad_last_checkpoint_timestamp_seconds", "When the newest checkpoint was ingested",
+              (newest.ingestedAt ?? newest.discoveredAt).timeIntervalSince1970, [])
+        if let loss = newest.trainLoss { gauge("mwad_train_loss", "train_loss of the newest checkpoint", loss, []) }
+        if let loss = newest.evalLoss { gauge("mwad_eval_loss", "eval_loss of the newest checkpoint", loss, []) }
+    }
+
+    private static func mergeGauges(_ snapshot: LedgerSnapshot, _ gauge: Gauge) {
+        guard let merge = snapshot.merge else { return }
+        gauge("mwad_last_merge_timestamp_seconds", "When the published merge was made", merge.createdAt.timeIntervalSince1970, [])
+        gauge("mwad_last_merge_duration_seconds", "How long the published merge took", merge.durationSeconds, [])
+        gauge("mwad_merge_members", "Checkpoints in the published merge", Double(snapshot.members.count), [])
+        gauge("mwad_merge_window", "The window the published merge was made with", Double(merge.settings.window), [])
+        for member in snapshot.members {
+            let step = snapshot.checkpoint(id: member.checkpointID)?.step ?? -1
+            gauge("mwad_merge_weight", "Weight of each member of the published merge, by step", member.weight, [("step", "\(step)")])
+        }
+    }
+}

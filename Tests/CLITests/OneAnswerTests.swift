@@ -1,0 +1,96 @@
+import Foundation
+import MWADTestKit
+import Testing
+
+/// The same mistake gets the same answer in `mwad merge` and `mwad run`: the flag
+/// named, the range said, exit status 64; and the small things a user trips over.
+@Suite struct OneAnswerTests {
+    let dir = TemporaryDirectory()
+
+    func usage(_ arguments: [String]) throws -> String {
+        let result = try MWADProcess.run(arguments)
+        #expect(result.status == 64, "\(arguments): \(result.stderr)")
+        return result.stderr
+    }
+
+    @Test(arguments: [
+        (["--window", "-3"], "--window must be a whole number >= 1, got -3."),
+        (["--window", "0"], "--window must be a whole number >= 1, got 0."),
+        (["--penalty", "-1"], "--penalty must be a finite number >= 0, got -1."),
+        (["--penalty", "-0.5"], "--penalty must be a finite number >= 0, got -0.5."),
+        (["--smoothing", "-2"], "--smoothing must be a whole number >= 1, got -2."),
+    ])
+    func aWrongNumberIsRefusedAlikeInMergeAndRun(_ flag: [String], _ message: String) throws {
+        let merge = try usage(["merge", Fixtures.f32Run, "--out", dir.file("m")] + flag)
+        let run = try usage(["run", "--watch", Fixtures.f32Run, "--once"] + flag)
+        #expect(merge.contains(message), "\(merge)")
+        #expect(run.contains(message), "\(run)")
+        #expect(!merge.contains("Missing value") && !run.contains("config key"))
+    }
+
+    @Test func helpListsOnlyAcceptedMetrics() throws {
+        for command in ["merge", "run"] {
+            let help = try MWADProcess.run([command, "--help"]).stdout
+                .split(whereSeparator: \.isWhitespace).joined(separator: " ")  // help wraps its lines
+            #expect(help.contains("--metric <metric>"))
+            #expect(help.contains("values: train_loss, eval_loss"), "\(command): \(help)")
+            #expect(!help.contains("eval_loss, step"))
+        }
+        _ = try usage(["merge", Fixtures.f32Run, "--dry-run", "--metric", "step"])
+    }
+
+    @Test func namedCheckpointsAreTheWindow() throws {
+        let folders = [10, 20, 30].map { Fixtures.checkpoint(Fixtures.f32Run, $0) }
+        let result = try MWADProcess.run(["merge", "--checkpoints"] + folders + ["--dry-run"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("loss weighting, penalty 1, window 3\n"), "\(result.stdout)")
+        let withWindow = try usage(["merge", "--checkpoints"] + folders + ["--window", "5", "--dry-run"])
+        #expect(withWindow.contains("--window 5 cannot go with --checkpoints: the window is the 3 folders given."))
+    }
+
+    @Test func outputParentsAreCreated() throws {
+        let out = dir.file("new/folder/merged")
+        let result = try MWADProcess.run(["merge", Fixtures.f32Run, "--out", out, "--window", "2"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(FileManager.default.fileExists(atPath: "\(out)/mwa_merge.json"))
+        let mode = try FileManager.default.attributesOfItem(atPath: dir.file("new"))[.posixPermissions] as? Int
+        #expect(mode == 0o755)
+
+        let run = dir.file("run")
+        try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Fixtures.checkpoint(Fixtures.f32Run, 10), toPath: "\(run)/checkpoint-10")
+        let daemonOut = dir.file("srv/mwad/x/merged")
+        let once = try MWADProcess.run(["run", "--watch", run, "--out", daemonOut, "--ledger", dir.file("state/ledger.sqlite"), "--once"])
+        #expect(once.status == 0, "\(once.stderr)")
+        #expect(FileManager.default.fileExists(atPath: "\(daemonOut)/mwa_merge.json"))
+    }
+
+    @Test func aMissingConfigFileIsNamedAndExits78() throws {
+        let path = dir.file("nope.yaml")
+        let result = try MWADProcess.run(["run", "--config", path, "--once"])
+        #expect(result.status == 78)
+        #expect(result.stderr == "mwad: error: \(path): no such configuration file\n")
+        let bad = try MWADProcess.run(["run", "--watch", dir.path, "--once"], environment: ["MWAD_MERGE_WINDOW": "five"])
+        #expect(bad.status == 78, "an invalid value is a configuration error too: \(bad.stderr)")
+    }
+
+    @Test func statusWithBothLedgerAndWatchSaysNotBoth() throws {
+        let stderr = try usage(["status", "--ledger", "x", "--watch", "y"])
+        #expect(stderr.contains("Give either --ledger or --watch, not both."))
+    }
+
+    /// The state directory follows the ledger unless given.
+    @Test func retainedCopiesLiveBesideTheLedgerOrInStateDir() throws {
+        let run = dir.file("run")
+        try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Fixtures.checkpoint(Fixtures.f32Run, 10), toPath: "\(run)/checkpoint-10")
+        let beside = try MWADProcess.run(["run", "--watch", run, "--out", dir.file("o1"), "--ledger", dir.file("a/ledger.sqlite"), "--once"])
+        #expect(beside.status == 0, "\(beside.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir.file("a/retained")))
+        let given = try MWADProcess.run(["run", "--watch", run, "--out", dir.file("o2"), "--ledger", dir.file("b/ledger.sqlite"),
+                                         "--state-dir", dir.file("c"), "--once"])
+        #expect(given.status == 0, "\(given.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir.file("c/retained")))
+        #expect(!FileManager.default.fileExists(atPath: dir.file("b/retained")))
+    }
+}
