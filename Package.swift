@@ -54,11 +54,16 @@ let package = Package(
             name: "MetricsExport",
             dependencies: ["Ledger", "HostFileSystem", .product(name: "Prometheus", package: "swift-prometheus")]
         ),
+        // Measuring each merge on the user's evaluation; publishing the best adapter.
+        .target(
+            name: "Evaluate",
+            dependencies: ["Ingest", "Weigh", "Publish", "Ledger", "HostFileSystem", .product(name: "Logging", package: "swift-log")]
+        ),
         // The long-running service: configuration, ingest, rolling merge, systemd.
         .target(
             name: "Daemon",
             dependencies: [
-                "Ingest", "Weigh", "Merge", "Publish", "Ledger", "Watch", "HostFileSystem", "SafeTensors", "MetricsExport",
+                "Ingest", "Weigh", "Merge", "Publish", "Ledger", "Watch", "HostFileSystem", "SafeTensors", "MetricsExport", "Evaluate",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -91,7 +96,7 @@ let package = Package(
         .testTarget(name: "PublishTests", dependencies: ["Publish", "MWADTestKit"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "HostFileSystem", "Weigh", "MWADTestKit"]),
         .testTarget(name: "WatchTests", dependencies: ["Watch", "MWADTestKit"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Ledger", "Ingest", "SafeTensors", "MWADTestKit"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Evaluate", "Ledger", "Ingest", "SafeTensors", "MWADTestKit"]),
         .testTarget(name: "StatusTests", dependencies: ["Status", "Ledger", "Weigh", "MWADTestKit"], exclude: ["Golden"]),
         .testTarget(
             name: "CLITests",

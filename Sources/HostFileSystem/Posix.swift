@@ -30,3 +30,16 @@ public struct PosixError: Error, Sendable, Equatable, CustomStringConvertible {
     public init(_ code: Int32) { self.code = code }
     public var description: String { Posix.errnoText(code) }
 }
+
+extension Posix {
+    /// The executable `program` names: itself if it contains a `/`, else the first
+    /// match in `$PATH`; nil when there is none (what `execvp` would run).
+    public static func executable(_ program: String, path: String? = ProcessInfo.processInfo.environment["PATH"]) -> String? {
+        if program.contains("/") { return FileManager.default.isExecutableFile(atPath: program) ? program : nil }
+        for folder in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
+            let candidate = "\(folder)/\(program)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}

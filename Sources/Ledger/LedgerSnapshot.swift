@@ -14,15 +14,22 @@ public struct LedgerSnapshot: Sendable {
     public var members: [MergeMemberRecord]
     /// Folders passed over, by name.
     public var skipped: [SkippedRecord]
+    /// Every evaluation, oldest first.
+    public var evaluations: [EvaluationRecord]
+    /// The adapter last published as the best.
+    public var best: BestRecord?
 
     public init(run: RunRecord?, daemon: DaemonRecord?, checkpoints: [CheckpointRecord], merge: MergeRecord?,
-                members: [MergeMemberRecord], skipped: [SkippedRecord] = []) {
+                members: [MergeMemberRecord], skipped: [SkippedRecord] = [], evaluations: [EvaluationRecord] = [],
+                best: BestRecord? = nil) {
         self.run = run
         self.daemon = daemon
         self.checkpoints = checkpoints
         self.merge = merge
         self.members = members
         self.skipped = skipped
+        self.evaluations = evaluations
+        self.best = best
     }
 
     /// Reads everything in `db`'s current transaction. Works on a ledger of any
@@ -39,7 +46,9 @@ public struct LedgerSnapshot: Sendable {
             checkpoints: try CheckpointRecord.order(CheckpointRecord.Columns.step, CheckpointRecord.Columns.id).fetchAll(db),
             merge: merge,
             members: members,
-            skipped: applied.contains("v4-skipped-folders") ? try SkippedRecord.order(Column("name")).fetchAll(db) : [])
+            skipped: applied.contains("v4-skipped-folders") ? try SkippedRecord.order(Column("name")).fetchAll(db) : [],
+            evaluations: applied.contains("v6-evaluations") ? try EvaluationRecord.order(EvaluationRecord.Columns.id).fetchAll(db) : [],
+            best: applied.contains("v6-evaluations") ? try BestRecord.fetchOne(db) : nil)
     }
 
     /// The checkpoint row with `id`.

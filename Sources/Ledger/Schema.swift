@@ -12,6 +12,7 @@ enum Schema {
         migrator.registerMigration("v3-vanished-and-hooks", migrate: v3)
         migrator.registerMigration("v4-skipped-folders", migrate: v4)
         migrator.registerMigration("v5-missed-and-whole-settings", migrate: v5)
+        migrator.registerMigration("v6-evaluations", migrate: v6)
         return migrator
     }
 
@@ -142,6 +143,33 @@ enum Schema {
         if let row = try Row.fetchOne(db, sql: "SELECT * FROM run") {
             try db.execute(sql: "UPDATE run SET settings = ?",
                            arguments: [String(decoding: try JSONEncoder.sorted.encode(SettingsColumns.legacy(row)), as: UTF8.self)])
+        }
+    }
+
+    /// What the user's evaluator said of each window: the merge, its newest checkpoint
+    /// and the candidates; and which adapter was published as the best.
+    private static func v6(_ db: Database) throws {
+        try db.create(table: "evaluation") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("merge_id", .integer).notNull().references("merge", onDelete: .cascade).indexed()
+            t.column("target", .text).notNull().check(sql: "target IN ('merge', 'checkpoint', 'candidate')")
+            t.column("step", .integer).notNull()
+            t.column("settings", .text)
+            t.column("metric", .text).notNull()
+            t.column("goal", .text).notNull().check(sql: "goal IN ('minimize', 'maximize')")
+            t.column("value", .double)
+            t.column("status", .text).notNull().check(sql: "status IN ('ok', 'failed')")
+            t.column("error", .text)
+            t.column("exit_status", .integer)
+            t.column("started_at", .datetime).notNull()
+            t.column("duration_seconds", .double).notNull()
+            t.column("best", .boolean).notNull().defaults(to: false)
+        }
+        try db.create(table: "best") { t in
+            t.column("id", .integer).primaryKey().check { $0 == 1 }.defaults(to: 1)
+            t.column("evaluation_id", .integer).notNull().references("evaluation")
+            t.column("output_path", .text).notNull()
+            t.column("published_at", .datetime).notNull()
         }
     }
 }

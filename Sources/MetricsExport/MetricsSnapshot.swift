@@ -25,6 +25,7 @@ public enum MetricsSnapshot {
         }
         checkpointGauges(snapshot, gauge)
         mergeGauges(snapshot, gauge)
+        evaluationGauges(snapshot, gauge)
         return registry.emitToString()
     }
 
@@ -49,6 +50,21 @@ public enum MetricsSnapshot {
         for member in snapshot.members {
             let step = snapshot.checkpoint(id: member.checkpointID)?.step ?? -1
             gauge("mwad_merge_weight", "Weight of each member of the published merge, by step", member.weight, [("step", "\(step)")])
+        }
+    }
+
+    /// The latest evaluated window's scores, and the best adapter's.
+    private static func evaluationGauges(_ snapshot: LedgerSnapshot, _ gauge: Gauge) {
+        guard let last = snapshot.evaluations.last else { return }
+        for evaluation in snapshot.evaluations where evaluation.mergeID == last.mergeID {
+            guard let value = evaluation.value else { continue }
+            let name = evaluation.target == .candidate ? (evaluation.settings?.brief ?? "?") : evaluation.target.rawValue
+            gauge("mwad_eval_score", "The evaluator's score of each adapter of the latest evaluated window", value,
+                  [("target", evaluation.target.rawValue), ("adapter", name), ("metric", evaluation.metric)])
+        }
+        if let best = snapshot.best, let record = snapshot.evaluations.first(where: { $0.id == best.evaluationID }), let value = record.value {
+            gauge("mwad_best_score", "The score of the adapter published as the best", value,
+                  [("target", record.target.rawValue), ("metric", record.metric)])
         }
     }
 }

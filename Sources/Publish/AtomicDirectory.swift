@@ -20,9 +20,11 @@ public enum AtomicDirectory {
 
     /// Builds new content for `target` with `build` (given the staging folder) and
     /// swaps it in. On any error the staging folder is removed and `target` untouched.
-    public static func replace(_ target: String, build: (String) throws(PublishError) -> Void) throws(PublishError) {
+    /// `target` must be absent, empty, or hold `marker` (a folder mwad made).
+    public static func replace(_ target: String, marker: String = AtomicDirectory.marker,
+                               build: (String) throws(PublishError) -> Void) throws(PublishError) {
         let (parent, name) = split(target)
-        try checkReplaceable(target)
+        try checkReplaceable(target, marker: marker)
         try makeParent(parent)
         let staging = try makeStaging(parent: parent, name: name)
         do {
@@ -47,7 +49,7 @@ public enum AtomicDirectory {
     }
 
     /// `target` may be replaced if absent, an empty folder, or a folder with the marker.
-    static func checkReplaceable(_ target: String) throws(PublishError) {
+    static func checkReplaceable(_ target: String, marker: String = AtomicDirectory.marker) throws(PublishError) {
         var info = stat()
         guard lstat(target, &info) == 0 else { return }
         guard (info.st_mode & S_IFMT) == S_IFDIR else {

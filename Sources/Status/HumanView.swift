@@ -28,6 +28,7 @@ public enum HumanView {
         } else {
             line("merge", "none yet")
         }
+        for (label, text) in EvaluationView.lines(report) { line(label, text) }
         let metric = lossMetric(report)
         let points = report.losses.compactMap { point in value(point, metric).map { (point.step, $0) } }
         if points.count >= 2, let first = points.first, let last = points.last {

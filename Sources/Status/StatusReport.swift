@@ -24,6 +24,12 @@ public struct StatusReport: Codable, Sendable {
     public var losses: [LossPoint]
     /// Every checkpoint row; only with `--all`.
     public var checkpoints: [Checkpoint]?
+    /// The evaluations of the latest evaluated window (of every window with `--all`).
+    public var evaluations: [Evaluation]
+    /// Over the run: how often the merge beat the newest checkpoint, who won how often.
+    public var evaluationSummary: EvaluationSummary?
+    /// The adapter published to `eval.best_output`.
+    public var best: Best?
 
     public struct Run: Codable, Sendable {
         public var watch: String
@@ -139,6 +145,7 @@ extension StatusReport {
         losses = rows.filter { ($0.status == .ingested || $0.status == .evicted) && ($0.trainLoss != nil || $0.evalLoss != nil) }
             .map { LossPoint(step: $0.step, trainLoss: $0.trainLoss, evalLoss: $0.evalLoss) }
         checkpoints = all ? rows.map(Checkpoint.init) : nil
+        (evaluations, evaluationSummary, best) = EvaluationDigest.make(snapshot, all: all)
     }
 
     /// Pretty, key-sorted, snake_case JSON with ISO 8601 dates.

@@ -92,6 +92,17 @@ public struct MergeSettings: Sendable, Equatable, Hashable, Codable {
             + (method == Self.defaultMethod ? "" : " · \(method) method")
     }
 
+    /// The settings in a few words, for a candidate's name: `uniform, window 3`.
+    public var brief: String {
+        let s = effective
+        var parts = [s.weighting.rawValue]
+        if s.weighting != .uniform { parts.append("p \(Self.number(s.penalty))") }
+        parts.append("window \(s.window)")
+        if s.weighting == .loss { parts.append(s.metric.rawValue) }
+        if s.smoothing != 1 { parts.append("smoothing \(s.smoothing)") }
+        return parts.joined(separator: ", ")
+    }
+
     /// A number the way mwad prints settings everywhere: `1`, `0.5`, `20`.
     public static func number(_ value: Double) -> String {
         value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : "\(value)"

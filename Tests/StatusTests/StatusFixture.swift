@@ -40,9 +40,22 @@ enum StatusFixture {
         let merge = MergeRecord(createdAt: start.addingTimeInterval(421), settings: MergeSettings(window: 3, weighting: .loss, penalty: 1),
                                 outputPath: "/data/runs/llama-mwa", outputSHA256: "f15009ec572b" + String(repeating: "0", count: 52),
                                 durationSeconds: 0.184)
-        try ledger.record(merge: merge, members: (0..<3).map {
+        let published = try ledger.record(merge: merge, members: (0..<3).map {
             MergeMemberInput(checkpointID: ids[5 + $0], weight: weights[$0], metricValue: losses[5 + $0])
         })
+        // The user's evaluator on that window: the merge, checkpoint-80, one candidate.
+        let at = start.addingTimeInterval(430)
+        func evaluation(_ target: EvaluationRecord.Target, _ value: Double?, settings: MergeSettings? = nil, error: String? = nil) -> EvaluationRecord {
+            EvaluationRecord(mergeID: published.id!, target: target, step: 80, settings: settings, metric: "eval_loss", value: value,
+                             status: value == nil ? .failed : .ok, error: error, exitStatus: value == nil ? 1 : 0, startedAt: at,
+                             durationSeconds: 12.5)
+        }
+        try ledger.record(evaluations: [
+            evaluation(.merge, 3.702),
+            evaluation(.checkpoint, 3.731),
+            evaluation(.candidate, 3.698, settings: MergeSettings(window: 3, weighting: .uniform, penalty: 0)),
+            evaluation(.candidate, nil, settings: MergeSettings(window: 2), error: "exit status 1; stderr: CUDA out of memory"),
+        ], best: 2, bestOutput: "/data/runs/llama-best", at: start.addingTimeInterval(480))
         try ledger.daemonStarted(DaemonRecord(pid: 4242, host: "gpu01", version: "0.1.0", startedAt: start,
                                               heartbeatAt: now.addingTimeInterval(-4), heartbeatInterval: 10))
         try ledger.recordError("checkpoint-90 rejected", at: start.addingTimeInterval(500))

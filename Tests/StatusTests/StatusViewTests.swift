@@ -56,7 +56,16 @@ import Weigh
     @Test func jsonKeysAreSnakeCase() throws {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(try report().json().utf8)) as? [String: Any])
         #expect(Set(object.keys) == ["schema", "ledger", "generated_at", "run", "daemon", "counts", "last_ingested",
-                                     "merge", "rejected", "missed", "skipped", "losses"])
+                                     "merge", "rejected", "missed", "skipped", "losses", "evaluations", "evaluation_summary", "best"])
+        let evaluations = try #require(object["evaluations"] as? [[String: Any]])
+        #expect(evaluations.map { $0["target"] as? String } == ["merge", "checkpoint", "candidate", "candidate"])
+        #expect(Set(evaluations[0].keys).isSuperset(of: ["target", "merge_id", "step", "metric", "value", "status", "started",
+                                                         "duration_seconds", "vs_checkpoint_percent", "best"]))
+        #expect((evaluations[2]["settings"] as? [String: Any])?["weighting"] as? String == "uniform")
+        let best = try #require(object["best"] as? [String: Any])
+        #expect(best["target"] as? String == "candidate" && best["output"] as? String == "/data/runs/llama-best")
+        let summary = try #require(object["evaluation_summary"] as? [String: Any])
+        #expect(summary["windows"] as? Int == 1 && summary["merge_better"] as? Int == 1)
         let merge = try #require(object["merge"] as? [String: Any])
         #expect(merge["output_sha256"] is String)
         let member = try #require((merge["members"] as? [[String: Any]])?.first)

@@ -21,6 +21,8 @@ public enum ConfigLoader {
         ("merge.metric", "train_loss"), ("merge.smoothing", "1"), ("merge.recompute_every", "50"),
         ("hook.on_merge", ""), ("hook.timeout", "60"),
         ("heartbeat_interval", "10"), ("log.level", "info"), ("metrics.textfile", ""),
+        ("eval.command", ""), ("eval.metric", "eval_loss"), ("eval.goal", "minimize"), ("eval.timeout", "900"),
+        ("eval.nice", "10"), ("eval.best_output", ""), ("eval.candidates", ""),
     ]
 
     /// Loads the configuration. `flags` maps keys to values given on the command line.
@@ -31,16 +33,18 @@ public enum ConfigLoader {
             })),
             EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: "mwad"),
         ]
-        if let file {
-            try checkKeys(file)
-            do { providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(file))) } catch {
-                throw .file(path: file, reason: "\(error)")
-            }
+        var candidates = try CandidateList.parse(flags["eval.candidates"] ?? environment["MWAD_EVAL_CANDIDATES"])
+        if let file, let tree = try checkKeys(file) {
+            if candidates == nil { candidates = try CandidateList.parse(tree, file: file) }
+            // The file as parsed by Yams: swift-configuration's own YAML reader refuses
+            // a list of mappings, which eval.candidates is.
+            providers.append(InMemoryProvider(name: file, values: fileValues(tree, prefix: "")))
         }
-        return try read(ConfigReader(providers: providers), environment: environment)
+        return try read(ConfigReader(providers: providers), environment: environment, candidates: candidates ?? [])
     }
 
-    private static func read(_ config: ConfigReader, environment: [String: String]) throws(ConfigError) -> DaemonConfig {
+    private static func read(_ config: ConfigReader, environment: [String: String],
+                             candidates: [[String: String]]) throws(ConfigError) -> DaemonConfig {
         let values = Values(config: config)
         guard let watch = try values.string("watch.directory") else {
             throw .missing(key: "watch.directory", hint: "the trainer's output directory: --watch, MWAD_WATCH_DIRECTORY or the config file")
@@ -73,12 +77,14 @@ public enum ConfigLoader {
             onMerge: try values.argv("hook.on_merge"),
             hookTimeout: try values.seconds("hook.timeout"),
             metricsTextfile: try values.string("metrics.textfile").map(RunDirectory.absolute),
+            evaluation: try EvalConfig.read(values, candidates: candidates, base: settings),
             logLevel: try values.parse("log.level", "trace, debug, info, notice, warning, error or critical") { Logger.Level(rawValue: $0) })
     }
 
     /// Refuses keys the file has that mwad does not know: a typo would otherwise
     /// silently leave a default in force.
-    static func checkKeys(_ file: String) throws(ConfigError) {
+    @discardableResult
+    static func checkKeys(_ file: String) throws(ConfigError) -> Node? {
         let text: String
         guard FileManager.default.fileExists(atPath: file) else { throw .file(path: file, reason: "no such configuration file") }
         do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
@@ -86,12 +92,34 @@ public enum ConfigLoader {
         }
         let node: Node?
         do { node = try Yams.compose(yaml: text) } catch { throw .file(path: file, reason: "not valid YAML: \(error)") }
-        guard let node else { return }  // empty file
+        guard let node else { return nil }  // empty file
         guard node.mapping != nil else { throw .file(path: file, reason: "the top level must be a mapping of keys") }
         let known = Set(keys.map(\.key))
         for key in leafKeys(node, prefix: "") where !known.contains(key) {
             throw .unknownKey(file: file, key: key)
         }
+        return node
+    }
+
+    /// The file's scalars and lists of scalars by dotted key; `null` and empty values
+    /// are absent; lists of mappings (eval.candidates) are read by ``CandidateList``.
+    static func fileValues(_ node: Node, prefix: String) -> [AbsoluteConfigKey: ConfigValue] {
+        if let mapping = node.mapping {
+            var values: [AbsoluteConfigKey: ConfigValue] = [:]
+            for (key, value) in mapping {
+                let name = prefix.isEmpty ? (key.string ?? "?") : "\(prefix).\(key.string ?? "?")"
+                values.merge(fileValues(value, prefix: name)) { $1 }
+            }
+            return values
+        }
+        let key = AbsoluteConfigKey(stringLiteral: prefix)
+        if let list = node.sequence {
+            let items = list.compactMap { $0.scalar?.string }
+            return items.count == list.count ? [key: ConfigValue(.stringArray(items), isSecret: false)] : [:]
+        }
+        guard let scalar = node.scalar, !["", "~", "null", "Null", "NULL"].contains(scalar.string) || scalar.style != .plain
+        else { return [:] }
+        return [key: ConfigValue(.string(scalar.string), isSecret: false)]
     }
 
     private static func leafKeys(_ node: Node, prefix: String) -> [String] {
@@ -105,7 +133,7 @@ public enum ConfigLoader {
 }
 
 /// Reads keys as text and checks them, naming the key on error.
-private struct Values {
+struct Values {
     var config: ConfigReader
 
     func defaultValue(_ key: String) -> String {

@@ -2,6 +2,7 @@ import Foundation
 import Ingest
 import Logging
 import Weigh
+import Evaluate
 
 /// Everything `mwad run` needs, resolved from defaults, the YAML file, `MWAD_*`
 /// environment variables and command-line flags (later ones win).
@@ -42,5 +43,7 @@ public struct DaemonConfig: Sendable, Equatable {
     /// Where to write Prometheus metrics for node_exporter's textfile collector (a
     /// `.prom` file), after every change and every heartbeat; nil for none.
     public var metricsTextfile: String?
+    /// Measuring each merge on the user's evaluator (`eval.*`); nil without `eval.command`.
+    public var evaluation: EvalSettings?
     public var logLevel: Logger.Level
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HostFileSystem
 import Logging
 
 /// Runs the configured `on_merge` command after a publish: argv as given (never a
@@ -9,9 +10,12 @@ struct MergeHook: Sendable {
     let timeout: Double
 
     func run(output: String, step: Int64, mergeID: Int64) async -> String {
+        guard Posix.executable(argv[0]) != nil else { return "failed to start: \(argv[0]): no such executable" }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: argv[0])
-        process.arguments = Array(argv.dropFirst())
+        // Signals the daemon ignores (SIGTERM, SIGPIPE) would stay ignored in the hook:
+        // env --default-signal restores them, so that the timeout's SIGTERM works.
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["--default-signal"] + argv
         var environment = ProcessInfo.processInfo.environment
         environment["MWAD_OUTPUT"] = output
         environment["MWAD_STEP"] = "\(step)"

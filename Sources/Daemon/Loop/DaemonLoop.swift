@@ -20,6 +20,7 @@ final class DaemonLoop {
     private let heartbeat: Heartbeat
     private let hooks: HookQueue
     private let metrics: MetricsFile
+    private let evaluation: EvaluationQueue
     private var sightings = Sightings()
     private var schedule: MergeSchedule
     private var waiting: [String: String] = [:]
@@ -45,13 +46,15 @@ final class DaemonLoop {
         heartbeat = Heartbeat(config: config, ledger: ledger, notifier: engine.notifier, reporter: reporter)
         hooks = HookQueue(argv: config.onMerge, timeout: config.hookTimeout, ledger: ledger, logger: logger)
         metrics = MetricsFile(path: config.metricsTextfile, ledger: ledger, reporter: reporter)
+        evaluation = EvaluationQueue(config: config, ledger: ledger, logger: logger)
         schedule = MergeSchedule(debounce: config.debounce)
     }
 
     func run() async {
         start()
+        await evaluation.resume()
         while !engine.isStopping {
-            step(now: engine.clock())
+            await step(now: engine.clock())
             if !ready {
                 ready = true
                 engine.notifier.send("READY=1")
@@ -71,7 +74,9 @@ final class DaemonLoop {
         var reflected = false
         if root.isPresent {
             _ = reconciler.pass(sightings: &sightings, now: engine.clock())
-            merge()
+            await evaluation.resume()
+            await merge()
+            await evaluation.drain()  // --once waits for the evaluations of its window
             reflected = (try? publishedMergeReflectsLedger()) ?? false
         } else {
             reporter.report("cannot read the run", IngestError.runDirectoryUnreadable(path: config.watchDirectory, reason: "no such folder"))
@@ -82,7 +87,7 @@ final class DaemonLoop {
 
     // MARK: - One step
 
-    private func step(now: Date) {
+    private func step(now: Date) async {
         root.refresh()
         let events = root.drain()
         guard root.isPresent else {
@@ -94,18 +99,19 @@ final class DaemonLoop {
         if pass.changed || events.any { schedule.activity(at: now) }
         // At start-up the files were all there already: no burst to wait out.
         if schedule.isDue(at: now) || !ready {
-            merge()
+            await merge()
             schedule.merged()
         }
         if pass.changed || statusLine.isEmpty { refreshStatusLine() }
     }
 
-    private func merge() {
+    private func merge() async {
         do {
             guard let published = try rollingMerge.update() else { return }
             reporter.succeeded()
             refreshStatusLine()
             hooks.enqueue(output: config.output, step: published.newestStep, mergeID: published.record.id!)
+            await evaluation.enqueue(published)
         } catch {
             reporter.report("merge failed; the previous merge stays published", error)
         }
@@ -148,6 +154,7 @@ final class DaemonLoop {
     private func finish() async {
         engine.notifier.send("STOPPING=1")
         root.stop()
+        await evaluation.stop()
         await hooks.drain()
         try? engine.ledger.daemonStopped()
         metrics.write(up: false)

@@ -23,6 +23,8 @@ struct RollingMerge {
     struct Published {
         var record: MergeRecord
         var newestStep: Int64
+        /// The window: step, retained copy, trainer folder, oldest first.
+        var members: [(step: Int64, retained: String, source: String)]
     }
 
     /// Merges if needed; returns the new merge, if one was published.
@@ -56,7 +58,8 @@ struct RollingMerge {
         let steps = window.map(\.step)
         let how = sum.map { $0.previous == nil ? "exact" : "incremental: +\($0.adding.count) −\($0.removing.count)" } ?? "exact"
         logger.info("published merge #\(record.id!) of \(steps.count) checkpoints (steps \(steps.first!)–\(steps.last!), \(plan.settings.summary), \(how)) to \(config.output) in \(String(format: "%.2f", duration)) s\(Self.shortness(window, snapshot: snapshot, of: config.merge.window))")
-        return Published(record: record, newestStep: steps.last!)
+        return Published(record: record, newestStep: steps.last!,
+                         members: window.map { ($0.step, $0.retainedPath ?? "", $0.sourcePath) })
     }
 
     /// The window differs from the last merge's members, the merge was made with other

@@ -1,0 +1,79 @@
+import Evaluate
+import Foundation
+import Ingest
+import Weigh
+import Yams
+
+/// The `eval.*` keys: the evaluator, its metric and goal, where the best adapter goes,
+/// and the candidate settings.
+enum EvalConfig {
+    static func read(_ values: Values, candidates: [[String: String]], base: MergeSettings) throws(ConfigError) -> EvalSettings? {
+        let command = try values.argv("eval.command")
+        guard !command.isEmpty else { return nil }
+        var settings: [MergeSettings] = []
+        for keys in candidates { settings.append(try candidate(keys, base: base)) }
+        return EvalSettings(
+            command: command,
+            metric: try values.parse("eval.metric", "the key of the evaluator's JSON line, e.g. eval_loss") { $0.isEmpty ? nil : $0 },
+            goal: try values.choice("eval.goal", EvalSettings.Goal.self),
+            timeout: try values.seconds("eval.timeout"),
+            nice: try values.parse("eval.nice", "a whole number from 0 to 19") { Int($0).flatMap { (0...19).contains($0) ? $0 : nil } },
+            bestOutput: try values.string("eval.best_output").map(RunDirectory.absolute),
+            candidates: settings)
+    }
+
+    /// `base` with the candidate's keys over it, checked.
+    static func candidate(_ keys: [String: String], base: MergeSettings) throws(ConfigError) -> MergeSettings {
+        var settings = base
+        for (key, text) in keys {
+            let invalid = ConfigError.invalid(key: "eval.candidates", value: "\(key): \(text)",
+                                              allowed: "window, weighting, penalty, metric or smoothing with a valid value")
+            switch key {
+            case "window": guard let value = Int(text) else { throw invalid }; settings.window = value
+            case "weighting": guard let value = WeightingKind(rawValue: text) else { throw invalid }; settings.weighting = value
+            case "penalty": guard let value = Double(text) else { throw invalid }; settings.penalty = value
+            case "metric": guard let value = Metric(rawValue: text) else { throw invalid }; settings.metric = value
+            case "smoothing": guard let value = Int(text) else { throw invalid }; settings.smoothing = value
+            default: throw invalid
+            }
+        }
+        do { try settings.validate() } catch {
+            throw .invalid(key: "eval.candidates", value: keys.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "),
+                           allowed: "\(error)")
+        }
+        return settings
+    }
+}
+
+/// `eval.candidates`: in the file, a list of mappings (`- {weighting: uniform}`); in
+/// `MWAD_EVAL_CANDIDATES`, the same as `weighting=uniform;weighting=loss,penalty=2`.
+enum CandidateList {
+    static func parse(_ text: String?) throws(ConfigError) -> [[String: String]]? {
+        guard let text, !text.isEmpty else { return nil }
+        return try text.split(separator: ";").map { entry throws(ConfigError) in
+            var keys: [String: String] = [:]
+            for pair in entry.split(separator: ",") {
+                let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                guard parts.count == 2 else {
+                    throw .invalid(key: "eval.candidates", value: text, allowed: "KEY=VALUE,…;KEY=VALUE,… (e.g. weighting=uniform;penalty=2)")
+                }
+                keys[parts[0]] = parts[1]
+            }
+            return keys
+        }
+    }
+
+    static func parse(_ tree: Node, file: String) throws(ConfigError) -> [[String: String]]? {
+        guard let node = tree.mapping?["eval"]?.mapping?["candidates"] else { return nil }
+        if node.scalar != nil, node.string?.isEmpty ?? true { return nil }
+        guard let list = node.sequence else {
+            throw .invalid(key: "eval.candidates", value: node.string ?? "?", allowed: "a list of settings, e.g. - {weighting: uniform}")
+        }
+        return try list.map { item throws(ConfigError) in
+            guard let mapping = item.mapping else {
+                throw .invalid(key: "eval.candidates", value: item.string ?? "?", allowed: "a mapping such as {weighting: uniform, penalty: 0}")
+            }
+            return Dictionary(uniqueKeysWithValues: mapping.map { ($0.key.string ?? "?", $0.value.string ?? "") })
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Evaluate
+import Foundation
+import Ledger
+import Logging
+import Weigh
+
+/// The loop's side of the evaluation worker: freezes each published window (hard
+/// links, in the loop, so nothing later can change it) and hands it over; at start,
+/// queues the last merge if the ledger holds no evaluation of it yet.
+final class EvaluationQueue {
+    private let config: DaemonConfig
+    private let ledger: Ledger
+    private let logger: Logger
+    private let worker: EvaluationWorker?
+    private let root: String
+
+    init(config: DaemonConfig, ledger: Ledger, logger: Logger) {
+        self.config = config
+        self.ledger = ledger
+        self.logger = logger
+        root = "\(config.stateDirectory)/eval"
+        worker = config.evaluation.map { EvaluationWorker(settings: $0, ledger: ledger, logger: logger, scratch: "\(config.stateDirectory)/eval") }
+    }
+
+    /// Removes windows a crash left frozen, and queues the last merge if it was never
+    /// evaluated (a restart does not evaluate again what the ledger holds).
+    func resume() async {
+        guard worker != nil else { return }
+        try? FileManager.default.removeItem(atPath: root)
+        guard let snapshot = try? ledger.snapshot(), let merge = snapshot.merge, let id = merge.id,
+              !snapshot.evaluations.contains(where: { $0.mergeID == id }) else { return }
+        let members = snapshot.memberIDs.compactMap(snapshot.checkpoint(id:))
+        guard members.allSatisfy({ $0.retainedPath != nil && $0.status == .ingested }) else { return }
+        await freeze(id: id, settings: merge.settings, members: members.map { ($0.step, $0.retainedPath!, $0.sourcePath) })
+    }
+
+    func enqueue(_ published: RollingMerge.Published) async {
+        await freeze(id: published.record.id!, settings: published.record.settings, members: published.members)
+    }
+
+    func drain() async { await worker?.drain() }
+
+    func stop() async { await worker?.stop() }
+
+    private func freeze(id: Int64, settings: MergeSettings, members: [(step: Int64, retained: String, source: String)]) async {
+        guard let worker else { return }
+        do {
+            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+            let job = try EvalJob.freeze(mergeID: id, settings: settings, output: config.output, members: members, root: root)
+            await worker.enqueue(job)
+        } catch {
+            logger.error("cannot set merge #\(id) aside for evaluation: \(error)")
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import Ledger
+import Publish
+import Weigh
+
+/// `mwa_best.json`, beside the best adapter of an evaluated window: what it is (the
+/// merge, a candidate or the newest checkpoint), and every score of the window.
+public struct BestManifest: Codable, Sendable {
+    public static let fileName = "mwa_best.json"
+
+    public struct Score: Codable, Sendable {
+        public var target: String
+        public var step: Int64
+        public var settings: MergeSettings?
+        public var value: Double?
+        public var status: String
+        public var error: String?
+    }
+
+    public var tool: String
+    public var created: Date
+    public var mergeID: Int64
+    /// The window's steps, oldest first.
+    public var window: [Int64]
+    public var metric: String
+    public var goal: String
+    /// The adapter here.
+    public var chosen: Score
+    /// Its source: the trainer's folder for a checkpoint, else the merge's settings.
+    public var source: String?
+    public var scores: [Score]
+
+    init(job: EvalJob, results: [EvaluationRecord], best: Int, settings: EvalSettings) {
+        tool = "mwad \(Provenance.version)"
+        created = Date()
+        mergeID = job.mergeID
+        window = job.members.map(\.step)
+        metric = settings.metric
+        goal = settings.goal.rawValue
+        scores = results.map { Score(target: $0.target.rawValue, step: $0.step, settings: $0.target == .merge ? job.settings : $0.settings,
+                                     value: $0.value, status: $0.status.rawValue, error: $0.error) }
+        chosen = scores[best]
+        source = results[best].target == .checkpoint ? job.newest.source : nil
+    }
+
+    public func encoded() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return try! encoder.encode(self)  // plain values: cannot fail
+    }
+
+    public static func decode(_ data: Data) throws -> BestManifest {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode(BestManifest.self, from: data)
+    }
+}
+
+/// The log line of an evaluated window.
+enum EvaluationSummary {
+    static func line(_ results: [EvaluationRecord], best: Int?, settings: EvalSettings, job: EvalJob) -> String {
+        let checkpoint = results.first { $0.target == .checkpoint }?.value
+        let scores = results.map { result -> String in
+            guard let value = result.value else { return "\(result.label) failed" }
+            var text = "\(result.label) \(String(format: "%.6g", value))"
+            if result.target != .checkpoint, let checkpoint, checkpoint != 0 {
+                text += String(format: " (%+.2f %% vs checkpoint)", (value - checkpoint) / abs(checkpoint) * 100)
+            }
+            return text
+        }
+        let chosen = best.map { "; best: \(results[$0].label)" + (settings.bestOutput.map { " → \($0)" } ?? "") } ?? "; no score"
+        return "evaluated merge #\(job.mergeID) (steps \(job.members.first!.step)–\(job.newest.step), \(settings.metric), \(settings.goal.rawValue)): "
+            + scores.joined(separator: ", ") + chosen
+    }
+}

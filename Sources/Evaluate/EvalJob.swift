@@ -1,0 +1,60 @@
+import Foundation
+import Ingest
+import Ledger
+import Weigh
+
+/// One window to evaluate, frozen: hard links of its members' retained copies and a
+/// copy of the published merge, in `<state>/eval/merge-<id>/`. The daemon may publish
+/// the next merge and evict checkpoints meanwhile; the job's files stay as they were.
+public struct EvalJob: Sendable {
+    public struct Member: Sendable {
+        public var step: Int64
+        /// The frozen copy.
+        public var folder: String
+        /// The trainer's folder it came from.
+        public var source: String
+    }
+
+    public var mergeID: Int64
+    public var settings: MergeSettings
+    public var folder: String
+    /// The frozen published merge.
+    public var merge: String
+    /// The window, oldest first.
+    public var members: [Member]
+
+    public var newest: Member { members[members.count - 1] }
+
+    /// Freezes merge `mergeID`, published at `output`, and its `members` (step,
+    /// retained copy, trainer folder) under `root`.
+    public static func freeze(mergeID: Int64, settings: MergeSettings, output: String,
+                              members: [(step: Int64, retained: String, source: String)], root: String) throws -> EvalJob {
+        let folder = "\(root)/merge-\(mergeID)"
+        try? FileManager.default.removeItem(atPath: folder)
+        try FileManager.default.createDirectory(atPath: "\(folder)/members", withIntermediateDirectories: true)
+        var frozen: [Member] = []
+        for member in members {
+            let copy = "\(folder)/members/checkpoint-\(member.step)"
+            try linkOrCopy(member.retained, to: copy)
+            frozen.append(Member(step: member.step, folder: copy, source: member.source))
+        }
+        try linkOrCopy(output, to: "\(folder)/merge")
+        return EvalJob(mergeID: mergeID, settings: settings, folder: folder, merge: "\(folder)/merge", members: frozen)
+    }
+
+    /// Hard links each file of `source` into the new folder `destination` (the
+    /// retained store is on the same file system), copying where a link cannot be made.
+    static func linkOrCopy(_ source: String, to destination: String) throws {
+        try FileManager.default.createDirectory(atPath: destination, withIntermediateDirectories: true)
+        for name in try FileManager.default.contentsOfDirectory(atPath: source) where !name.hasPrefix(".") {
+            if link("\(source)/\(name)", "\(destination)/\(name)") != 0 {
+                try FileManager.default.copyItem(atPath: "\(source)/\(name)", toPath: "\(destination)/\(name)")
+            }
+        }
+    }
+
+    /// Removes the frozen files.
+    public func discard() {
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Ingest
+import Ledger
+import Logging
+import Publish
+import Weigh
+
+/// Evaluates published windows in the background, one evaluation at a time: the merge,
+/// the window's newest checkpoint and each candidate, then publishes the best to
+/// `eval.best_output` and records everything in the ledger. Ingest and merging never
+/// wait for it. A window that arrives while one is evaluated waits; a newer one
+/// replaces it, so stale windows are skipped, never queued up.
+public actor EvaluationWorker {
+    private let settings: EvalSettings
+    private let ledger: Ledger
+    private let logger: Logger
+    private let evaluator: EvaluatorProcess
+    private var pending: EvalJob?
+    private var running: Task<Void, Never>?
+    private var lastFailure: String?
+
+    public init(settings: EvalSettings, ledger: Ledger, logger: Logger, scratch: String) {
+        self.settings = settings
+        self.ledger = ledger
+        self.logger = logger
+        evaluator = EvaluatorProcess(settings: settings, scratch: scratch)
+    }
+
+    /// Queues `job`; a job still waiting is skipped in its favour.
+    public func enqueue(_ job: EvalJob) {
+        if let stale = pending {
+            logger.info("evaluation of merge #\(stale.mergeID) skipped: merge #\(job.mergeID) is newer")
+            stale.discard()
+        }
+        pending = job
+        if running == nil { running = Task { await work() } }
+    }
+
+    /// Waits until every queued window is evaluated (`mwad run --once`, shutdown).
+    public func drain() async {
+        while let task = running { await task.value }
+    }
+
+    /// At shutdown: drops the window waiting and stops the running evaluation (its
+    /// window is not recorded, and is evaluated again after a restart).
+    public func stop() async {
+        pending?.discard()
+        pending = nil
+        running?.cancel()
+        await drain()
+    }
+
+    private func work() async {
+        while let job = pending {
+            pending = nil
+            await evaluate(job)
+            job.discard()
+        }
+        running = nil
+    }
+
+    private func evaluate(_ job: EvalJob) async {
+        var targets: [(record: EvaluationRecord, folder: String)] = [
+            (record(job, .merge, step: job.newest.step), job.merge),
+            (record(job, .checkpoint, step: job.newest.step), job.newest.folder),
+        ]
+        for (index, candidate) in settings.candidates.enumerated() {
+            let folder = "\(job.folder)/candidate-\(index + 1)"
+            do {
+                try CandidateMerge.make(candidate, from: job, to: folder)
+                targets.append((record(job, .candidate, step: job.newest.step, settings: candidate.effective), folder))
+            } catch {
+                logger.warning("candidate \(candidate.summary) for merge #\(job.mergeID) could not be merged: \(error)")
+            }
+        }
+        var results: [EvaluationRecord] = []
+        for (record, folder) in targets {
+            results.append(await run(record, folder: folder, job: job))
+            if Task.isCancelled { return }
+        }
+        let best = bestIndex(results)
+        let published = best.flatMap { publishBest(results, best: $0, folder: targets[$0].folder, job: job) }
+        do { try ledger.record(evaluations: results, best: best, bestOutput: published) } catch {
+            logger.error("cannot record the evaluations of merge #\(job.mergeID): \(error)")
+        }
+        logger.info("\(EvaluationSummary.line(results, best: best, settings: settings, job: job))")
+    }
+
+    private func run(_ planned: EvaluationRecord, folder: String, job: EvalJob) async -> EvaluationRecord {
+        let outcome = await evaluator.evaluate(folder: folder, environment: [
+            "MWAD_TARGET": planned.target.rawValue, "MWAD_STEP": "\(planned.step)", "MWAD_MERGE_ID": "\(job.mergeID)",
+        ])
+        var result = planned
+        result.value = outcome.value
+        result.status = outcome.value == nil ? .failed : .ok
+        result.error = outcome.error
+        result.exitStatus = outcome.exitStatus
+        result.startedAt = outcome.started
+        result.durationSeconds = outcome.duration
+        if let error = outcome.error, !Task.isCancelled {
+            reportFailure("evaluation of \(planned.label) (window of merge #\(job.mergeID)) failed: \(error)", key: error)
+        }
+        return result
+    }
+
+    /// Logs a failure once, until something else happens (an evaluator that fails the
+    /// same way at every window is one warning, not one per window).
+    private func reportFailure(_ text: String, key: String) {
+        let kind = String(key.prefix { $0 != ";" }).filter { !$0.isNumber }
+        guard kind != lastFailure else {
+            logger.debug("\(text)")
+            return
+        }
+        lastFailure = kind
+        logger.warning("\(text)")
+        try? ledger.recordError(text)
+    }
+
+    private func record(_ job: EvalJob, _ target: EvaluationRecord.Target, step: Int64, settings: MergeSettings? = nil) -> EvaluationRecord {
+        EvaluationRecord(mergeID: job.mergeID, target: target, step: step, settings: settings, metric: self.settings.metric,
+                         goal: self.settings.goal.rawValue, value: nil, status: .failed, startedAt: Date(), durationSeconds: 0)
+    }
+
+    /// The index of the best score; on a tie the merge, then the checkpoint, win.
+    private func bestIndex(_ results: [EvaluationRecord]) -> Int? {
+        var best: Int?
+        for (index, result) in results.enumerated() {
+            guard let value = result.value else { continue }
+            if let current = best, !settings.isBetter(value, than: results[current].value!) { continue }
+            best = index
+        }
+        return best
+    }
+
+    private func publishBest(_ results: [EvaluationRecord], best: Int, folder: String, job: EvalJob) -> String? {
+        guard let output = settings.bestOutput else { return nil }
+        let manifest = BestManifest(job: job, results: results, best: best, settings: settings)
+        do {
+            try FolderPublisher.publish(folder, to: output, manifest: manifest.encoded(), manifestName: BestManifest.fileName)
+            if lastFailure?.hasPrefix("publishing") == true { lastFailure = nil }
+            return output
+        } catch {
+            reportFailure("publishing the best adapter to \(output) failed: \(error)", key: "publishing")
+            return nil
+        }
+    }
+}

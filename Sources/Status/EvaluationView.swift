@@ -1,0 +1,37 @@
+import Foundation
+import Weigh
+
+/// The evaluation part of `mwad status`: the latest window's scores against its newest
+/// checkpoint, how the merge fared over the run, who won, and the best adapter.
+enum EvaluationView {
+    static func lines(_ report: StatusReport) -> [(label: String, text: String)] {
+        guard let first = report.evaluations.last else { return [] }
+        let window = report.evaluations.filter { $0.mergeId == first.mergeId }
+        var lines: [(String, String)] = [("evaluation", "merge #\(first.mergeId) window, \(first.metric) (\(first.goal == "maximize" ? "higher" : "lower") is better)")]
+        let rows = [["adapter", first.metric, "vs checkpoint", ""]] + window.map { evaluation in
+            [name(evaluation), evaluation.value.map { String(format: "%.6f", $0) } ?? "failed",
+             evaluation.vsCheckpointPercent.map { String(format: "%+.2f %%", $0) } ?? "",
+             evaluation.best ? "best" : (evaluation.error.map { String($0.prefix(60)) } ?? "")]
+        }
+        lines += HumanView.table(rows, leftAligned: [0, 3]).map { ("", $0) }
+        if let summary = report.evaluationSummary, summary.windows > 0 {
+            let mean = summary.meanDeltaPercent.map { String(format: " (mean Δ %+.2f %%)", $0) } ?? ""
+            lines.append(("", "over the run: merge better than the newest checkpoint in \(summary.mergeBetter) of \(summary.windows) windows\(mean)"))
+            let wins = summary.wins.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\($0.key) \($0.value)" }
+            if !wins.isEmpty { lines.append(("", "best per window: " + wins.joined(separator: " · "))) }
+        }
+        if let best = report.best {
+            let value = best.value.map { String(format: "%.6f", $0) } ?? "?"
+            lines.append(("best", "\(best.what) of merge #\(best.mergeId) (\(best.metric) \(value)) → \(best.output) at \(HumanView.time(best.published))"))
+        }
+        return lines
+    }
+
+    private static func name(_ evaluation: StatusReport.Evaluation) -> String {
+        switch evaluation.target {
+        case "checkpoint": "checkpoint-\(evaluation.step)"
+        case "candidate": "candidate: " + (evaluation.settings?.brief ?? "?")
+        default: evaluation.target
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import Ledger
+import MWADTestKit
+import SafeTensors
+import Testing
+
+/// Evaluation feedback with a deterministic evaluator (`Tests/Fixtures/evaluators/norm_eval.py`,
+/// the root mean square of the adapter's values, standard library only).
+@Suite struct EvaluationTests {
+    static let evaluator = "\(Fixtures.root)/evaluators/norm_eval.py"
+
+    func environment(_ live: LiveRun, _ extra: [String] = [], timeout: String = "60", candidates: String? = nil) -> [String: String] {
+        var environment = ["MWAD_EVAL_COMMAND": (["/usr/bin/python3", Self.evaluator] + extra).joined(separator: ","),
+                           "MWAD_EVAL_TIMEOUT": timeout, "MWAD_EVAL_BEST_OUTPUT": live.dir.file("best"),
+                           "XDG_STATE_HOME": live.dir.file("xdg")]
+        environment["MWAD_EVAL_CANDIDATES"] = candidates
+        return environment
+    }
+
+    func once(_ live: LiveRun, _ environment: [String: String]) throws -> MWADProcess.Result {
+        try MWADProcess.run(["run", "--watch", live.run, "--out", live.output, "--ledger", live.ledger, "--once", "--window", "3"],
+                            environment: environment)
+    }
+
+    func copyFixture(_ live: LiveRun, steps: [Int]) throws {
+        for step in steps { try FileManager.default.copyItem(atPath: Fixtures.checkpoint(Fixtures.f32Run, step), toPath: "\(live.run)/checkpoint-\(step)") }
+    }
+
+    /// The RMS of an adapter's values, as the evaluator computes it.
+    func rms(_ folder: String) throws -> Double {
+        let file = try SafeTensorsFile(path: "\(folder)/adapter_model.safetensors")
+        let values = file.tensors.flatMap { TestAdapter.values(file, $0.name) }
+        return (values.map { $0 * $0 }.reduce(0, +) / Double(values.count)).squareRoot()
+    }
+
+    @Test func scoresTheMergeTheNewestCheckpointAndCandidatesAndPublishesTheBest() throws {
+        let live = try LiveRun()
+        try copyFixture(live, steps: [10, 20, 30, 40])
+        let result = try once(live, environment(live, candidates: "weighting=uniform;window=2"))
+        #expect(result.status == 0, "\(result.stderr)")
+        let snapshot = try #require(live.snapshot())
+        let evaluations = snapshot.evaluations
+        #expect(evaluations.map(\.target) == [.merge, .checkpoint, .candidate, .candidate])
+        #expect(evaluations.allSatisfy { $0.status == .ok && $0.mergeID == 1 && $0.step == 40 && $0.metric == "eval_loss" })
+        #expect(abs(evaluations[0].value! - (try rms(live.output))) < 1e-6)
+        #expect(abs(evaluations[1].value! - (try rms(Fixtures.checkpoint(Fixtures.f32Run, 40)))) < 1e-9)
+        #expect(evaluations[2].settings?.weighting == .uniform && evaluations[3].settings?.window == 2)
+        let best = try #require(evaluations.firstIndex { $0.best })
+        #expect(best == evaluations.indices.min { evaluations[$0].value! < evaluations[$1].value! })
+        #expect(snapshot.best?.evaluationID == evaluations[best].id && snapshot.best?.outputPath == live.dir.file("best"))
+        // The best adapter is published with what it is and every score.
+        #expect(abs((try rms(live.dir.file("best"))) - evaluations[best].value!) < 1e-6)
+        let data = try Data(contentsOf: URL(fileURLWithPath: live.dir.file("best/mwa_best.json")))
+        let manifest = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect((manifest["chosen"] as? [String: Any])?["target"] as? String == evaluations[best].target.rawValue)
+        #expect((manifest["scores"] as? [[String: Any]])?.count == 4)
+        #expect(manifest["metric"] as? String == "eval_loss" && manifest["goal"] as? String == "minimize")
+        #expect(result.stderr.contains("evaluated merge #1 (steps 20–40, eval_loss, minimize): merge "))
+        #expect(!FileManager.default.fileExists(atPath: live.dir.file("state/eval/merge-1")), "the frozen window is removed")
+    }
+
+    @Test(arguments: [
+        (["--fail"], "exit status 3; stderr: loading the base model failed: out of memory"),
+        (["--hang"], "timed out after 1 s"),
+        (["--garbage"], "its last line is not a JSON object: eval loss is about three"),
+    ])
+    func aBrokenEvaluatorIsRecordedAndLoggedOnceAndMergesGoOn(_ mode: [String], _ error: String) throws {
+        let live = try LiveRun()
+        let daemon = try live.start(environment: environment(live, mode, timeout: "1").merging(["MWAD_WATCH_DEBOUNCE": "0"]) { $1 })
+        let writer = TrainerWriter(runDirectory: live.run)
+        for step in [10, 20, 30] {
+            try writer.save(step: step)
+            #expect(live.waitForMerge(through: Int64(step)), "\(daemon.log)")
+            #expect(DaemonProcess.waitUntil(timeout: 30) { live.snapshot()?.evaluations.contains { $0.step == Int64(step) } == true },
+                    "\(daemon.log)")
+        }
+        #expect(daemon.process.isRunning)
+        #expect(daemon.stop() == 0)
+        let evaluations = try #require(live.snapshot()).evaluations
+        #expect(evaluations.count == 6)
+        #expect(evaluations.allSatisfy { $0.status == .failed && $0.value == nil && $0.error?.contains(error) == true },
+                "\(evaluations.map { $0.error ?? "" })")
+        #expect(daemon.log.components(separatedBy: "WARNING evaluation of").count - 1 == 1, "logged once: \(daemon.log)")
+        #expect(!FileManager.default.fileExists(atPath: live.dir.file("best")), "nothing scored, nothing published")
+    }
+
+    /// A burst of windows while the evaluator is slow: the ones overtaken are skipped,
+    /// the newest is evaluated, and nothing piles up.
+    @Test func aBurstDoesNotQueueStaleEvaluations() throws {
+        let live = try LiveRun()
+        let log = live.dir.file("evaluator.log")
+        let daemon = try live.start(environment: environment(live, ["--slow", "0.5", "--log", log]).merging(["MWAD_WATCH_DEBOUNCE": "0"]) { $1 })
+        let writer = TrainerWriter(runDirectory: live.run)
+        for step in stride(from: 10, through: 80, by: 10) {
+            try writer.save(step: step)
+            #expect(live.waitForMerge(through: Int64(step)), "\(daemon.log)")
+        }
+        #expect(DaemonProcess.waitUntil(timeout: 60) { live.snapshot()?.evaluations.contains { $0.step == 80 } == true }, "\(daemon.log)")
+        usleep(1_500_000)
+        #expect(daemon.stop() == 0)
+        let snapshot = try #require(live.snapshot())
+        let windows = Set(snapshot.evaluations.map(\.mergeID))
+        let merges = try #require(snapshot.merge?.id)
+        #expect(windows.count < Int(merges), "evaluated \(windows.sorted()) of \(merges) merges")
+        #expect(windows.contains(merges), "the newest window is evaluated")
+        #expect(daemon.log.contains("skipped: merge #"), "\(daemon.log)")
+        let calls = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        #expect(calls.count == windows.count * 2, "\(calls)")
+    }
+
+    @Test func aRestartDoesNotEvaluateAgainWhatTheLedgerHolds() throws {
+        let live = try LiveRun()
+        let log = live.dir.file("evaluator.log")
+        try copyFixture(live, steps: [10, 20, 30])
+        #expect(try once(live, environment(live, ["--log", log])).status == 0)
+        #expect(try once(live, environment(live, ["--log", log])).status == 0)
+        let calls = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        #expect(calls == ["merge 30 1", "checkpoint 30 1"])
+        #expect(try #require(live.snapshot()).evaluations.count == 2)
+    }
+}
