@@ -12,7 +12,8 @@ import Testing
     @Test(arguments: ["inotify", "poll"])
     func followsATrainingRunWithRotation(_ mode: String) throws {
         let live = try LiveRun()
-        let daemon = try live.start(["--window", "5", "--watch-mode", mode], environment: ["MWAD_WATCH_POLL_INTERVAL": "0.1"])
+        let daemon = try live.start(["--window", "5", "--watch-mode", mode],
+                                    environment: ["MWAD_WATCH_POLL_INTERVAL": "0.1", "MWAD_MERGE_RUNNING_SUM": "always"])
         let writer = TrainerWriter(runDirectory: live.run, saveTotalLimit: 2)
         // A checkpoint lives for two saves before rotation deletes it: 0.5 s here,
         // minutes in real training. The daemon copies it well within that.

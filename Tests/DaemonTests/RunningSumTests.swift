@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import Daemon
 import MWADTestKit
 import Testing
 
@@ -19,7 +20,7 @@ import Testing
 
     @Test func exactAtFirstEveryKUpdatesAndWhenTheSavedSumIsGone() throws {
         let live = try LiveRun()
-        let every = ["MWAD_MERGE_RECOMPUTE_EVERY": "2", "MWAD_STATE_DIRECTORY": live.dir.file("state-dir")]
+        let every = ["MWAD_MERGE_RECOMPUTE_EVERY": "2", "MWAD_STATE_DIRECTORY": live.dir.file("state-dir"), "MWAD_MERGE_RUNNING_SUM": "always"]
         #expect(try pass(live, step: 10, environment: every) == "exact")
         _ = try pass(live, step: 20, environment: every)
         _ = try pass(live, step: 30, environment: every)
@@ -43,5 +44,48 @@ import Testing
         let reference = live.dir.file("reference")
         #expect(try MWADProcess.run(["merge", "--checkpoints"] + retained + ["--out", reference]).status == 0)
         #expect(try TestAdapter.deviation("\(live.output)/adapter_model.safetensors", "\(reference)/adapter_model.safetensors") <= 1e-6)
+    }
+}
+
+/// `merge.running_sum: auto`: each update takes whichever touches fewer bytes.
+@Suite struct RunningSumPolicyTests {
+    /// F32 adapters: the sum is twice the adapter.
+    let adapter: Int64 = 100, sum: Int64 = 200
+
+    @Test func theFullMergeAtWindow5AndTheSumAtWindow20() {
+        let auto = RunningSumPolicy.auto
+        // Steady state, one in and one out: 2S + 2A + A = 7A against (W + 1)·A.
+        #expect(!auto.useSum(window: 5, adding: 1, removing: 1, adapter: adapter, sum: sum, previous: true))
+        #expect(auto.useSum(window: 20, adding: 1, removing: 1, adapter: adapter, sum: sum, previous: true))
+        #expect(RunningSumPolicy.fullBytes(window: 20, adapter: adapter) == 3 * RunningSumPolicy.sumBytes(
+            window: 20, adding: 1, removing: 1, adapter: adapter, sum: sum, previous: true))
+        // No saved sum: made only where later updates through it pay off.
+        #expect(!auto.useSum(window: 6, adding: 6, removing: 0, adapter: adapter, sum: sum, previous: false))
+        #expect(auto.useSum(window: 7, adding: 7, removing: 0, adapter: adapter, sum: sum, previous: false))
+        // Many in at once (a burst): a full merge is cheaper than the sum.
+        #expect(!auto.useSum(window: 20, adding: 15, removing: 15, adapter: adapter, sum: sum, previous: true))
+        #expect(RunningSumPolicy.always.useSum(window: 2, adding: 1, removing: 1, adapter: adapter, sum: sum, previous: true))
+        #expect(!RunningSumPolicy.never.useSum(window: 50, adding: 1, removing: 1, adapter: adapter, sum: sum, previous: true))
+    }
+
+    /// The daemon, with the default policy: full merges at window 5, the sum at window 20.
+    @Test func theDaemonChoosesByTheWindow() throws {
+        let live = try LiveRun()
+        var lines: [String: [String]] = [:]
+        for window in ["5", "20"] {
+            for step in stride(from: 10, through: 80, by: 10) where !FileManager.default.fileExists(atPath: "\(live.run)/checkpoint-\(step)") {
+                try TrainerWriter(runDirectory: live.run).save(step: step)
+            }
+            for step in [90, 100, 110] {
+                try TrainerWriter(runDirectory: live.run).save(step: step + (window == "20" ? 100 : 0))
+                let result = try MWADProcess.run(["run", "--watch", live.run, "--out", live.output, "--ledger", live.ledger,
+                                                  "--once", "--window", window])
+                #expect(result.status == 0, "\(result.stderr)")
+                lines[window, default: []] += result.stderr.split(separator: "\n").filter { $0.contains("published merge") }.map(String.init)
+            }
+        }
+        #expect(lines["5"]?.allSatisfy { $0.contains(", full)") } == true, "\(lines["5"] ?? [])")
+        #expect(lines["20"]?.first?.contains(", exact)") == true, "\(lines["20"] ?? [])")
+        #expect(lines["20"]?.dropFirst().allSatisfy { $0.contains(", incremental: +1 −0)") } == true, "\(lines["20"] ?? [])")
     }
 }

@@ -23,6 +23,8 @@ public struct DaemonConfig: Sendable, Equatable {
     /// An exact recomputation of the running window sum after this many incremental
     /// updates (bounds floating-point drift).
     public var recomputeEvery: Int
+    /// When window updates go through the running sum (`merge.running_sum`).
+    public var runningSum: RunningSumPolicy
     public var watchMode: WatchMode
     /// Seconds between scans in poll mode.
     public var pollInterval: Double

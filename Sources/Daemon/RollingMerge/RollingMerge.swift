@@ -41,9 +41,10 @@ struct RollingMerge {
         let started = Date()
         let plan = try MergePlan(checkpoints: checkpoints, settings: config.merge)
         let digests = window.map { $0.adapterSHA256 ?? "" }
-        // A method with a running sum updates it; any other merges the window afresh.
+        // Through the running sum when the method has one and it touches fewer bytes
+        // than merging the window afresh (RunningSumPolicy); else a full merge.
         let sum = try MergeMethods.named(config.merge.method).hasRunningSum
-            ? SumUpdate(config: config, window: window, checkpoints: checkpoints, snapshot: snapshot) : nil
+            ? SumUpdate(config: config, window: window, checkpoints: checkpoints, snapshot: snapshot).chosen(config.runningSum) : nil
         let manifest: MergeManifest
         do {
             manifest = try MergePublisher.publish(plan, to: config.output, now: started, digests: digests, writeAdapter: sum?.write)
@@ -56,7 +57,7 @@ struct RollingMerge {
         let record = try ledger.recordPublished(plan, digests: digests, output: config.output,
                                                 outputSHA256: manifest.outputSHA256 ?? "", created: started, duration: duration)
         let steps = window.map(\.step)
-        let how = sum.map { $0.previous == nil ? "exact" : "incremental: +\($0.adding.count) −\($0.removing.count)" } ?? "exact"
+        let how = sum.map { $0.previous == nil ? "exact" : "incremental: +\($0.adding.count) −\($0.removing.count)" } ?? "full"
         logger.info("published merge #\(record.id!) of \(steps.count) checkpoints (steps \(steps.first!)–\(steps.last!), \(plan.settings.summary), \(how)) to \(config.output) in \(String(format: "%.2f", duration)) s\(Self.shortness(window, snapshot: snapshot, of: config.merge.window))")
         return Published(record: record, newestStep: steps.last!,
                          members: window.map { ($0.step, $0.retainedPath ?? "", $0.sourcePath) })

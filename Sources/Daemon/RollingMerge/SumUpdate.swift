@@ -23,6 +23,8 @@ struct SumUpdate {
     let removing: [WindowSum.Member]
     let dtypes: SafeTensorsFile
     let fingerprint: String
+    /// How many checkpoints the window holds.
+    let size: Int
 
     init(config: DaemonConfig, window: [CheckpointRecord], checkpoints: [Checkpoint], snapshot: LedgerSnapshot) throws {
         path = "\(config.stateDirectory)/window-sum.safetensors"
@@ -36,6 +38,7 @@ struct SumUpdate {
                                                                       metricValue: checkpoint.value(of: method.metric, smoothing: config.merge.smoothing))))
         }
         dtypes = checkpoints.last!.adapter
+        size = members.count
         let saved = WindowSum.State(path: path)
         let lastMembers = Self.lastMergeKeys(snapshot)
         if let saved, saved.fingerprint == fingerprint, saved.updates < config.recomputeEvery,
@@ -50,6 +53,19 @@ struct SumUpdate {
             adding = members
             removing = []
         }
+    }
+
+    /// Itself when `policy` chooses the running sum for this update; else nil, and the
+    /// saved sum is removed (it will not follow the window).
+    func chosen(_ policy: RunningSumPolicy) -> SumUpdate? {
+        let adapter = Int64(dtypes.fileBytes.count)
+        let sum = dtypes.tensors.reduce(Int64(0)) { $0 + Int64($1.elementCount) * 8 }
+        if policy.useSum(window: size, adding: adding.count,
+                         removing: removing.count, adapter: adapter, sum: sum, previous: previous != nil) {
+            return self
+        }
+        try? FileManager.default.removeItem(atPath: path)
+        return nil
     }
 
     /// Writes the merge to `adapter` and the new sum beside the saved one.
