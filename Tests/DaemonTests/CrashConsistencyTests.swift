@@ -16,7 +16,9 @@ import Testing
         let last = Int64(count * 10)
         let live = try LiveRun()
         var generator = SystemRandomNumberGenerator()
-        var daemon = try live.start(["--window", "5"], environment: ["MWAD_WATCH_DEBOUNCE": "0.05"])
+        // The running sum forced: at window 5 the daemon would merge afresh, and the
+        // sum's own crash path (saved after the merge is published) must stay covered.
+        var daemon = try live.start(["--window", "5"], environment: ["MWAD_WATCH_DEBOUNCE": "0.05", "MWAD_MERGE_RUNNING_SUM": "always"])
 
         // A reader, all along.
         let stop = Atomic<Bool>(false)
@@ -48,7 +50,7 @@ import Testing
             usleep(UInt32.random(in: 0...250_000, using: &generator))
             #expect(daemon.stop(signal: SIGKILL) == -SIGKILL)
             kills += 1
-            daemon = try live.start(["--window", "5"], environment: ["MWAD_WATCH_DEBOUNCE": "0.05"])
+            daemon = try live.start(["--window", "5"], environment: ["MWAD_WATCH_DEBOUNCE": "0.05", "MWAD_MERGE_RUNNING_SUM": "always"])
         }
         #expect(live.waitForMerge(through: last), "\(daemon.log)")
         #expect(daemon.stop() == 0)
