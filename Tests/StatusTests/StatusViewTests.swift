@@ -30,6 +30,11 @@ import Weigh
         try expectGolden(HumanView.render(try report()), "status.txt")
     }
 
+    /// The JSON view, evaluations and best included (generated at a fixed time).
+    @Test func jsonView() throws {
+        try expectGolden(try report().json(), "status.json")
+    }
+
     @Test func humanViewWithEveryCheckpoint() throws {
         try expectGolden(HumanView.render(try report(all: true)), "status-all.txt")
     }
