@@ -1,4 +1,6 @@
+import Dispatch
 import Foundation
+import Synchronization
 import Ingest
 import Merge
 import SafeTensors
@@ -16,7 +18,9 @@ public enum MergePublisher {
     public static func publish(_ plan: MergePlan, to output: String, now: Date = Date(), digests: [String]? = nil,
                                writeAdapter: ((_ path: String, _ metadata: [String: String]) throws(PublishError) -> Void)? = nil)
         throws(PublishError) -> MergeManifest {
-        var manifest = MergeManifest(plan: plan, created: now, digests: digests)
+        // The members are hashed (each on its own core) while the merge streams.
+        let hashing = digests == nil ? MemberDigests(plan) : nil
+        var manifest: MergeManifest?
         try AtomicDirectory.replace(output) { staging throws(PublishError) in
             let adapter = (staging as NSString).appendingPathComponent(Checkpoint.adapterFile)
             if let writeAdapter {
@@ -24,11 +28,13 @@ public enum MergePublisher {
             } else {
                 try merge(plan, to: adapter)
             }
-            manifest.outputSHA256 = try sha256(of: adapter)
+            var made = MergeManifest(plan: plan, created: now, digests: digests ?? hashing!.wait())
+            made.outputSHA256 = try sha256(of: adapter)
+            manifest = made
             try copy(plan.newest.checkpoint.configPath, to: (staging as NSString).appendingPathComponent(Checkpoint.configFile))
-            try Durable.write(manifest.encoded(), to: (staging as NSString).appendingPathComponent(AtomicDirectory.marker))
+            try Durable.write(made.encoded(), to: (staging as NSString).appendingPathComponent(AtomicDirectory.marker))
         }
-        return manifest
+        return manifest!  // set whenever the replace succeeded
     }
 
     /// Merges with the method the plan's settings name (``MergeMethods``).
@@ -53,5 +59,23 @@ public enum MergePublisher {
         do { return try FileDigest.sha256(ofFile: path) } catch {
             throw .io(path: path, operation: "hashing", reason: error.description)
         }
+    }
+}
+
+/// The members' SHA-256s, computed in the background from the moment it is made.
+final class MemberDigests: Sendable {
+    private let group = DispatchGroup()
+    private let result = Mutex<[String]>([])
+
+    init(_ plan: MergePlan) {
+        DispatchQueue.global().async(group: group) { [self] in
+            let digests = MergeManifest.digests(plan)
+            result.withLock { $0 = digests }
+        }
+    }
+
+    func wait() -> [String] {
+        group.wait()
+        return result.withLock { $0 }
     }
 }

@@ -40,6 +40,20 @@ import Weigh
         #expect(dir.entries() == ["merged"])  // no staging folder left
     }
 
+    /// The members' digests, hashed in the background while the merge streams, are each
+    /// member's own, in the plan's order, and the output's is the file written.
+    @Test func theManifestHasEachMembersDigest() throws {
+        let out = dir.file("merged")
+        let manifest = try MergePublisher.publish(try plan(Fixtures.f32Run, [40, 50, 60, 70, 80]), to: out)
+        #expect(manifest.members.map(\.step) == [40, 50, 60, 70, 80])
+        for member in manifest.members {
+            #expect(member.adapterSHA256 == (try FileDigest.sha256(ofFile: Fixtures.adapter(Fixtures.f32Run, Int(member.step)))))
+        }
+        #expect(manifest.outputSHA256 == (try FileDigest.sha256(ofFile: "\(out)/adapter_model.safetensors")))
+        let written = try MergeManifest.decode(Data(contentsOf: URL(fileURLWithPath: "\(out)/mwa_merge.json")))
+        #expect(written.members == manifest.members && written.outputSHA256 == manifest.outputSHA256)
+    }
+
     @Test func replacesAnEarlierMergeInOneStep() throws {
         let out = dir.file("merged")
         try MergePublisher.publish(try plan(Fixtures.f32Run, [10, 20]), to: out)
