@@ -42,8 +42,11 @@ struct Bench {
         }
         var rows: [Row] = []
         for dtype in [DType.f32, .bf16] { rows += try measureMerges(dtype) }
+        let process = try measureProcess()
+        let wide = try measureWideWindow()
         let daemon = try await measureDaemon()
-        let report = Report(rows: rows, daemon: daemon, adapterMiB: size(adapter(.f32, 10)) / 1_048_576, repeats: repeats)
+        let report = Report(rows: rows, process: process, wide: wide, daemon: daemon, adapterMiB: size(adapter(.f32, 10)) / 1_048_576,
+                            repeats: repeats)
         print(report.text)
         if writeDocs {
             try report.markdown.write(toFile: "docs/PERFORMANCE.md", atomically: true, encoding: .utf8)
