@@ -90,10 +90,11 @@ struct Report {
         all cores while it streams. The daemon can keep the window as a running F64 sum \
         S = Σ g_i·θ_i with G = Σ g_i (`WindowSum`): a new checkpoint adds g·θ, the evicted one \
         subtracts it, one pass over S and the two changed members writes the new S and the \
-        merge S/G, at a cost that does not depend on the window. It reads and writes S (twice \
-        an F32 adapter), so it costs about 7 adapter-sizes against W + 1 for a full merge: the \
-        daemon takes, per update, whichever touches fewer bytes (`merge.running_sum: auto`), \
-        which is the full merge at the default window of 5 and the sum from about 7 on. An \
+        merge S/G, at a cost that does not depend on the window. But it writes and fsyncs S \
+        (twice an F32 adapter) besides the merge, and writing with fsync costs far more than \
+        reading warm inputs (the window-20 rows): the daemon takes, per update, whichever \
+        costs less, weighting written bytes 8× (`merge.running_sum: auto`), which is the \
+        full merge up to a window of 20 and the sum from 21 on. An \
         exact recomputation every `merge.recompute_every` updates (default 50) bounds drift; \
         tests hold 200 updates within 1e-6 of a full merge. On ingest the trainer's file is \
         read once: copied with read(2), hashed from the same buffer and fsynced; the copy is \
@@ -105,8 +106,14 @@ struct Report {
         - **Idle RSS vs 30 MiB.** The idle daemon maps no adapter; its ~40 MiB are the Swift \
         runtime, Foundation (with its ICU data) and Dispatch. Its idle CPU is a heartbeat and \
         a scan every 10 s.
-        - **The running-sum update at window 5** is slower than the full merge, which is why \
-        the daemon does not use it there; it is kept for large windows (see window 20).
+        - **The running-sum update vs 0.5× the full merge at window 20.** It is about as slow \
+        (it writes and fsyncs the F64 sum: 3 adapter-sizes of writes against 1), so the \
+        daemon merges afresh there. Meeting the target needs a sum that is not fsynced at \
+        each update (an F32 sum with compensated summation guarded by a checksum, as the \
+        issue suggests); not done.
+        - **The whole `mwad merge` process vs 0.25× numpy and 2× the floor.** Hashing the five \
+        members for `mwa_merge.json` (800 MiB of SHA-256 on 2 cores: the dry-run row) costs \
+        more than the merge itself; hashing while reading in the merge's own pass is not done.
 
         """
     }

@@ -47,45 +47,45 @@ import Testing
     }
 }
 
-/// `merge.running_sum: auto`: each update takes whichever touches fewer bytes.
+/// `merge.running_sum: auto`: each update takes whichever costs less.
 @Suite struct RunningSumPolicyTests {
     /// F32 adapters: the sum is twice the adapter.
     let adapter: Int64 = 100, sum: Int64 = 200
 
-    @Test func theFullMergeAtWindow5AndTheSumAtWindow20() {
+    @Test func theFullMergeUpToWindow20AndTheSumFrom21() {
         let auto = RunningSumPolicy.auto
-        // Steady state, one in and one out: 2S + 2A + A = 7A against (W + 1)·A.
+        // Steady state, one in and one out: reads 4A, writes 3A; the full merge reads W·A, writes A.
         #expect(!auto.useSum(window: 5, adding: 1, removing: 1, adapter: adapter, sum: sum, previous: true))
-        #expect(auto.useSum(window: 20, adding: 1, removing: 1, adapter: adapter, sum: sum, previous: true))
-        #expect(RunningSumPolicy.fullBytes(window: 20, adapter: adapter) == 3 * RunningSumPolicy.sumBytes(
-            window: 20, adding: 1, removing: 1, adapter: adapter, sum: sum, previous: true))
+        #expect(!auto.useSum(window: 20, adding: 1, removing: 1, adapter: adapter, sum: sum, previous: true))
+        #expect(auto.useSum(window: 21, adding: 1, removing: 1, adapter: adapter, sum: sum, previous: true))
+        #expect(RunningSumPolicy.sumCost(window: 50, adding: 1, removing: 1, adapter: adapter, sum: sum, previous: true)
+                == 4 * adapter + 3 * adapter * RunningSumPolicy.writeWeight)
         // No saved sum: made only where later updates through it pay off.
-        #expect(!auto.useSum(window: 6, adding: 6, removing: 0, adapter: adapter, sum: sum, previous: false))
-        #expect(auto.useSum(window: 7, adding: 7, removing: 0, adapter: adapter, sum: sum, previous: false))
+        #expect(!auto.useSum(window: 20, adding: 20, removing: 0, adapter: adapter, sum: sum, previous: false))
+        #expect(auto.useSum(window: 21, adding: 21, removing: 0, adapter: adapter, sum: sum, previous: false))
         // Many in at once (a burst): a full merge is cheaper than the sum.
-        #expect(!auto.useSum(window: 20, adding: 15, removing: 15, adapter: adapter, sum: sum, previous: true))
+        #expect(!auto.useSum(window: 30, adding: 15, removing: 15, adapter: adapter, sum: sum, previous: true))
         #expect(RunningSumPolicy.always.useSum(window: 2, adding: 1, removing: 1, adapter: adapter, sum: sum, previous: true))
         #expect(!RunningSumPolicy.never.useSum(window: 50, adding: 1, removing: 1, adapter: adapter, sum: sum, previous: true))
     }
 
-    /// The daemon, with the default policy: full merges at window 5, the sum at window 20.
+    /// The daemon, with the default policy: full merges at window 5, the sum at window 25.
     @Test func theDaemonChoosesByTheWindow() throws {
         let live = try LiveRun()
+        let writer = TrainerWriter(runDirectory: live.run)
+        for step in stride(from: 10, through: 250, by: 10) { try writer.save(step: step) }
         var lines: [String: [String]] = [:]
-        for window in ["5", "20"] {
-            for step in stride(from: 10, through: 80, by: 10) where !FileManager.default.fileExists(atPath: "\(live.run)/checkpoint-\(step)") {
-                try TrainerWriter(runDirectory: live.run).save(step: step)
-            }
-            for step in [90, 100, 110] {
-                try TrainerWriter(runDirectory: live.run).save(step: step + (window == "20" ? 100 : 0))
+        for (window, steps) in [("5", [260, 270]), ("25", [280, 290, 300])] {
+            for step in steps {
+                try writer.save(step: step)
                 let result = try MWADProcess.run(["run", "--watch", live.run, "--out", live.output, "--ledger", live.ledger,
                                                   "--once", "--window", window])
                 #expect(result.status == 0, "\(result.stderr)")
                 lines[window, default: []] += result.stderr.split(separator: "\n").filter { $0.contains("published merge") }.map(String.init)
             }
         }
-        #expect(lines["5"]?.allSatisfy { $0.contains(", full)") } == true, "\(lines["5"] ?? [])")
-        #expect(lines["20"]?.first?.contains(", exact)") == true, "\(lines["20"] ?? [])")
-        #expect(lines["20"]?.dropFirst().allSatisfy { $0.contains(", incremental: +1 −0)") } == true, "\(lines["20"] ?? [])")
+        #expect(lines["5"]?.count == 2 && lines["5"]?.allSatisfy { $0.contains(", full)") } == true, "\(lines["5"] ?? [])")
+        #expect(lines["25"]?.first?.contains(", exact)") == true, "\(lines["25"] ?? [])")
+        #expect(lines["25"]?.dropFirst().allSatisfy { $0.contains(", incremental: +1 −1)") } == true, "\(lines["25"] ?? [])")
     }
 }
