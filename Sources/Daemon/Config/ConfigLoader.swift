@@ -3,7 +3,6 @@ import Foundation
 import Ingest
 import Ledger
 import Logging
-import SystemPackage
 import Weigh
 import Yams
 

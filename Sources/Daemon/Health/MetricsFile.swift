@@ -18,11 +18,16 @@ final class MetricsFile {
 
     /// Writes the metrics of the ledger as it is now.
     func write(up: Bool) {
+        guard writer != nil else { return }
+        do { write(try ledger.snapshot(), up: up) } catch {
+            reporter.report("cannot read the ledger for the metrics file", error)
+        }
+    }
+
+    /// Writes the metrics of `snapshot`, one the caller has just read.
+    func write(_ snapshot: LedgerSnapshot, up: Bool) {
         guard let writer else { return }
-        do {
-            let snapshot = try ledger.snapshot()
-            try writer.write(MetricsSnapshot.exposition(snapshot, up: up))
-        } catch {
+        do { try writer.write(MetricsSnapshot.exposition(snapshot, up: up)) } catch {
             reporter.report("cannot write the metrics file \(writer.path)", error)
         }
     }

@@ -126,8 +126,9 @@ final class DaemonLoop {
 
     /// After a change: the status line and the metrics file follow.
     private func refreshStatusLine() {
-        defer { metrics.write(up: true) }
-        statusLine = Heartbeat.statusLine(try? engine.ledger.snapshot(), watching: config.watchDirectory, present: root.isPresent)
+        let snapshot = try? engine.ledger.snapshot()
+        statusLine = Heartbeat.statusLine(snapshot, watching: config.watchDirectory, present: root.isPresent)
+        if let snapshot { metrics.write(snapshot, up: true) }
     }
 
     /// Seconds until the loop must look again even without an event.

@@ -37,7 +37,7 @@ struct CheckpointIngestor {
         var file: SafeTensorsFile
     }
 
-    func ingest(_ ref: CheckpointRef, known: CheckpointRecord?, reference: Reference?, now: Date) -> Outcome {
+    func ingest(_ ref: CheckpointRef, known: CheckpointRecord?, reference: () -> Reference?, now: Date) -> Outcome {
         let folder = ref.path
         let metricsFile: String
         switch layout.completion(of: folder, now: now, settleTime: settleTime) {
@@ -68,7 +68,7 @@ struct CheckpointIngestor {
             store.discard(staged.folder)
             return .unchanged
         }
-        return judge(ref, staged: staged, reference: reference, metricsFile: "\(folder)/\(metricsFile)", now: now)
+        return judge(ref, staged: staged, reference: reference(), metricsFile: "\(folder)/\(metricsFile)", now: now)
     }
 
     /// Reads the staged copy: metrics, format, metric value, tensors against the window.

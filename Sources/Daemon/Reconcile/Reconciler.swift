@@ -48,11 +48,11 @@ struct Reconciler {
                 sightings.saw(path: "\(run.path)/\(name)", step: step, at: now)
             }
         }
-        var reference = windowReference(snapshot)
+        let reference = WindowReference(newest: snapshot.ingested.last, open: self.reference)
         for ref in run.checkpoints {
             let known = current[ref.step]
             if known == nil || known?.status == .missed { sightings.saw(path: ref.path, step: ref.step, at: now) }
-            switch ingestor.ingest(ref, known: known, reference: reference, now: now) {
+            switch ingestor.ingest(ref, known: known, reference: { reference.adapter }, now: now) {
             case .waiting(let reason):
                 result.waiting[ref.name] = reason
                 sightings.note(ref.name, reason)
@@ -63,9 +63,7 @@ struct Reconciler {
             case .ingested(let row), .rejected(let row):
                 sightings.settle(ref.name)
                 result.changed = true
-                if let ingested = recorder.record(row, known: known), ingested.step >= (reference?.step ?? .min) {
-                    reference = self.reference(ingested) ?? reference
-                }
+                if let ingested = recorder.record(row, known: known) { reference.ingested(ingested) }
             }
         }
         for missed in sightings.takeVanished(now: now, exists: Self.exists) {
@@ -85,14 +83,37 @@ struct Reconciler {
         return lstat(path, &info) == 0
     }
 
-    /// The newest ingested checkpoint's adapter: new ones must have its tensors.
-    private func windowReference(_ snapshot: LedgerSnapshot) -> CheckpointIngestor.Reference? {
-        snapshot.ingested.last.flatMap(reference)
-    }
-
+    /// A checkpoint's retained adapter, which newer ones must match in tensors.
     private func reference(_ row: CheckpointRecord) -> CheckpointIngestor.Reference? {
         guard let retained = row.retainedPath,
               let file = try? SafeTensorsFile(path: "\(retained)/\(layout.adapterFile)") else { return nil }
         return CheckpointIngestor.Reference(name: row.sourcePath, step: row.step, file: file)
+    }
+}
+
+/// The window's newest ingested adapter, which a new checkpoint's tensors must match:
+/// opened only when a checkpoint is actually judged, not at every wake-up.
+final class WindowReference {
+    private var newest: CheckpointRecord?
+    private var opened: CheckpointIngestor.Reference??
+    private let open: (CheckpointRecord) -> CheckpointIngestor.Reference?
+
+    init(newest: CheckpointRecord?, open: @escaping (CheckpointRecord) -> CheckpointIngestor.Reference?) {
+        self.newest = newest
+        self.open = open
+    }
+
+    var adapter: CheckpointIngestor.Reference? {
+        if let opened { return opened }
+        let adapter = newest.flatMap(open)
+        opened = .some(adapter)
+        return adapter
+    }
+
+    /// `row` was just ingested: it is the reference if it is the newest.
+    func ingested(_ row: CheckpointRecord) {
+        guard row.step >= (newest?.step ?? .min) else { return }
+        newest = row
+        opened = nil
     }
 }
