@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "CLinuxSupport"),
         .target(
             name: "SafeTensors",
-            dependencies: [.product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["CLinuxSupport", .product(name: "SystemPackage", package: "swift-system")]
         ),
         .target(
             name: "Ingest",

@@ -83,14 +83,14 @@ struct Bench {
         try? FileManager.default.removeItem(atPath: out)
         let all = try (1...6).map { try member(dtype, $0 * 10) }
         try WindowSum.write(previous: nil, adding: Array(all[0..<5]), removing: [], dtypes: all[4].file,
-                                outputPath: out, statePath: state0, metadata: [:], fingerprint: "bench")
+                                output: MergeOutput(path: out, metadata: [:]), statePath: state0, fingerprint: "bench")
         let previous = WindowSum.State(path: state0)!
         let incremental = try Measure.median(repeats, prepare: {
             try? FileManager.default.removeItem(atPath: out)
             try? FileManager.default.removeItem(atPath: state1)
         }) {
             try WindowSum.write(previous: previous, adding: [all[5]], removing: [all[0]], dtypes: all[5].file,
-                                    outputPath: out, statePath: state1, metadata: [:], fingerprint: "bench")
+                                    output: MergeOutput(path: out, metadata: [:]), statePath: state1, fingerprint: "bench")
         }
         say("\(dtype.rawValue): references")
         let numpy = dtype == .f32 ? try numpyMerge(members, weights) : nil  // numpy has no bfloat16
@@ -233,6 +233,6 @@ struct Bench {
         let add = WindowSum.Member(key: "60", file: try SafeTensorsFile(path: arguments[3]), score: -log(2 + 10 / 60.0))
         let remove = WindowSum.Member(key: "10", file: try SafeTensorsFile(path: arguments[4]), score: -log(3.0))
         try WindowSum.write(previous: previous, adding: [add], removing: [remove], dtypes: add.file,
-                                outputPath: arguments[0], statePath: arguments[1], metadata: [:], fingerprint: "bench")
+                                output: MergeOutput(path: arguments[0], metadata: [:]), statePath: arguments[1], fingerprint: "bench")
     }
 }

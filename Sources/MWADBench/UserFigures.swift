@@ -64,13 +64,13 @@ extension Bench {
         for path in [out, state0] { try? FileManager.default.removeItem(atPath: path) }
         let all = try (1...(window + 1)).map { try member(.f32, $0 * 10) }
         try WindowSum.write(previous: nil, adding: Array(all[0..<window]), removing: [], dtypes: all[0].file,
-                            outputPath: out, statePath: state0, metadata: [:], fingerprint: "bench")
+                            output: MergeOutput(path: out, metadata: [:]), statePath: state0, fingerprint: "bench")
         let previous = WindowSum.State(path: state0)!
         let incremental = try Measure.median(repeats, prepare: {
             for path in [out, state1] { try? FileManager.default.removeItem(atPath: path) }
         }) {
             try WindowSum.write(previous: previous, adding: [all[window]], removing: [all[0]], dtypes: all[0].file,
-                                outputPath: out, statePath: state1, metadata: [:], fingerprint: "bench")
+                                output: MergeOutput(path: out, metadata: [:]), statePath: state1, fingerprint: "bench")
         }
         return WideFigures(window: window, full: full, incremental: incremental)
     }

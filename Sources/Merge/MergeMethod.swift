@@ -8,9 +8,9 @@ public protocol MergeMethod: Sendable {
     /// The name in settings, manifests and the ledger (`linear`).
     var name: String { get }
 
-    /// Writes the merge of `inputs` to `path` (a new file), with `metadata` in its
-    /// header, and fsyncs it.
-    func write(_ inputs: [MergeInput], to path: String, metadata: [String: String]) throws(MergeError)
+    /// Writes the merge of `inputs` to `output`, through the writer that
+    /// ``MergeOutput/open(_:)`` makes and ``MergeOutput/finish(_:)`` closes.
+    func write(_ inputs: [MergeInput], to output: MergeOutput) throws(MergeError)
 
     /// Checks on ingest that `input` can join a window whose newest member is
     /// `reference` (same tensors, dtypes, shapes, all finite), so that a bad checkpoint
@@ -43,8 +43,8 @@ public struct LinearMethod: MergeMethod {
     public var name: String { "linear" }
     public var hasRunningSum: Bool { true }
 
-    public func write(_ inputs: [MergeInput], to path: String, metadata: [String: String]) throws(MergeError) {
-        try LinearMerge.write(inputs, to: path, metadata: metadata)
+    public func write(_ inputs: [MergeInput], to output: MergeOutput) throws(MergeError) {
+        try LinearMerge.write(inputs, to: output)
     }
 
     public func checkMember(_ input: MergeInput, reference: MergeInput?) throws(MergeError) {

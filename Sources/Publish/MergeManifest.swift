@@ -1,6 +1,4 @@
-import Dispatch
 import Foundation
-import Synchronization
 import Weigh
 
 /// `mwa_merge.json`: what a published merge is made of, for people and scripts.
@@ -59,12 +57,7 @@ public struct MergeManifest: Codable, Sendable, Equatable {
     /// The members' SHA-256s, each hashed on its own core (one file after another left
     /// all but one core idle: most of a dry run's time).
     static func digests(_ plan: MergePlan) -> [String] {
-        let results = Mutex([String](repeating: "", count: plan.members.count))
-        DispatchQueue.concurrentPerform(iterations: plan.members.count) { index in
-            let digest = plan.members[index].checkpoint.adapterSHA256()
-            results.withLock { $0[index] = digest }
-        }
-        return results.withLock { $0 }
+        MemberDigests(plan).wait()
     }
 
     /// Pretty, key-sorted JSON with ISO 8601 dates.

@@ -12,24 +12,27 @@ import Weigh
 public enum MergePublisher {
     /// Publishes `plan` at `output`; returns the manifest written. On failure the
     /// previous output is left as it was. `writeAdapter` writes the merged adapter
-    /// (given its path and header metadata) where the caller merges otherwise than
-    /// by ``LinearMerge`` (the daemon's running window sum).
+    /// where the caller merges otherwise than by the plan's method (the daemon's
+    /// running window sum). The merged adapter is hashed as it is written.
     @discardableResult
     public static func publish(_ plan: MergePlan, to output: String, now: Date = Date(), digests: [String]? = nil,
-                               writeAdapter: ((_ path: String, _ metadata: [String: String]) throws(PublishError) -> Void)? = nil)
+                               writeAdapter: ((MergeOutput) throws(PublishError) -> Void)? = nil)
         throws(PublishError) -> MergeManifest {
         // The members are hashed (each on its own core) while the merge streams.
         let hashing = digests == nil ? MemberDigests(plan) : nil
         var manifest: MergeManifest?
         try AtomicDirectory.replace(output) { staging throws(PublishError) in
-            let adapter = (staging as NSString).appendingPathComponent(Checkpoint.adapterFile)
+            var hasher = FileDigest.Stream()
+            // Not fsynced here: AtomicDirectory fsyncs the whole staging folder.
+            let adapter = MergeOutput(path: (staging as NSString).appendingPathComponent(Checkpoint.adapterFile),
+                                      metadata: Provenance.metadata(for: plan), sync: false) { hasher.update($0) }
             if let writeAdapter {
-                try writeAdapter(adapter, Provenance.metadata(for: plan))
+                try writeAdapter(adapter)
             } else {
                 try merge(plan, to: adapter)
             }
             var made = MergeManifest(plan: plan, created: now, digests: digests ?? hashing!.wait())
-            made.outputSHA256 = try sha256(of: adapter)
+            made.outputSHA256 = hasher.finalize()
             manifest = made
             try copy(plan.newest.checkpoint.configPath, to: (staging as NSString).appendingPathComponent(Checkpoint.configFile))
             try Durable.write(made.encoded(), to: (staging as NSString).appendingPathComponent(AtomicDirectory.marker))
@@ -38,10 +41,10 @@ public enum MergePublisher {
     }
 
     /// Merges with the method the plan's settings name (``MergeMethods``).
-    private static func merge(_ plan: MergePlan, to path: String) throws(PublishError) {
+    private static func merge(_ plan: MergePlan, to output: MergeOutput) throws(PublishError) {
         let inputs = plan.members.map { MergeInput(name: $0.checkpoint.name, file: $0.checkpoint.adapter, weight: $0.weight) }
         do {
-            try MergeMethods.named(plan.settings.method).write(inputs, to: path, metadata: Provenance.metadata(for: plan))
+            try MergeMethods.named(plan.settings.method).write(inputs, to: output)
         } catch {
             throw .merge(error)
         }
@@ -54,28 +57,42 @@ public enum MergePublisher {
         }
         try Durable.write(data, to: destination)
     }
-
-    private static func sha256(of path: String) throws(PublishError) -> String {
-        do { return try FileDigest.sha256(ofFile: path) } catch {
-            throw .io(path: path, operation: "hashing", reason: error.description)
-        }
-    }
 }
 
-/// The members' SHA-256s, computed in the background from the moment it is made.
+/// The members' SHA-256s, computed in the background from the moment it is made, on
+/// threads of their own: one per core, each taking the next member. (Dispatch ran them
+/// on one core: a `concurrentPerform` started while the merge held the pool's threads
+/// got a width of one, and blocks queued on a global queue ran one after another.)
 final class MemberDigests: Sendable {
-    private let group = DispatchGroup()
-    private let result = Mutex<[String]>([])
+    private let done = DispatchGroup()
+    private let state: Mutex<(next: Int, digests: [String])>
 
     init(_ plan: MergePlan) {
-        DispatchQueue.global().async(group: group) { [self] in
-            let digests = MergeManifest.digests(plan)
-            result.withLock { $0 = digests }
+        let checkpoints = plan.members.map(\.checkpoint)
+        state = Mutex((0, [String](repeating: "", count: checkpoints.count)))
+        let threads = min(checkpoints.count, ProcessInfo.processInfo.activeProcessorCount)
+        for _ in 0..<threads {
+            done.enter()
+            Thread { [self] in
+                while let index = take(checkpoints.count) {
+                    let digest = checkpoints[index].adapterSHA256()
+                    state.withLock { $0.digests[index] = digest }
+                }
+                done.leave()
+            }.start()
+        }
+    }
+
+    private func take(_ count: Int) -> Int? {
+        state.withLock { state in
+            guard state.next < count else { return nil }
+            defer { state.next += 1 }
+            return state.next
         }
     }
 
     func wait() -> [String] {
-        group.wait()
-        return result.withLock { $0 }
+        done.wait()
+        return state.withLock { $0.digests }
     }
 }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CLinuxSupport
 import SystemPackage
 
 /// A tensor to be written: everything but its data.
@@ -35,9 +36,25 @@ public final class SafeTensorsWriter {
     /// Bytes of `layout[next]` written so far by ``appendChunk(_:)``.
     private var partial = 0
 
+    /// Sees every byte written, in order (the header too): a digest of the file
+    /// without reading it back.
+    private let observer: ((UnsafeRawBufferPointer) -> Void)?
+    /// Bytes written, and how many of them the disk was told to start writing back.
+    private var written = 0
+    private var kicked = 0
+    private let startWriteback: Bool
+    /// Writeback is started every this many bytes, so that ``finish(sync:)``'s fsync
+    /// waits for the tail of the file rather than all of it.
+    static let writebackStep = 8 << 20
+
     /// Creates `path` (which must not exist) and writes the header.
-    public init(path: String, tensors: [TensorSpec], metadata: [String: String]) throws(SafeTensorsError) {
+    /// With `startWriteback`, the disk starts writing the file back as it grows (for a
+    /// file about to be fsynced; not for one that may never need to reach the disk).
+    public init(path: String, tensors: [TensorSpec], metadata: [String: String], startWriteback: Bool = true,
+                observer: ((UnsafeRawBufferPointer) -> Void)? = nil) throws(SafeTensorsError) {
         self.path = path
+        self.observer = observer
+        self.startWriteback = startWriteback
         layout = Self.layout(of: tensors)
         do {
             descriptor = try FileDescriptor.open(
@@ -84,8 +101,9 @@ public final class SafeTensorsWriter {
         return layout[next]
     }
 
-    /// Checks every tensor was written, then fsyncs and closes the file.
-    public func finish() throws(SafeTensorsError) {
+    /// Checks every tensor was written, then fsyncs (unless `sync` is false: the
+    /// caller makes the file durable, or does not need it to be) and closes the file.
+    public func finish(sync: Bool = true) throws(SafeTensorsError) {
         // Zero-byte tensors at the end need no append.
         while next < layout.count, layout[next].dataOffsets.isEmpty { next += 1 }
         guard next == layout.count else {
@@ -93,7 +111,7 @@ public final class SafeTensorsWriter {
         }
         guard let fd = descriptor else { return }
         descriptor = nil
-        guard fsync(fd.rawValue) == 0 else {
+        guard !sync || fsync(fd.rawValue) == 0 else {
             let text = String(cString: strerror(errno))
             try? fd.close()
             throw SafeTensorsError(file: path, rule: .writeFailed("fsync: \(text)"))
@@ -101,9 +119,20 @@ public final class SafeTensorsWriter {
         do { try fd.close() } catch { throw failure(error) }
     }
 
-    private func write(_ bytes: some Sequence<UInt8>) throws(SafeTensorsError) {
+    private func write(_ bytes: UnsafeRawBufferPointer) throws(SafeTensorsError) {
         guard let fd = descriptor else { throw SafeTensorsError(file: path, rule: .writeFailed("already finished")) }
         do { _ = try fd.writeAll(bytes) } catch { throw failure(error) }
+        observer?(bytes)
+        written += bytes.count
+        if startWriteback, written - kicked >= Self.writebackStep {
+            _ = mwad_start_writeback(fd.rawValue, Int64(kicked), Int64(written - kicked))  // a hint: failure changes nothing
+            kicked = written
+        }
+    }
+
+    private func write(_ bytes: [UInt8]) throws(SafeTensorsError) {
+        let failed = bytes.withUnsafeBytes { raw in Result { () throws(SafeTensorsError) in try write(raw) } }
+        try failed.get()
     }
 
     private func failure(_ error: any Error) -> SafeTensorsError {

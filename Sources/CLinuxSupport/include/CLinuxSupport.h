@@ -13,4 +13,9 @@ int mwad_rename_noreplace(const char *from, const char *to);
 /// 0 with errno set on failure.
 unsigned long mwad_fs_magic(const char *path);
 
+/// Starts writing `count` bytes of `fd` from `offset` back to disk without waiting
+/// (sync_file_range with SYNC_FILE_RANGE_WRITE), so that a later fsync waits only
+/// for what was written since. Not a durability guarantee by itself.
+int mwad_start_writeback(int fd, long long offset, long long count);
+
 #endif

@@ -29,7 +29,7 @@ struct SumUpdate {
     init(config: DaemonConfig, window: [CheckpointRecord], checkpoints: [Checkpoint], snapshot: LedgerSnapshot) throws {
         path = "\(config.stateDirectory)/window-sum.safetensors"
         temporary = "\(path).tmp-\(getpid())"
-        try? FileManager.default.removeItem(atPath: temporary)
+        for file in [temporary, WindowSum.checkPath(temporary)] { try? FileManager.default.removeItem(atPath: file) }
         let method = try config.merge.weightingMethod()
         fingerprint = config.merge.fingerprint
         let members = try zip(window, checkpoints).map { row, checkpoint in
@@ -64,30 +64,32 @@ struct SumUpdate {
                          removing: removing.count, adapter: adapter, sum: sum, previous: previous != nil) {
             return self
         }
-        try? FileManager.default.removeItem(atPath: path)
+        for file in [path, WindowSum.checkPath(path)] { try? FileManager.default.removeItem(atPath: file) }
         return nil
     }
 
-    /// Writes the merge to `adapter` and the new sum beside the saved one.
-    func write(adapter: String, metadata: [String: String]) throws(PublishError) {
+    /// Writes the merge to `output` and the new sum beside the saved one.
+    func write(_ output: MergeOutput) throws(PublishError) {
         do {
             try WindowSum.write(previous: previous, adding: adding, removing: removing, dtypes: dtypes,
-                                    outputPath: adapter, statePath: temporary, metadata: metadata, fingerprint: fingerprint)
+                                output: output, statePath: temporary, fingerprint: fingerprint)
         } catch {
             throw .merge(error)
         }
     }
 
-    /// Makes the new sum the saved one.
+    /// Makes the new sum the saved one: the sum, then its checksum (a crash between
+    /// the two renames leaves a pair that does not match, and the sum is recomputed).
+    /// Nothing is fsynced: after a power cut the checksum tells a sum that did not
+    /// reach the disk whole.
     func commit() throws {
-        guard rename(temporary, path) == 0 else {
-            throw PublishError.io(path: path, operation: "saving the running window sum", reason: Posix.errnoText())
+        for (from, to) in [(temporary, path), (WindowSum.checkPath(temporary), WindowSum.checkPath(path))] where rename(from, to) != 0 {
+            throw PublishError.io(path: to, operation: "saving the running window sum", reason: Posix.errnoText())
         }
-        Posix.syncDirectory((path as NSString).deletingLastPathComponent)
     }
 
     func discard() {
-        try? FileManager.default.removeItem(atPath: temporary)
+        for file in [temporary, WindowSum.checkPath(temporary)] { try? FileManager.default.removeItem(atPath: file) }
     }
 
     /// Removes new sums a crash left unsaved.

@@ -11,14 +11,19 @@ public enum LinearMerge {
     static let chunkElements = 1 << 20
 
     /// Checks the members agree, then writes the merge to `path` (which must not
-    /// exist) with `metadata` in its header, and fsyncs it. Tensors are streamed from
-    /// the members' maps in chunks, each chunk split across the cores, and written in
-    /// one pass.
+    /// exist) with `metadata` in its header, and fsyncs it.
     public static func write(_ inputs: [MergeInput], to path: String, metadata: [String: String]) throws(MergeError) {
+        try write(inputs, to: MergeOutput(path: path, metadata: metadata))
+    }
+
+    /// Checks the members agree, then writes the merge to `output`. Tensors are
+    /// streamed from the members' maps in chunks, each chunk split across the cores,
+    /// and written in one pass.
+    public static func write(_ inputs: [MergeInput], to output: MergeOutput) throws(MergeError) {
         guard let reference = inputs.last else { throw .noMembers }
         try checkCompatible(inputs, reference: reference)
         let specs = reference.file.tensors.map { TensorSpec(name: $0.name, dtype: $0.dtype, shape: $0.shape) }
-        let writer = try output { () throws(SafeTensorsError) in try SafeTensorsWriter(path: path, tensors: specs, metadata: metadata) }
+        let writer = try output.open(specs)
         let workspace = Workspace(chunk: chunkElements)
         // The inputs own the maps that the terms' pointers point into.
         try withExtendedLifetime(inputs) { () throws(MergeError) in
@@ -30,7 +35,7 @@ public enum LinearMerge {
                 try stream(tensor, terms: terms, workspace: workspace, inputs: inputs, writer: writer)
             }
         }
-        try output { () throws(SafeTensorsError) in try writer.finish() }
+        try output.finish(writer)
     }
 
     private static func stream(_ tensor: TensorInfo, terms: [Term], workspace: Workspace, inputs: [MergeInput],
@@ -42,13 +47,9 @@ public enum LinearMerge {
                 throw .nonFinite(tensor: tensor.name, member: firstNonFinite(tensor, inputs))
             }
             let bytes = UnsafeRawBufferPointer(start: workspace.output, count: count * tensor.dtype.size)
-            try output { () throws(SafeTensorsError) in try writer.appendChunk(bytes) }
+            do { try writer.appendChunk(bytes) } catch { throw .output(error) }
             offset += count
         }
-    }
-
-    private static func output<T>(_ body: () throws(SafeTensorsError) -> T) throws(MergeError) -> T {
-        do { return try body() } catch { throw .output(error) }
     }
 
     /// The first tensor of `file` holding a NaN or an infinity, if any: such a member

@@ -35,10 +35,14 @@ public enum WindowSum {
         public var updates: Int
         public var fingerprint: String
 
-        /// Opens a state written by ``write(previous:adding:removing:dtypes:output:state:metadata:fingerprint:)``;
-        /// nil when absent or unreadable (then the sum is recomputed exactly).
+        /// Opens a state written by ``write(previous:adding:removing:dtypes:output:statePath:fingerprint:)``;
+        /// nil when absent, unreadable, or not matching its checksum (then the sum is
+        /// recomputed exactly). The check reads the sum once, from the page cache.
         public init?(path: String) {
-            guard let file = try? SafeTensorsFile(path: path), let meta = file.metadata,
+            guard let file = try? SafeTensorsFile(path: path),
+                  let saved = try? String(contentsOfFile: WindowSum.checkPath(path), encoding: .utf8),
+                  saved == withExtendedLifetime(file, { SumChecksum(of: file.fileBytes).hex }),
+                  let meta = file.metadata,
                   let total = meta["mwad_sum_total"].flatMap(Double.init), total > 0,
                   let reference = meta["mwad_sum_reference"].flatMap(Double.init),
                   let updates = meta["mwad_sum_updates"].flatMap(Int.init),
@@ -54,13 +58,14 @@ public enum WindowSum {
         }
     }
 
-    /// Writes the merge to `output` and the new sum to `state` (both new files) in one
-    /// pass: S' = S + Σ g·θ(adding) − Σ g·θ(removing), merge = S'/G'. With no
+    /// Writes the merge to `output` and the new sum to `statePath` (both new files) in
+    /// one pass: S' = S + Σ g·θ(adding) − Σ g·θ(removing), merge = S'/G'. With no
     /// `previous`, S' is computed from `adding` alone (an exact recomputation).
-    /// `dtypes` gives each tensor's output dtype (the members').
+    /// `dtypes` gives each tensor's output dtype (the members'). The sum is not
+    /// fsynced: its checksum, written beside it (``checkPath(_:)``), tells a sum that
+    /// did not reach the disk whole.
     public static func write(previous: State?, adding: [Member], removing: [Member], dtypes: SafeTensorsFile,
-                             outputPath: String, statePath: String, metadata: [String: String],
-                             fingerprint: String) throws(MergeError) {
+                             output: MergeOutput, statePath: String, fingerprint: String) throws(MergeError) {
         let reference = previous?.reference ?? (adding.map(\.score).max() ?? 0)
         let g = { (member: Member) in exp(member.score - reference) }
         let total = (previous?.total ?? 0) + adding.map(g).reduce(0, +) - removing.map(g).reduce(0, +)
@@ -73,18 +78,17 @@ public enum WindowSum {
             "mwad_sum_updates": "\(previous.map { $0.updates + 1 } ?? 0)", "mwad_sum_fingerprint": fingerprint,
             "mwad_sum_members": String(decoding: try! JSONEncoder().encode(members), as: UTF8.self),
         ]
-        let specs = dtypes.tensors.map { TensorSpec(name: $0.name, dtype: $0.dtype, shape: $0.shape) }
-        let outWriter = try output { () throws(SafeTensorsError) in
-            try SafeTensorsWriter(path: outputPath, tensors: specs, metadata: metadata)
-        }
+        let outWriter = try output.open(dtypes.tensors.map { TensorSpec(name: $0.name, dtype: $0.dtype, shape: $0.shape) })
         // State tensors are named "<position in the output>/<name>", so that both files
         // list the tensors in the same order and are written in the same pass.
         let sumSpecs = outWriter.layout.enumerated().map { index, info in
             TensorSpec(name: stateName(index, info.name), dtype: .f64, shape: info.shape)
         }
-        let sumWriter = try output { () throws(SafeTensorsError) in
-            try SafeTensorsWriter(path: statePath, tensors: sumSpecs, metadata: stateMeta)
+        var checksum = SumChecksum()
+        let sumOutput = MergeOutput(path: statePath, metadata: stateMeta, sync: false, writeback: false) {
+            checksum.update($0)
         }
+        let sumWriter = try sumOutput.open(sumSpecs)
         let workspace = Workspace(chunk: LinearMerge.chunkElements)
         try withExtendedLifetime((previous, adding, removing, dtypes)) { () throws(MergeError) in
             for (index, info) in outWriter.layout.enumerated() {
@@ -93,9 +97,15 @@ public enum WindowSum {
                 try stream(info, terms: terms, scale: 1 / total, workspace: workspace, sum: sumWriter, out: outWriter)
             }
         }
-        try self.output { () throws(SafeTensorsError) in try sumWriter.finish() }
-        try self.output { () throws(SafeTensorsError) in try outWriter.finish() }
+        try sumOutput.finish(sumWriter)
+        try output.finish(outWriter)
+        do { try checksum.hex.write(toFile: checkPath(statePath), atomically: false, encoding: .utf8) } catch {
+            throw .output(SafeTensorsError(file: checkPath(statePath), rule: .writeFailed("\(error)")))
+        }
     }
+
+    /// The file holding the checksum of the sum at `statePath`.
+    public static func checkPath(_ statePath: String) -> String { statePath + ".check" }
 
     static func stateName(_ index: Int, _ name: String) -> String {
         let digits = String(index)
@@ -132,15 +142,13 @@ public enum WindowSum {
             guard workspace.merge(terms, offset: offset, count: count, dtype: info.dtype, keepSums: true, scale: scale) else {
                 throw .nonFinite(tensor: info.name, member: nil)
             }
-            let raw = UnsafeRawBufferPointer(start: workspace.doubles, count: count * 8)
-            try output { () throws(SafeTensorsError) in try sum.appendChunk(raw) }
-            let encoded = UnsafeRawBufferPointer(start: workspace.output, count: count * info.dtype.size)
-            try output { () throws(SafeTensorsError) in try out.appendChunk(encoded) }
+            do {
+                try sum.appendChunk(UnsafeRawBufferPointer(start: workspace.doubles, count: count * 8))
+                try out.appendChunk(UnsafeRawBufferPointer(start: workspace.output, count: count * info.dtype.size))
+            } catch {
+                throw .output(error)
+            }
             offset += count
         }
-    }
-
-    private static func output<T>(_ body: () throws(SafeTensorsError) -> T) throws(MergeError) -> T {
-        do { return try body() } catch { throw .output(error) }
     }
 }
