@@ -64,7 +64,7 @@ let package = Package(
             name: "Daemon",
             dependencies: [
                 "Ingest", "Weigh", "Merge", "Publish", "Ledger", "Watch", "HostFileSystem", "SafeTensors", "MetricsExport", "Evaluate",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "CLinuxSupport",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),

@@ -9,22 +9,6 @@ public enum FileDigest {
         return hex(hasher.finalize())
     }
 
-    /// A SHA-256 fed piece by piece (a file as it is written).
-    public struct Stream {
-        private var hasher = SHA256()
-
-        public init() {}
-
-        public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-            hasher.update(bufferPointer: bytes)
-        }
-
-        /// The digest of everything fed, as lowercase hex.
-        public func finalize() -> String {
-            hex(hasher.finalize())
-        }
-    }
-
     /// Lowercase hex of a digest's bytes.
     public static func hex(_ digest: some Sequence<UInt8>) -> String {
         digest.map { hex($0) }.joined()

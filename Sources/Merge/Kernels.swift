@@ -117,34 +117,6 @@ enum Kernels {
         return bad == 0
     }
 
-    /// Whether every element of a tensor's raw bytes is finite (the slow path that
-    /// names the member holding a NaN or an infinity).
-    static func allFinite(_ bytes: UnsafeRawBufferPointer, as dtype: DType) -> Bool {
-        let count = bytes.count / dtype.size
-        guard let base = bytes.baseAddress, count > 0 else { return true }
-        switch dtype {
-        case .f32 where Int(bitPattern: base) % 4 == 0:
-            return allFinite(base.assumingMemoryBound(to: Float.self), count)
-        case .f64 where Int(bitPattern: base) % 8 == 0:
-            return allFinite(base.assumingMemoryBound(to: Double.self), count)
-        case .bf16 where Int(bitPattern: base) % 2 == 0:
-            // BF16 is the top half of an F32: exponent bits 0x7F80 all set means NaN or ±inf.
-            let bits = base.assumingMemoryBound(to: UInt16.self)
-            var bad: UInt16 = 0
-            for i in 0..<count { bad |= (bits[i] & 0x7F80) == 0x7F80 ? 1 : 0 }
-            return bad == 0
-        default:
-            return (0..<count).allSatisfy { i in
-                switch dtype {
-                case .f32: bytes.loadUnaligned(fromByteOffset: i * 4, as: Float.self).isFinite
-                case .f64: bytes.loadUnaligned(fromByteOffset: i * 8, as: Double.self).isFinite
-                case .f16: bytes.loadUnaligned(fromByteOffset: i * 2, as: Float16.self).isFinite
-                case .bf16: BFloat16.float(fromBits: bytes.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)).isFinite
-                }
-            }
-        }
-    }
-
     /// Stores F32 `values` (times `scale`) as `dtype`, rounding to nearest, ties to even.
     static func encode(_ values: UnsafePointer<Float>, _ count: Int, as dtype: DType, into out: UnsafeMutableRawPointer) {
         switch dtype {

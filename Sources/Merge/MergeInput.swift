@@ -6,10 +6,14 @@ public struct MergeInput: Sendable {
     public var name: String
     public var file: SafeTensorsFile
     public var weight: Double
+    /// Every value is already known to be finite (the ingest scanned them while it
+    /// copied the file), so ``MergeMethod/checkMember(_:reference:)`` need not read them.
+    public var valuesKnownFinite: Bool
 
-    public init(name: String, file: SafeTensorsFile, weight: Double) {
+    public init(name: String, file: SafeTensorsFile, weight: Double, valuesKnownFinite: Bool = false) {
         self.name = name
         self.file = file
         self.weight = weight
+        self.valuesKnownFinite = valuesKnownFinite
     }
 }

@@ -48,7 +48,7 @@ public struct LinearMethod: MergeMethod {
     }
 
     public func checkMember(_ input: MergeInput, reference: MergeInput?) throws(MergeError) {
-        if let tensor = LinearMerge.firstNonFiniteTensor(in: input.file) {
+        if !input.valuesKnownFinite, let tensor = LinearMerge.firstNonFiniteTensor(in: input.file) {
             throw .nonFinite(tensor: tensor, member: input.name)
         }
         if let reference { try LinearMerge.checkCompatible([input], reference: reference) }

@@ -22,7 +22,8 @@ public enum MergePublisher {
         let hashing = digests == nil ? MemberDigests(plan) : nil
         var manifest: MergeManifest?
         try AtomicDirectory.replace(output) { staging throws(PublishError) in
-            var hasher = FileDigest.Stream()
+            let hasher = BackgroundDigest()
+            defer { _ = hasher.finalize() }  // ends its thread on every path
             // Not fsynced here: AtomicDirectory fsyncs the whole staging folder.
             let adapter = MergeOutput(path: (staging as NSString).appendingPathComponent(Checkpoint.adapterFile),
                                       metadata: Provenance.metadata(for: plan), sync: false) { hasher.update($0) }

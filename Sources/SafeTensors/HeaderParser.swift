@@ -27,17 +27,19 @@ struct ParsedHeader {
 /// Parses and checks the header of a safetensors buffer, rule by rule, in the order
 /// the format defines them; the first broken rule is reported.
 enum HeaderParser {
-    static func parse(_ bytes: UnsafeRawBufferPointer) throws(HeaderIssue) -> ParsedHeader {
-        guard bytes.count >= 8 else { throw HeaderIssue(rule: .fileTooSmall(size: bytes.count)) }
+    /// `bytes` is the file, or (with `fileSize`) a prefix of it holding the header.
+    static func parse(_ bytes: UnsafeRawBufferPointer, fileSize: Int? = nil) throws(HeaderIssue) -> ParsedHeader {
+        let size = fileSize ?? bytes.count
+        guard size >= 8 else { throw HeaderIssue(rule: .fileTooSmall(size: size)) }
         let length = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
         guard length <= maxHeaderLength else { throw HeaderIssue(rule: .headerTooLarge(length: length)) }
         let dataStart = 8 + Int(length)
-        guard dataStart <= bytes.count else {
-            throw HeaderIssue(rule: .headerBeyondFile(length: length, fileSize: bytes.count))
+        guard dataStart <= size else {
+            throw HeaderIssue(rule: .headerBeyondFile(length: length, fileSize: size))
         }
         let headerBytes = UnsafeRawBufferPointer(rebasing: bytes[8..<dataStart])
         let raw = try decode(headerBytes)
-        let tensors = try validateLayout(raw.entries, dataLength: bytes.count - dataStart)
+        let tensors = try validateLayout(raw.entries, dataLength: size - dataStart)
         return ParsedHeader(tensors: tensors, metadata: raw.metadata, dataStart: dataStart)
     }
 

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Ingest
 import MWADTestKit
+import SafeTensors
 import Synchronization
 import Testing
 
@@ -32,6 +33,24 @@ import Testing
         try FileManager.default.removeItem(atPath: source)
         #expect(try RetainedStore.copy(file, to: dir.file("copy")) == expected)
         #expect(try FileDigest.sha256(ofFile: dir.file("copy")) == expected)
+    }
+
+    /// One read of the trainer's file: the copy's digest and the scan of its values
+    /// come from the bytes copied (a real adapter, then one with a NaN).
+    @Test func theCopyIsHashedAndItsValuesCheckedInTheSamePass() throws {
+        let source = dir.file("checkpoint-80")
+        try FileManager.default.copyItem(atPath: Fixtures.checkpoint(Fixtures.f32Run, 80), toPath: source)
+        let adapter = "\(source)/adapter_model.safetensors"
+        let good = try stage(source)
+        #expect(good.adapterScan == .allFinite)
+        #expect(good.adapterSHA256 == (try FileDigest.sha256(ofFile: Fixtures.adapter(Fixtures.f32Run, 80))))
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: adapter))
+        bytes.replaceSubrange((bytes.count - 4)..<bytes.count, with: [0x00, 0x00, 0xC0, 0x7F])  // NaN, last element
+        try bytes.write(to: URL(fileURLWithPath: adapter))
+        let bad = try stage(source)
+        let last = try SafeTensorsFile(path: adapter).tensors.last!.name
+        #expect(bad.adapterScan == .nonFinite(tensor: last))
+        #expect(bad.adapterSHA256 == (try FileDigest.sha256(ofFile: adapter)))
     }
 
     @Test func aFolderDeletedBeforeItIsOpenedIsAClearError() throws {

@@ -90,7 +90,7 @@ import Testing
         let whole = try Data(contentsOf: URL(fileURLWithPath: state))
         let check = try Data(contentsOf: URL(fileURLWithPath: WindowSum.checkPath(state)))
         func damaged(_ bytes: Data) throws -> Bool {
-            try bytes.write(to: URL(fileURLWithPath: state))
+            try bytes.write(to: URL(fileURLWithPath: state), options: .atomic)  // a new file: not the one this process wrote
             return WindowSum.State(path: state) == nil
         }
         var zeroed = whole

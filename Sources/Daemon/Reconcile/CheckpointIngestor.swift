@@ -89,17 +89,20 @@ struct CheckpointIngestor {
             }
             return reject(&row, staged, String(describing: error).replacingOccurrences(of: staged.folder, with: ref.path))
         }
-        // The copy is not read back to be hashed again: its digest is of the very bytes
-        // written (hashed from the same buffer), and a read-back would come from the page
-        // cache, not the disk, so it would catch nothing. A file rewritten or replaced
-        // while it was copied is caught at the source (size, mtime, inode unchanged).
+        // The copy is not read back: its digest and the check of its values are of the
+        // very bytes written (seen in the copy's buffer), and a read-back would come from
+        // the page cache, not the disk, so it would catch nothing. A file rewritten or
+        // replaced while it was copied is caught at the source (size, mtime, inode
+        // unchanged); its header is validated on the copy (a map, no data read).
         row.trainLoss = checkpoint.value(of: .trainLoss, smoothing: settings.smoothing)
         row.evalLoss = checkpoint.value(of: .evalLoss, smoothing: settings.smoothing)
         do {
             let weighting = try settings.weightingMethod()
             let metric = checkpoint.value(of: weighting.metric, smoothing: settings.smoothing)
             _ = try weighting.logScore(of: Candidate(name: ref.path, step: checkpoint.step, metricValue: metric))
-            try method.checkMember(MergeInput(name: ref.path, file: checkpoint.adapter, weight: 0),
+            if case .nonFinite(let tensor) = staged.adapterScan { throw MergeError.nonFinite(tensor: tensor, member: ref.path) }
+            try method.checkMember(MergeInput(name: ref.path, file: checkpoint.adapter, weight: 0,
+                                              valuesKnownFinite: staged.adapterScan == .allFinite),
                                    reference: reference.map { MergeInput(name: $0.name, file: $0.file, weight: 0) })
         } catch {
             return reject(&row, staged, "\(error)")

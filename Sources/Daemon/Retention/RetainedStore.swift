@@ -1,15 +1,18 @@
-import Crypto
+import CLinuxSupport
 import Foundation
 import HostFileSystem
 import Ingest
+import SafeTensors
 
 /// Copies of the checkpoints in the merge window, in the run's state directory.
 ///
 /// The trainer's `save_total_limit` deletes old checkpoint folders right after a
 /// save, so whatever a later merge needs is copied first: the adapter, its config and
 /// the metrics file. Copies are read with `read(2)` (a file truncated under us gives
-/// a short copy that then fails validation, never a SIGBUS), hashed while copied,
-/// fsynced, and renamed into place: `retained/<sha256 prefix>/checkpoint-<step>/`.
+/// a short copy that then fails validation, never a SIGBUS), hashed (on a thread of
+/// its own) and the adapter's values checked while copied, fsynced, and renamed into
+/// place: `retained/<sha256 prefix>/checkpoint-<step>/`. One read of the trainer's
+/// file does it all.
 struct RetainedStore {
     let root: String
 
@@ -22,6 +25,8 @@ struct RetainedStore {
         var folder: String
         var adapterSHA256: String
         var adapterSize: Int64
+        /// The adapter's values, checked during the copy.
+        var adapterScan: StreamingScan.Outcome
         /// The newest modification time of the files copied: they are the files the
         /// copy was made of as long as none is newer.
         var newestModification: Date
@@ -48,8 +53,11 @@ struct RetainedStore {
         case .failure(let error): throw RetainError(path: root, reason: "mkdtemp: \(error)")
         }
         do {
-            let digests = try zip(names, sources).map { name, source in try Self.copy(source, to: "\(staging)/\(name)") }
-            return Staged(folder: staging, adapterSHA256: digests[0], adapterSize: sources[0].size,
+            let scan = StreamingScan(fileSize: Int(sources[0].size))
+            let digests = try zip(names, sources).enumerated().map { index, file in
+                try Self.copy(file.1, to: "\(staging)/\(file.0)", observe: index == 0 ? scan.consume : nil)
+            }
+            return Staged(folder: staging, adapterSHA256: digests[0], adapterSize: sources[0].size, adapterScan: scan.outcome,
                           newestModification: sources.map(\.modified).max()!)
         } catch {
             discard(staging)
@@ -89,15 +97,20 @@ struct RetainedStore {
     }
 
     /// Copies `source` to `destination` with read/write, fsyncs it, and returns the
-    /// SHA-256 of what was copied. Reads no more than the size the file had when it was
-    /// opened, and fails if the file was rewritten or replaced meanwhile.
-    static func copy(_ source: SourceFile, to destination: String) throws -> String {
+    /// SHA-256 of what was copied; `observe` sees every chunk, in order. Reads no more
+    /// than the size the file had when it was opened, and fails if the file was
+    /// rewritten or replaced meanwhile. Writeback starts as the copy grows, so the
+    /// fsync at the end waits only for the tail.
+    static func copy(_ source: SourceFile, to destination: String,
+                     observe: ((UnsafeRawBufferPointer) -> Void)? = nil) throws -> String {
         let output = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard output >= 0 else { throw RetainError(path: destination, reason: Posix.errnoText()) }
         defer { close(output) }
-        var hasher = SHA256()
+        let hasher = BackgroundDigest()
+        defer { _ = hasher.finalize() }  // ends its thread on every path
         var total: Int64 = 0
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        var kicked: Int64 = 0
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
         defer { buffer.deallocate() }
         while total < source.size {
             let count = read(source.fd, buffer.baseAddress, min(buffer.count, Int(source.size - total)))
@@ -105,13 +118,18 @@ struct RetainedStore {
             guard count >= 0 else { throw RetainError(path: source.path, reason: Posix.errnoText()) }
             if count == 0 { break }
             let chunk = UnsafeRawBufferPointer(rebasing: buffer[..<count])
-            hasher.update(bufferPointer: chunk)
+            hasher.update(chunk)
+            observe?(chunk)
             try writeAll(output, chunk, path: destination)
             total += Int64(count)
+            if total - kicked >= 8 << 20 {
+                _ = mwad_start_writeback(output, kicked, total - kicked)  // a hint: failure changes nothing
+                kicked = total
+            }
         }
         try source.checkUnchanged(copied: total)
         guard fsync(output) == 0 else { throw RetainError(path: destination, reason: "fsync: \(Posix.errnoText())") }
-        return FileDigest.hex(hasher.finalize())
+        return hasher.finalize()
     }
 
     private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {

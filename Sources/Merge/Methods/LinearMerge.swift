@@ -56,7 +56,7 @@ public enum LinearMerge {
     /// would make every merge of its window fail, so the daemon refuses it on ingest.
     public static func firstNonFiniteTensor(in file: SafeTensorsFile) -> String? {
         withExtendedLifetime(file) {
-            file.tensors.first { !Kernels.allFinite(file.bytes(of: $0), as: $0.dtype) }?.name
+            file.tensors.first { !FiniteCheck.allFinite(file.bytes(of: $0), as: $0.dtype) }?.name
         }
     }
 
@@ -85,7 +85,7 @@ public enum LinearMerge {
     private static func firstNonFinite(_ tensor: TensorInfo, _ inputs: [MergeInput]) -> String? {
         inputs.first { input in
             let info = input.file.tensor(named: tensor.name)!
-            return !Kernels.allFinite(input.file.bytes(of: info), as: tensor.dtype)
+            return !FiniteCheck.allFinite(input.file.bytes(of: info), as: tensor.dtype)
         }?.name
     }
 }
