@@ -12,6 +12,7 @@ struct Bench {
             let arguments = Array(CommandLine.arguments.dropFirst())
             if arguments.first == "child-full" { return try childFull(Array(arguments.dropFirst())) }
             if arguments.first == "child-incremental" { return try childIncremental(Array(arguments.dropFirst())) }
+            if arguments.first == "child-sum" { return try childSum(Array(arguments.dropFirst())) }
             try await Bench(arguments: arguments).run()
         } catch {
             FileHandle.standardError.write(Data("mwad-bench: error: \(error)\n".utf8))
@@ -22,6 +23,8 @@ struct Bench {
     let dir: String
     let repeats: Int
     let writeDocs: Bool
+    /// `--large-layers N`: layers of the Llama-3-70B shape (0 skips it).
+    let requestedLargeLayers: Int?
     let window = 5
     let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
 
@@ -30,6 +33,7 @@ struct Bench {
         dir = value("--dir") ?? NSTemporaryDirectory() + "mwad-bench"
         repeats = value("--repeats").flatMap(Int.init) ?? 5
         writeDocs = arguments.contains("--write-docs")
+        requestedLargeLayers = value("--large-layers").flatMap(Int.init)
     }
 
     func run() async throws {
@@ -45,8 +49,9 @@ struct Bench {
         let process = try measureProcess()
         let wide = try measureWideWindow()
         let daemon = try await measureDaemon()
-        let report = Report(rows: rows, process: process, wide: wide, daemon: daemon, adapterMiB: size(adapter(.f32, 10)) / 1_048_576,
-                            repeats: repeats)
+        let scale = try measureScale()
+        let report = Report(rows: rows, process: process, wide: wide, daemon: daemon, scale: scale,
+                            adapterMiB: size(adapter(.f32, 10)) / 1_048_576, repeats: repeats)
         print(report.text)
         if writeDocs {
             try report.markdown.write(toFile: "docs/PERFORMANCE.md", atomically: true, encoding: .utf8)
@@ -61,6 +66,7 @@ struct Bench {
         var full: Double
         var incremental: Double
         var numpy: Double?
+        var torch: Double?
         var floor: Double
         var fullMemory: (anon: Double, rss: Double)
         var incrementalMemory: (anon: Double, rss: Double)
@@ -85,15 +91,14 @@ struct Bench {
         try WindowSum.write(previous: nil, adding: Array(all[0..<5]), removing: [], dtypes: all[4].file,
                                 output: MergeOutput(path: out, metadata: [:]), statePath: state0, fingerprint: "bench")
         let previous = WindowSum.State(path: state0)!
-        let incremental = try Measure.median(repeats, prepare: {
-            try? FileManager.default.removeItem(atPath: out)
-            try? FileManager.default.removeItem(atPath: state1)
-        }) {
+        // state1 is written over in place from the second run on, as the daemon's scratch sum is.
+        let incremental = try Measure.median(repeats, prepare: { try? FileManager.default.removeItem(atPath: out) }) {
             try WindowSum.write(previous: previous, adding: [all[5]], removing: [all[0]], dtypes: all[5].file,
                                     output: MergeOutput(path: out, metadata: [:]), statePath: state1, fingerprint: "bench")
         }
         say("\(dtype.rawValue): references")
-        let numpy = dtype == .f32 ? try numpyMerge(members, weights) : nil  // numpy has no bfloat16
+        let numpy = dtype == .f32 ? try reference("numpy_merge.py", members, weights) : nil  // numpy has no bfloat16
+        let torch = try reference("torch_merge.py", members, weights)
         let floor = try ioFloor(members, outputBytes: size(members[0]))
         say("\(dtype.rawValue): peak memory")
         try? FileManager.default.removeItem(atPath: out)
@@ -102,18 +107,20 @@ struct Bench {
         try? FileManager.default.removeItem(atPath: state1)
         let incrementalMemory = try Measure.peakMemory([executable.path, "child-incremental", out, state1, state0,
                                                         adapter(dtype, 60), adapter(dtype, 10)])
-        return [Row(dtype: dtype, full: full, incremental: incremental, numpy: numpy, floor: floor,
+        return [Row(dtype: dtype, full: full, incremental: incremental, numpy: numpy, torch: torch, floor: floor,
                     fullMemory: (fullMemory.anon, fullMemory.rss), incrementalMemory: (incrementalMemory.anon, incrementalMemory.rss))]
     }
 
-    func numpyMerge(_ members: [String], _ weights: [Double]) throws -> Double? {
-        let script = FileManager.default.currentDirectoryPath + "/scripts/numpy_merge.py"
+    /// Seconds of a reference script in `scripts/` (median of its own repeats), nil when
+    /// it cannot run here (numpy or torch missing).
+    func reference(_ script: String, _ members: [String], _ weights: [Double]) throws -> Double? {
+        let path = FileManager.default.currentDirectoryPath + "/scripts/\(script)"
         do {
-            let output = try Measure.run(["python3", script, "\(dir)/numpy-out.safetensors",
+            let output = try Measure.run(["python3", path, "\(dir)/reference-out.safetensors",
                                           weights.map { "\($0)" }.joined(separator: ",")] + members + ["--repeat", "\(repeats)"]).output
             return Double(output.trimmingCharacters(in: .whitespacesAndNewlines))
         } catch {
-            say("numpy reference skipped (\(error)); pip install numpy safetensors")
+            say("\(script) skipped (\(error)); pip install numpy safetensors, and torch for the torch reference")
             return nil
         }
     }
@@ -132,72 +139,6 @@ struct Bench {
             close(fd)
         }
         return read + write
-    }
-
-    // MARK: - The daemon
-
-    struct DaemonFigures {
-        var latency: Double
-        var idleCPU: Double
-        var idleRSS: Double
-        var idleSeconds: Double
-    }
-
-    /// Ingest-to-publish latency of `mwad run` for a new F32 checkpoint written in HF
-    /// order (from trainer_state.json written to mwa_merge.json naming it), and the
-    /// idle daemon's CPU and RSS.
-    func measureDaemon() async throws -> DaemonFigures? {
-        let mwad = executable.deletingLastPathComponent().appendingPathComponent("mwad").path
-        guard FileManager.default.isExecutableFile(atPath: mwad) else {
-            say("mwad is not built next to mwad-bench (run scripts/bench.sh); daemon figures skipped")
-            return nil
-        }
-        let run = "\(dir)/daemon-run"
-        try? FileManager.default.removeItem(atPath: run)
-        try? FileManager.default.removeItem(atPath: "\(dir)/daemon-state")
-        try? FileManager.default.removeItem(atPath: "\(dir)/daemon-out")
-        try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
-        for step in stride(from: 10, through: 50, by: 10) { try FileManager.default.copyItem(atPath: folder(.f32, step), toPath: "\(run)/checkpoint-\(step)") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: mwad)
-        process.arguments = ["run", "--watch", run, "--out", "\(dir)/daemon-out", "--ledger", "\(dir)/daemon-state/ledger.sqlite"]
-        process.environment = ["HOME": NSHomeDirectory(), "XDG_STATE_HOME": "\(dir)/daemon-state", "MWAD_WATCH_DEBOUNCE": "0",
-                               "MWAD_LOG_LEVEL": "warning"]
-        try process.run()
-        defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
-        guard waitForManifest(step: 50, timeout: 120) != nil else { throw BenchError("the daemon did not publish its first merge") }
-        say("daemon: ingest-to-publish latency")
-        var latencies: [Double] = []
-        for step in [60, 70, 80] {
-            let folder = "\(run)/checkpoint-\(step)"
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            try FileManager.default.copyItem(atPath: adapter(.f32, 60), toPath: "\(folder)/adapter_model.safetensors")
-            try FileManager.default.copyItem(atPath: "\(self.folder(.f32, 60))/adapter_config.json", toPath: "\(folder)/adapter_config.json")
-            let start = DispatchTime.now().uptimeNanoseconds
-            try Synthetic.state(step: step).write(toFile: "\(folder)/trainer_state.json", atomically: false, encoding: .utf8)
-            guard let end = waitForManifest(step: step, timeout: 120) else { throw BenchError("no merge for step \(step)") }
-            latencies.append(Double(end - start) / 1e9)
-        }
-        say("daemon: idle for 10 s (after 5 s to settle)")
-        try await Task.sleep(for: .seconds(5))  // let the last merge's bookkeeping finish
-        let before = Measure.cpuSeconds(process.processIdentifier)
-        try await Task.sleep(for: .seconds(10))
-        let cpu = Measure.cpuSeconds(process.processIdentifier) - before
-        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
-        return DaemonFigures(latency: latencies.sorted()[1], idleCPU: cpu, idleRSS: Measure.field(status, "VmRSS"), idleSeconds: 10)
-    }
-
-    /// Polls `daemon-out/mwa_merge.json` until its newest member is `step`; returns when.
-    func waitForManifest(step: Int, timeout: Double) -> UInt64? {
-        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeout * 1e9)
-        while DispatchTime.now().uptimeNanoseconds < deadline {
-            if let data = FileManager.default.contents(atPath: "\(dir)/daemon-out/mwa_merge.json"),
-               let text = String(data: data, encoding: .utf8), text.contains("\"name\" : \"checkpoint-\(step)\"") {
-                return DispatchTime.now().uptimeNanoseconds
-            }
-            usleep(2000)
-        }
-        return nil
     }
 
     // MARK: - Helpers

@@ -2,11 +2,13 @@ import Foundation
 
 /// Timing and memory measurements.
 enum Measure {
-    /// Median seconds of `repeats` runs of `body` (after `prepare` each time, untimed).
+    /// Median seconds of `repeats` runs of `body` (after `prepare` each time, and a
+    /// sync so that no run pays for the writeback of the one before: untimed).
     static func median(_ repeats: Int, prepare: () throws -> Void = {}, _ body: () throws -> Void) rethrows -> Double {
         var times: [Double] = []
         for _ in 0..<repeats {
             try prepare()
+            sync()
             let start = DispatchTime.now().uptimeNanoseconds
             try body()
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
@@ -35,6 +37,7 @@ enum Measure {
     /// Peak RssAnon and peak RSS (MiB) of a child process, sampled every millisecond
     /// from /proc (the kernel keeps a peak for RSS, VmHWM, but not for RssAnon).
     static func peakMemory(_ arguments: [String]) throws -> (anon: Double, rss: Double, seconds: Double) {
+        sync()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: arguments[0])
         process.arguments = Array(arguments.dropFirst())

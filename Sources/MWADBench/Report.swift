@@ -6,6 +6,7 @@ struct Report {
     var process: Bench.ProcessFigures?
     var wide: Bench.WideFigures
     var daemon: Bench.DaemonFigures?
+    var scale: Bench.ScaleFigures?
     var adapterMiB: Double
     var repeats: Int
 
@@ -28,7 +29,7 @@ struct Report {
             let d = row.dtype.rawValue
             let limit = adapterMiB * (row.dtype == .bf16 ? 0.5 : 1) + 64
             lines.append(["\(d) full merge, window 5", seconds(row.full),
-                          "numpy \(seconds(row.numpy)) → \(ratio(row.full, row.numpy)); floor \(seconds(row.floor)) → \(ratio(row.full, row.floor))",
+                          "numpy \(seconds(row.numpy)) → \(ratio(row.full, row.numpy)); torch \(seconds(row.torch)) → \(ratio(row.full, row.torch)); floor \(seconds(row.floor)) → \(ratio(row.full, row.floor))",
                           "≤ 0.35× numpy, ≤ 1.5× floor"])
             lines.append(["\(d) incremental update", seconds(row.incremental),
                           "numpy full \(seconds(row.numpy)) → \(ratio(row.incremental, row.numpy)); own full → \(ratio(row.incremental, row.full))",
@@ -47,11 +48,24 @@ struct Report {
         lines.append(["F32 full merge, window \(wide.window)", seconds(wide.full), "the running-sum update: \(seconds(wide.incremental))", "-"])
         lines.append(["F32 running-sum update, window \(wide.window)", seconds(wide.incremental),
                       "own full merge of \(wide.window) → \(ratio(wide.incremental, wide.full))", "≤ 0.5× the full merge"])
-        if let daemon {
+        if let daemon, let f32 = rows.first(where: { $0.dtype == .f32 }) {
+            let bound = 3 * daemon.copyFloor + f32.full
             lines.append(["daemon: ingest-to-publish (F32)", seconds(daemon.latency),
-                          "copy + SHA-256 + full merge of 5 (the cheaper update there) + atomic publish + ledger", "-"])
+                          "copy floor \(seconds(daemon.copyFloor)); 3× it + the full merge \(seconds(f32.full)) = \(seconds(bound)) → \(ratio(daemon.latency, bound))",
+                          "≤ 3× copy floor + merge"])
+            lines.append(["daemon: CPU per ingested checkpoint (F32)", String(format: "%.3f s", daemon.cpuPerCheckpoint),
+                          "user + system: one read of the trainer's file (copy, SHA-256, value check), merge of 5, publish, ledger", "-"])
             lines.append(["daemon idle: CPU over \(Int(daemon.idleSeconds)) s", String(format: "%.3f s", daemon.idleCPU),
                           "RSS \(mib(daemon.idleRSS))", "no measurable CPU, < 30 MiB RSS"])
+        }
+        for point in scale?.points ?? [] {
+            let input = point.adapterGiB * Double(point.window)
+            lines.append(["\(point.shape), \(String(format: "%.2f", point.adapterGiB)) GiB/adapter, window \(point.window): full merge",
+                          seconds(point.full), String(format: "%.2f s per GiB read; peak RssAnon %@", point.full / input, mib(point.fullAnon)),
+                          "linear in adapter size"])
+            lines.append(["\(point.shape), window \(point.window): running-sum update", seconds(point.sum),
+                          String(format: "%.2f s per GiB of adapter; peak RssAnon %@", point.sum / point.adapterGiB, mib(point.sumAnon)),
+                          "flat in the window"])
         }
         return lines
     }

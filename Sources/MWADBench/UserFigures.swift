@@ -33,7 +33,7 @@ extension Bench {
         say("F32: the whole mwad merge process")
         let merge = try Measure.median(repeats) { try Measure.run([mwad, "merge", run, "--out", out, "--window", "5"]) }
         let dryRun = try Measure.median(repeats) { try Measure.run([mwad, "merge", run, "--dry-run", "--window", "5"]) }
-        let numpy = try numpyMerge(members, weightsFor(steps: steps))
+        let numpy = try reference("numpy_merge.py", members, weightsFor(steps: steps))
         return ProcessFigures(merge: merge, dryRun: dryRun, numpy: numpy, floor: try ioFloor(members, outputBytes: size(members[0])))
     }
 
@@ -66,9 +66,8 @@ extension Bench {
         try WindowSum.write(previous: nil, adding: Array(all[0..<window]), removing: [], dtypes: all[0].file,
                             output: MergeOutput(path: out, metadata: [:]), statePath: state0, fingerprint: "bench")
         let previous = WindowSum.State(path: state0)!
-        let incremental = try Measure.median(repeats, prepare: {
-            for path in [out, state1] { try? FileManager.default.removeItem(atPath: path) }
-        }) {
+        // state1 is written over in place from the second run on, as the daemon's scratch sum is.
+        let incremental = try Measure.median(repeats, prepare: { try? FileManager.default.removeItem(atPath: out) }) {
             try WindowSum.write(previous: previous, adding: [all[window]], removing: [all[0]], dtypes: all[0].file,
                                 output: MergeOutput(path: out, metadata: [:]), statePath: state1, fingerprint: "bench")
         }

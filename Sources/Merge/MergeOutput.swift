@@ -12,22 +12,25 @@ public struct MergeOutput {
     /// Start writing back to disk while writing (false for a file that need not reach
     /// the disk soon: the running sum).
     public var writeback: Bool
+    /// Write over an existing file in place (see ``SafeTensorsWriter``).
+    public var overwrite: Bool
     /// Sees every byte written, in order.
     public var observer: ((UnsafeRawBufferPointer) -> Void)?
 
     public init(path: String, metadata: [String: String], sync: Bool = true, writeback: Bool = true,
-                observer: ((UnsafeRawBufferPointer) -> Void)? = nil) {
+                overwrite: Bool = false, observer: ((UnsafeRawBufferPointer) -> Void)? = nil) {
         self.path = path
         self.metadata = metadata
         self.sync = sync
         self.writeback = writeback
+        self.overwrite = overwrite
         self.observer = observer
     }
 
     /// Creates the file and writes its header.
     public func open(_ tensors: [TensorSpec]) throws(MergeError) -> SafeTensorsWriter {
         do { return try SafeTensorsWriter(path: path, tensors: tensors, metadata: metadata, startWriteback: writeback,
-                                      observer: observer) } catch {
+                                      overwrite: overwrite, observer: observer) } catch {
             throw .output(error)
         }
     }

@@ -50,15 +50,18 @@ public final class SafeTensorsWriter {
     /// Creates `path` (which must not exist) and writes the header.
     /// With `startWriteback`, the disk starts writing the file back as it grows (for a
     /// file about to be fsynced; not for one that may never need to reach the disk).
+    /// With `overwrite`, an existing file at `path` is written over in place and cut to
+    /// size at the end: its pages, still in the page cache, are reused rather than new
+    /// ones allocated (a scratch file rewritten at every update).
     public init(path: String, tensors: [TensorSpec], metadata: [String: String], startWriteback: Bool = true,
-                observer: ((UnsafeRawBufferPointer) -> Void)? = nil) throws(SafeTensorsError) {
+                overwrite: Bool = false, observer: ((UnsafeRawBufferPointer) -> Void)? = nil) throws(SafeTensorsError) {
         self.path = path
         self.observer = observer
         self.startWriteback = startWriteback
         layout = Self.layout(of: tensors)
         do {
             descriptor = try FileDescriptor.open(
-                FilePath(path), .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec],
+                FilePath(path), .writeOnly, options: overwrite ? [.create, .closeOnExec] : [.create, .exclusiveCreate, .closeOnExec],
                 permissions: [.ownerReadWrite, .groupRead, .otherRead])
         } catch { throw failure(error) }
         let header = Self.header(layout: layout, metadata: metadata)
@@ -111,6 +114,11 @@ public final class SafeTensorsWriter {
         }
         guard let fd = descriptor else { return }
         descriptor = nil
+        guard ftruncate(fd.rawValue, off_t(written)) == 0 else {  // an overwritten file may have been longer
+            let text = String(cString: strerror(errno))
+            try? fd.close()
+            throw SafeTensorsError(file: path, rule: .writeFailed("ftruncate: \(text)"))
+        }
         guard !sync || fsync(fd.rawValue) == 0 else {
             let text = String(cString: strerror(errno))
             try? fd.close()

@@ -73,6 +73,21 @@ import Testing
         }
     }
 
+    /// A scratch file written over in place ends up byte for byte what a fresh write
+    /// gives, whether the old content was longer or shorter.
+    @Test func overwritingInPlaceGivesTheSameFileAsAFreshWrite() throws {
+        let small = [(TensorSpec(name: "w", dtype: .f64, shape: [3, 5]), bytes(120, seed: 7))]
+        let large = [(TensorSpec(name: "w", dtype: .f64, shape: [300, 5]), bytes(12_000, seed: 8))]
+        let fresh = try write(small, metadata: ["k": "v"], to: "fresh.safetensors")
+        for before in [large, small] {
+            let path = try write(before, metadata: ["old": String(repeating: "x", count: 300)], to: "scratch-\(before[0].1.count).safetensors")
+            let writer = try SafeTensorsWriter(path: path, tensors: small.map(\.0), metadata: ["k": "v"], overwrite: true)
+            try small[0].1.withUnsafeBytes { try writer.append($0) }
+            try writer.finish(sync: false)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(contentsOf: URL(fileURLWithPath: fresh)))
+        }
+    }
+
     @Test func refusesATensorOfTheWrongSize() throws {
         let writer = try SafeTensorsWriter(path: dir.file("w.safetensors"),
                                            tensors: [TensorSpec(name: "w", dtype: .f32, shape: [2])], metadata: [:])

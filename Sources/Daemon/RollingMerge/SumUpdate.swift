@@ -1,3 +1,4 @@
+import CLinuxSupport
 import Foundation
 import HostFileSystem
 import Ingest
@@ -14,10 +15,12 @@ import Weigh
 /// members' keys), with the same weighting, fewer than `merge.recompute_every` updates
 /// old, and every leaving member still readable; otherwise (first merge, a crash
 /// between publishing and saving the sum, settings changed, a lost copy) the sum is
-/// recomputed from the window. It is saved by rename after the merge is published.
+/// recomputed from the window. The new sum is written over the sum before the last
+/// (`.spare`, kept as scratch so that its pages are reused), and swapped in after the
+/// merge is published.
 struct SumUpdate {
     let path: String
-    let temporary: String
+    let spare: String
     let previous: WindowSum.State?
     let adding: [WindowSum.Member]
     let removing: [WindowSum.Member]
@@ -28,8 +31,8 @@ struct SumUpdate {
 
     init(config: DaemonConfig, window: [CheckpointRecord], checkpoints: [Checkpoint], snapshot: LedgerSnapshot) throws {
         path = "\(config.stateDirectory)/window-sum.safetensors"
-        temporary = "\(path).tmp-\(getpid())"
-        for file in [temporary, WindowSum.checkPath(temporary)] { try? FileManager.default.removeItem(atPath: file) }
+        spare = "\(path).spare"
+        try? FileManager.default.removeItem(atPath: WindowSum.checkPath(spare))  // scratch is never trusted
         let method = try config.merge.weightingMethod()
         fingerprint = config.merge.fingerprint
         let members = try zip(window, checkpoints).map { row, checkpoint in
@@ -64,7 +67,7 @@ struct SumUpdate {
                          removing: removing.count, adapter: adapter, sum: sum, previous: previous != nil) {
             return self
         }
-        for file in [path, WindowSum.checkPath(path)] { try? FileManager.default.removeItem(atPath: file) }
+        for file in [path, spare].flatMap({ [$0, WindowSum.checkPath($0)] }) { try? FileManager.default.removeItem(atPath: file) }
         return nil
     }
 
@@ -72,30 +75,36 @@ struct SumUpdate {
     func write(_ output: MergeOutput) throws(PublishError) {
         do {
             try WindowSum.write(previous: previous, adding: adding, removing: removing, dtypes: dtypes,
-                                output: output, statePath: temporary, fingerprint: fingerprint)
+                                output: output, statePath: spare, fingerprint: fingerprint)
         } catch {
             throw .merge(error)
         }
     }
 
-    /// Makes the new sum the saved one: the sum, then its checksum (a crash between
-    /// the two renames leaves a pair that does not match, and the sum is recomputed).
+    /// Makes the new sum the saved one: swaps it with the old (which becomes the
+    /// scratch for the next update), then moves its checksum in. A crash between the
+    /// two leaves a sum and a checksum that do not match, and the sum is recomputed.
     /// Nothing is fsynced: after a power cut the checksum tells a sum that did not
     /// reach the disk whole.
     func commit() throws {
-        for (from, to) in [(temporary, path), (WindowSum.checkPath(temporary), WindowSum.checkPath(path))] where rename(from, to) != 0 {
-            throw PublishError.io(path: to, operation: "saving the running window sum", reason: Posix.errnoText())
+        let exists = FileManager.default.fileExists(atPath: path)
+        if !(exists && mwad_rename_exchange(spare, path) == 0) && rename(spare, path) != 0 {
+            throw PublishError.io(path: path, operation: "saving the running window sum", reason: Posix.errnoText())
+        }
+        guard rename(WindowSum.checkPath(spare), WindowSum.checkPath(path)) == 0 else {
+            throw PublishError.io(path: path, operation: "saving the running window sum's checksum", reason: Posix.errnoText())
         }
     }
 
     func discard() {
-        for file in [temporary, WindowSum.checkPath(temporary)] { try? FileManager.default.removeItem(atPath: file) }
+        try? FileManager.default.removeItem(atPath: WindowSum.checkPath(spare))
     }
 
-    /// Removes new sums a crash left unsaved.
+    /// Removes what a crash left unsaved: a checksum beside the scratch sum, and the
+    /// per-process new sums of earlier versions (`.tmp-PID`).
     static func removeLeftovers(stateDirectory: String) {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: stateDirectory)) ?? []
-        where name.hasPrefix("window-sum.safetensors.tmp-") {
+        where name.hasPrefix("window-sum.safetensors.tmp-") || name == "window-sum.safetensors.spare.check" {
             try? FileManager.default.removeItem(atPath: "\(stateDirectory)/\(name)")
         }
     }

@@ -70,7 +70,8 @@ public enum WindowSum {
     /// `previous`, S' is computed from `adding` alone (an exact recomputation).
     /// `dtypes` gives each tensor's output dtype (the members'). The sum is not
     /// fsynced: its checksum, written beside it (``checkPath(_:)``), tells a sum that
-    /// did not reach the disk whole.
+    /// did not reach the disk whole. A file at `statePath` (the sum before the last,
+    /// kept as scratch) is written over in place: its pages are reused.
     public static func write(previous: State?, adding: [Member], removing: [Member], dtypes: SafeTensorsFile,
                              output: MergeOutput, statePath: String, fingerprint: String) throws(MergeError) {
         let reference = previous?.reference ?? (adding.map(\.score).max() ?? 0)
@@ -92,7 +93,7 @@ public enum WindowSum {
             TensorSpec(name: stateName(index, info.name), dtype: .f64, shape: info.shape)
         }
         var checksum = SumChecksum()
-        let sumOutput = MergeOutput(path: statePath, metadata: stateMeta, sync: false, writeback: false) {
+        let sumOutput = MergeOutput(path: statePath, metadata: stateMeta, sync: false, writeback: false, overwrite: true) {
             checksum.update($0)
         }
         let sumWriter = try sumOutput.open(sumSpecs)
