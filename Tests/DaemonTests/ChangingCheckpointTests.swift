@@ -61,6 +61,29 @@ import Testing
         #expect(daemon.stop() == 0)
     }
 
+    /// `trainer_state.json` written in place while the daemon copies the checkpoint (HF
+    /// Trainer does not write it atomically): the checkpoint waits, no warning, and the
+    /// write's own event brings the copy that is ingested.
+    @Test func aTrainerStateWrittenWhileBeingReadMakesTheCheckpointWait() throws {
+        let live = try LiveRun()
+        let daemon = try live.start(environment: ["MWAD_WATCH_RECONCILE_INTERVAL": "60"])
+        let staging = live.dir.file("staging")
+        let folder = try Self.checkpoint(step: 10, in: staging, value: 1)
+        let state = "\(live.run)/checkpoint-10/trainer_state.json"
+        try FileManager.default.moveItem(atPath: folder, toPath: "\(live.run)/checkpoint-10")
+        #expect(Self.waitUntilOpen(state, by: daemon.process.processIdentifier), "the daemon never opened \(state)")
+        let handle = try #require(FileHandle(forWritingAtPath: state))  // in place: same inode, new size and time
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("\n".utf8))
+        try handle.close()
+
+        #expect(live.waitForMerge(through: 10), "\(daemon.log)")
+        #expect(!daemon.log.contains("WARNING rejected checkpoint-10"), "\(daemon.log)")
+        let rows = try #require(live.snapshot()).checkpoints.filter { $0.step == 10 }
+        #expect(rows.map(\.status) == [.ingested])
+        #expect(daemon.stop() == 0)
+    }
+
     /// Waits until process `pid` has `path` open.
     static func waitUntilOpen(_ path: String, by pid: Int32, timeout: Double = 30) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)

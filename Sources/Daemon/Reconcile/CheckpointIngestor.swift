@@ -62,6 +62,10 @@ struct CheckpointIngestor {
             if !exists(folder) || (error as? RetainError)?.vanished == true {
                 return .vanished("it was deleted while being copied (\(error))")
             }
+            // Written to while copied: the write's own event brings the next try.
+            if let retain = error as? RetainError, retain.changing {
+                return .waiting("\((retain.path as NSString).lastPathComponent) was still being written")
+            }
             return .rejected(rejection(ref, now: now, reason: "cannot copy: \(error)"))
         }
         if let known, known.adapterSHA256 == staged.adapterSHA256, known.status != .rejected {

@@ -149,5 +149,8 @@ struct RetainError: Error, CustomStringConvertible {
     var reason: String
     /// The trainer's file was not there to open (its folder deleted by rotation).
     var vanished = false
+    /// The trainer's file grew or was rewritten while it was copied: still being
+    /// written (trainers write `trainer_state.json` in place, not atomically).
+    var changing = false
     var description: String { "\(path): \(reason)" }
 }

@@ -44,7 +44,7 @@ final class SourceFile {
         guard fstat(fd, &now) == 0 else { throw RetainError(path: path, reason: "fstat: \(Posix.errnoText())") }
         let rewritten = copied != size || now.st_size != opened.st_size
             || now.st_mtim.tv_sec != opened.st_mtim.tv_sec || now.st_mtim.tv_nsec != opened.st_mtim.tv_nsec
-        if rewritten { throw RetainError(path: path, reason: "changed while being read (size or modification time differs)") }
+        if rewritten { throw RetainError(path: path, reason: "changed while being read (size or modification time differs)", changing: true) }
         var atPath = stat()
         if lstat(path, &atPath) == 0, atPath.st_ino != opened.st_ino || atPath.st_dev != opened.st_dev {
             throw RetainError(path: path, reason: "replaced by another file while being read")
