@@ -6,7 +6,9 @@ median of --repeat runs; exits 3 when torch is not installed.
 
 Usage: torch_merge.py OUT WEIGHTS_CSV IN... [--repeat N]
 """
-import statistics, sys, time
+import sys
+
+import reference_timing
 
 try:
     import torch
@@ -28,22 +30,5 @@ def merge(out, weights, inputs):
     save_file(total, out, metadata={"format": "pt"})
 
 
-def main():
-    torch.set_num_threads(torch.get_num_threads())
-    args = sys.argv[1:]
-    repeat = 5
-    if "--repeat" in args:
-        i = args.index("--repeat")
-        repeat = int(args[i + 1])
-        del args[i:i + 2]
-    out, weights, inputs = args[0], [float(w) for w in args[1].split(",")], args[2:]
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        merge(out, weights, inputs)
-        times.append(time.perf_counter() - start)
-    print(f"{statistics.median(times):.6f}")
-
-
 if __name__ == "__main__":
-    main()
+    reference_timing.run(merge)

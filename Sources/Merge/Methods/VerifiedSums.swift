@@ -16,7 +16,10 @@ enum VerifiedSums {
 
     static func insert(_ path: String, checksum: String) {
         guard let identity = identity(path, checksum: checksum) else { return }
-        known.withLock { _ = $0.insert(identity) }
+        known.withLock { known in
+            if known.count >= 16 { known.removeAll() }  // each update adds one; only the newest matter
+            known.insert(identity)
+        }
     }
 
     private static func identity(_ path: String, checksum: String) -> String? {
