@@ -24,7 +24,8 @@ public struct DaemonService: Service {
     /// it) and runs it until SIGTERM or SIGINT; with `once`, one pass. Returns whether
     /// it succeeded: for `--once`, that the published merge reflects the directory.
     /// Throws, before anything is written, when the ledger is held by another mwad,
-    /// belongs to another run, or (with `once`) the watched directory does not exist.
+    /// belongs to another run, or (with `once`) the watched directory does not exist;
+    /// and after stopping, when the lock file was removed or replaced under it.
     public static func run(config: DaemonConfig, once: Bool, environment: [String: String]) async throws -> Bool {
         // A file size limit or a closed pipe must fail the one write (EFBIG, EPIPE),
         // which is reported and retried, not kill the daemon.
@@ -37,14 +38,20 @@ public struct DaemonService: Service {
         let logger = makeLogger(level: config.logLevel, environment: environment)
         let lock = try LedgerLock(ledger: config.ledger)
         let ledger = try Ledger(path: config.ledger, run: config.watchDirectory)
-        let engine = DaemonEngine(config: config, ledger: ledger, logger: logger, notifier: SystemdNotifier(environment: environment))
+        let engine = DaemonEngine(config: config, ledger: ledger, lock: lock, logger: logger,
+                                  notifier: SystemdNotifier(environment: environment))
         defer { withExtendedLifetime(lock) {} }  // held until the daemon has stopped
         if once { return await engine.runOnce() }
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: DaemonService(engine: engine))],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
-        try await group.run()
+        do { try await group.run() } catch where engine.lostLock {
+            // The service ended on its own (ServiceGroup reports that as unexpected):
+            // say why. Exit 1, and systemd's restart takes the lock afresh.
+            throw LedgerError.lockLost(path: config.ledger)
+        }
+        if engine.lostLock { throw LedgerError.lockLost(path: config.ledger) }
         return true
     }
 

@@ -14,6 +14,9 @@ public enum LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
     case locked(path: String, pid: Int32?)
     /// SQLite failed (path, SQLite's message).
     case database(path: String, message: String)
+    /// The writer lock's file was removed or replaced under the running daemon (its
+    /// state directory deleted?): another mwad could now take a lock beside it.
+    case lockLost(path: String)
 
     public var description: String {
         switch self {
@@ -27,6 +30,8 @@ public enum LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
             "\(path): this ledger belongs to the run in \(recorded), not \(requested); give another --ledger"
         case .locked(let path, let pid): "another mwad (pid \(pid.map(String.init) ?? "unknown")) is using \(path)"
         case .database(let path, let message): "\(path): \(message)"
+        case .lockLost(let path):
+            "\(path).lock was removed or replaced while this mwad held it (was the state directory deleted?); stopped, so that no second mwad writes this ledger beside it"
         }
     }
 }

@@ -34,6 +34,15 @@ public final class LedgerLock: Sendable {
 
     deinit { close(descriptor) }
 
+    /// Whether the lock file at ``path`` is still the one locked. A lock file deleted
+    /// (or replaced) under the holder would let another process create and lock a new
+    /// one: two writers on one ledger path.
+    public var isHeld: Bool {
+        var held = stat(), current = stat()
+        guard fstat(descriptor, &held) == 0, stat(path, &current) == 0 else { return false }
+        return held.st_dev == current.st_dev && held.st_ino == current.st_ino
+    }
+
     /// The pid written by the process holding the lock, if it wrote one.
     private static func holder(_ fd: Int32) -> Int32? {
         var buffer = [UInt8](repeating: 0, count: 32)

@@ -24,4 +24,21 @@ import Testing
         #expect(third.log.contains("INFO ready"))
         #expect(third.stop() == 0)
     }
+
+    /// The state directory deleted under a running daemon: its lock file goes with it,
+    /// and a second daemon could lock a new one beside it. The first stops (exit 1,
+    /// one clear line) instead of writing on; systemd's restart then locks afresh.
+    @Test func aDaemonWhoseLockFileIsRemovedStops() throws {
+        let live = try LiveRun()
+        let first = try live.start(environment: ["MWAD_WATCH_RECONCILE_INTERVAL": "1"])
+        try FileManager.default.removeItem(atPath: live.ledger + ".lock")
+        #expect(DaemonProcess.waitUntil(timeout: 30) { !first.process.isRunning }, "\(first.log)")
+        #expect(first.process.terminationStatus == 1)
+        let line = "\(live.ledger).lock was removed or replaced while this mwad held it"
+        #expect(first.log.contains("ERROR \(line)"), "\(first.log)")
+        #expect(first.log.contains("mwad: error: \(line)"), "\(first.log)")
+        let second = try live.start()
+        #expect(second.log.contains("INFO ready"))
+        #expect(second.stop() == 0)
+    }
 }

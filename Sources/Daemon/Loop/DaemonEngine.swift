@@ -20,12 +20,16 @@ public final class DaemonEngine: Sendable {
     let layout: any TrainerLayout
     let clock: @Sendable () -> Date
     let wake = WakeSignal()
+    /// The ledger's writer lock, checked at every step (nil in tests that take none).
+    let lock: LedgerLock?
     private let stopping = Atomic<Bool>(false)
+    private let lockLost = Atomic<Bool>(false)
 
-    public init(config: DaemonConfig, ledger: Ledger, logger: Logger, notifier: SystemdNotifier,
+    public init(config: DaemonConfig, ledger: Ledger, lock: LedgerLock? = nil, logger: Logger, notifier: SystemdNotifier,
                 layout: any TrainerLayout = .huggingFace, clock: @escaping @Sendable () -> Date = { Date() }) {
         self.config = config
         self.ledger = ledger
+        self.lock = lock
         self.logger = logger
         self.notifier = notifier
         self.layout = layout
@@ -50,6 +54,17 @@ public final class DaemonEngine: Sendable {
     }
 
     var isStopping: Bool { stopping.load(ordering: .relaxed) }
+
+    /// Whether the loop stopped because its lock file was removed or replaced.
+    public var lostLock: Bool { lockLost.load(ordering: .relaxed) }
+
+    /// False, once the lock is found lost: the loop then stops.
+    func checkLock() -> Bool {
+        guard let lock, !lock.isHeld else { return true }
+        lockLost.store(true, ordering: .relaxed)
+        logger.error("\(LedgerError.lockLost(path: config.ledger))")
+        return false
+    }
 
     /// Runs until ``requestStop()``: reconciles, reports ready, then follows changes.
     public func run() async {

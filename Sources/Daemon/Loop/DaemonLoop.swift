@@ -53,7 +53,7 @@ final class DaemonLoop {
     func run() async {
         start()
         await evaluation.resume()
-        while !engine.isStopping {
+        while !engine.isStopping, engine.checkLock() {
             await step(now: engine.clock())
             if !ready {
                 ready = true
