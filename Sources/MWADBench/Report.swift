@@ -145,7 +145,7 @@ struct Report {
         - **The running-sum update vs 0.5× the full merge at window 20.** It reads and writes \
         the F64 sum (twice an F32 adapter each way) besides the two members and the merge; \
         writing into the page cache costs several times a warm read, so it lands at about \
-        0.6–0.75× here. It no longer fsyncs the sum, and it is flat in the window (the \
+        0.5–0.75× here. It no longer fsyncs the sum, and it is flat in the window (the \
         scale rows) while the full merge grows with it, so the ratio falls as the window \
         grows.
         - **Ingest-to-publish vs 3× the copy floor plus the merge.** Met in most runs by hand \
