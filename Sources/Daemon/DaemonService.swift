@@ -46,11 +46,9 @@ public struct DaemonService: Service {
             services: [.init(service: DaemonService(engine: engine))],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
-        do { try await group.run() } catch where engine.lostLock {
-            // The service ended on its own (ServiceGroup reports that as unexpected):
-            // say why. Exit 1, and systemd's restart takes the lock afresh.
-            throw LedgerError.lockLost(path: config.ledger)
-        }
+        // A loop that lost its lock ends on its own, which ServiceGroup reports as
+        // unexpected: say why instead. Exit 1, and systemd's restart locks afresh.
+        do { try await group.run() } catch where engine.lostLock {}
         if engine.lostLock { throw LedgerError.lockLost(path: config.ledger) }
         return true
     }

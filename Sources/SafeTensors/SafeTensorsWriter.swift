@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import CLinuxSupport
 import SystemPackage
 
 /// A tensor to be written: everything but its data.
@@ -39,13 +38,10 @@ public final class SafeTensorsWriter {
     /// Sees every byte written, in order (the header too): a digest of the file
     /// without reading it back.
     private let observer: ((UnsafeRawBufferPointer) -> Void)?
-    /// Bytes written, and how many of them the disk was told to start writing back.
+    /// Bytes written (the file's size at ``finish(sync:)``).
     private var written = 0
-    private var kicked = 0
-    private let startWriteback: Bool
-    /// Writeback is started every this many bytes, so that ``finish(sync:)``'s fsync
-    /// waits for the tail of the file rather than all of it.
-    static let writebackStep = 8 << 20
+    /// Present when the disk starts writing the file back as it grows.
+    private var writeback: Writeback?
 
     /// Creates `path` (which must not exist) and writes the header.
     /// With `startWriteback`, the disk starts writing the file back as it grows (for a
@@ -57,13 +53,13 @@ public final class SafeTensorsWriter {
                 overwrite: Bool = false, observer: ((UnsafeRawBufferPointer) -> Void)? = nil) throws(SafeTensorsError) {
         self.path = path
         self.observer = observer
-        self.startWriteback = startWriteback
         layout = Self.layout(of: tensors)
         do {
             descriptor = try FileDescriptor.open(
                 FilePath(path), .writeOnly, options: overwrite ? [.create, .closeOnExec] : [.create, .exclusiveCreate, .closeOnExec],
                 permissions: [.ownerReadWrite, .groupRead, .otherRead])
         } catch { throw failure(error) }
+        if startWriteback, let descriptor { writeback = Writeback(descriptor: descriptor.rawValue) }
         let header = Self.header(layout: layout, metadata: metadata)
         try write(header)
     }
@@ -132,10 +128,7 @@ public final class SafeTensorsWriter {
         do { _ = try fd.writeAll(bytes) } catch { throw failure(error) }
         observer?(bytes)
         written += bytes.count
-        if startWriteback, written - kicked >= Self.writebackStep {
-            _ = mwad_start_writeback(fd.rawValue, Int64(kicked), Int64(written - kicked))  // a hint: failure changes nothing
-            kicked = written
-        }
+        writeback?.wrote(bytes.count)
     }
 
     private func write(_ bytes: [UInt8]) throws(SafeTensorsError) {

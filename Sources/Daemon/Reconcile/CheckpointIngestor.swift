@@ -104,7 +104,6 @@ struct CheckpointIngestor {
             let weighting = try settings.weightingMethod()
             let metric = checkpoint.value(of: weighting.metric, smoothing: settings.smoothing)
             _ = try weighting.logScore(of: Candidate(name: ref.path, step: checkpoint.step, metricValue: metric))
-            if case .nonFinite(let tensor) = staged.adapterScan { throw MergeError.nonFinite(tensor: tensor, member: ref.path) }
             try method.checkMember(MergeInput(name: ref.path, file: checkpoint.adapter, weight: 0,
                                               valuesKnownFinite: staged.adapterScan == .allFinite),
                                    reference: reference.map { MergeInput(name: $0.name, file: $0.file, weight: 0) })

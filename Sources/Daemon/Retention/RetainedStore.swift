@@ -1,4 +1,3 @@
-import CLinuxSupport
 import Foundation
 import HostFileSystem
 import Ingest
@@ -109,7 +108,7 @@ struct RetainedStore {
         let hasher = BackgroundDigest()
         defer { _ = hasher.finalize() }  // ends its thread on every path
         var total: Int64 = 0
-        var kicked: Int64 = 0
+        var writeback = Writeback(descriptor: output)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
         defer { buffer.deallocate() }
         while total < source.size {
@@ -122,10 +121,7 @@ struct RetainedStore {
             observe?(chunk)
             try writeAll(output, chunk, path: destination)
             total += Int64(count)
-            if total - kicked >= 8 << 20 {
-                _ = mwad_start_writeback(output, kicked, total - kicked)  // a hint: failure changes nothing
-                kicked = total
-            }
+            writeback.wrote(count)
         }
         try source.checkUnchanged(copied: total)
         guard fsync(output) == 0 else { throw RetainError(path: destination, reason: "fsync: \(Posix.errnoText())") }

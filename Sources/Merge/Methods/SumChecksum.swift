@@ -4,8 +4,8 @@
 ///
 /// Fletcher-style over 64-bit little-endian words in eight lanes (a final partial
 /// 64-byte block zero-padded): `a` sums the words, `b` sums the running `a`s, so a
-/// block lost, zeroed or moved changes it. Not a defence against tampering; SHA-256 would cost more than the
-/// fsync it replaces.
+/// block lost, zeroed or moved changes it. Not a defence against tampering; SHA-256
+/// would cost more than the fsync it replaces.
 public struct SumChecksum: Equatable, Sendable {
     /// Eight lanes of 64-bit words, one vector add each: as fast as memory reads.
     private var a = SIMD8<UInt64>()

@@ -65,8 +65,8 @@ public enum WindowSum {
         }
     }
 
-    /// Writes the merge to `output` and the new sum to `statePath` (both new files) in
-    /// one pass: S' = S + Σ g·θ(adding) − Σ g·θ(removing), merge = S'/G'. With no
+    /// Writes the merge to `output` (a new file) and the new sum to `statePath` in one
+    /// pass: S' = S + Σ g·θ(adding) − Σ g·θ(removing), merge = S'/G'. With no
     /// `previous`, S' is computed from `adding` alone (an exact recomputation).
     /// `dtypes` gives each tensor's output dtype (the members'). The sum is not
     /// fsynced: its checksum, written beside it (``checkPath(_:)``), tells a sum that
