@@ -36,17 +36,23 @@ let package = Package(
             name: "Ingest",
             dependencies: ["SafeTensors", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // Weightings, windows and the parameters both they and merge methods declare.
         .target(name: "Weigh", dependencies: ["Ingest"]),
-        .target(name: "Merge", dependencies: ["SafeTensors"]),
-        .target(name: "Publish", dependencies: ["Ingest", "SafeTensors", "Weigh", "Merge", "HostFileSystem", "CLinuxSupport"]),
+        // LAPACK and CBLAS from Debian (liblapacke-dev, libopenblas-dev), for the svd method.
+        .systemLibrary(name: "CLAPACK", pkgConfig: "lapacke", providers: [.apt(["liblapacke-dev", "libopenblas-dev"])]),
+        .target(name: "Merge", dependencies: ["SafeTensors", "Weigh", "CLAPACK"]),
+        // One value for everything that decides a merge's bytes, validated against
+        // the catalog of weightings and methods.
+        .target(name: "Settings", dependencies: ["Ingest", "Weigh", "Merge"]),
+        .target(name: "Publish", dependencies: ["Ingest", "SafeTensors", "Weigh", "Settings", "Merge", "HostFileSystem", "CLinuxSupport"]),
         // The host's file systems: network or local (where inotify and SQLite WAL
         // fail), and the POSIX calls durable writes share (mkdtemp, directory fsync).
         .target(name: "HostFileSystem", dependencies: ["CLinuxSupport"]),
         .target(
             name: "Ledger",
-            dependencies: ["Ingest", "Weigh", "HostFileSystem", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["Ingest", "Settings", "HostFileSystem", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .target(name: "Status", dependencies: ["Ingest", "Weigh", "Ledger"]),
+        .target(name: "Status", dependencies: ["Ingest", "Weigh", "Settings", "Merge", "Ledger"]),
         // inotify: what changed in the watched directory, or above it while it is missing.
         .target(name: "Watch"),
         // Prometheus metrics from the ledger, for node_exporter's textfile collector.
@@ -57,13 +63,13 @@ let package = Package(
         // Measuring each merge on the user's evaluation; publishing the best adapter.
         .target(
             name: "Evaluate",
-            dependencies: ["Ingest", "Weigh", "Publish", "Ledger", "HostFileSystem", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Ingest", "Weigh", "Settings", "Publish", "Ledger", "HostFileSystem", .product(name: "Logging", package: "swift-log")]
         ),
         // The long-running service: configuration, ingest, rolling merge, systemd.
         .target(
             name: "Daemon",
             dependencies: [
-                "Ingest", "Weigh", "Merge", "Publish", "Ledger", "Watch", "HostFileSystem", "SafeTensors", "MetricsExport", "Evaluate",
+                "Ingest", "Weigh", "Settings", "Merge", "Publish", "Ledger", "Watch", "HostFileSystem", "SafeTensors", "MetricsExport", "Evaluate",
                 "CLinuxSupport",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Yams", package: "Yams"),
@@ -74,7 +80,7 @@ let package = Package(
         .target(
             name: "CLI",
             dependencies: [
-                "Ingest", "Weigh", "Publish", "Ledger", "Status", "Daemon", "HostFileSystem",
+                "Ingest", "Weigh", "Settings", "Merge", "Publish", "Ledger", "Status", "Daemon", "HostFileSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -90,16 +96,16 @@ let package = Package(
         ),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "MWADTestKit"]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "MWADTestKit"]),
-        .testTarget(name: "WeighTests", dependencies: ["Weigh", "MWADTestKit"]),
-        .testTarget(name: "MergeTests", dependencies: ["Merge", "MWADTestKit"]),
+        .testTarget(name: "WeighTests", dependencies: ["Weigh", "Settings", "MWADTestKit"]),
+        .testTarget(name: "MergeTests", dependencies: ["Merge", "Weigh", "MWADTestKit"]),
         .testTarget(name: "PublishTests", dependencies: ["Publish", "MWADTestKit"]),
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "HostFileSystem", "Weigh", "MWADTestKit"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "HostFileSystem", "Weigh", "Settings", "MWADTestKit"]),
         .testTarget(name: "WatchTests", dependencies: ["Watch", "MWADTestKit"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Evaluate", "Ledger", "Ingest", "SafeTensors", "MWADTestKit"]),
-        .testTarget(name: "StatusTests", dependencies: ["Status", "Ledger", "Weigh", "MWADTestKit"], exclude: ["Golden"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Evaluate", "Ledger", "Ingest", "SafeTensors", "Settings", "MWADTestKit"]),
+        .testTarget(name: "StatusTests", dependencies: ["Status", "Ledger", "Weigh", "Settings", "MWADTestKit"], exclude: ["Golden"]),
         .testTarget(
             name: "CLITests",
-            dependencies: ["mwad", "MWADTestKit", "SafeTensors", "Ledger", "Weigh"]
+            dependencies: ["mwad", "CLI", "MWADTestKit", "SafeTensors", "Ledger", "Weigh", "Settings"]
         ),
     ]
 )

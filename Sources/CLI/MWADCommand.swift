@@ -11,4 +11,9 @@ public struct MWADCommand: AsyncParsableCommand {
     )
 
     public init() {}
+
+    /// Runs the command line, parameter flags rewritten for the parser (``SettingsOptions/rewrite(_:)``).
+    public static func main() async {
+        await main(SettingsOptions.rewrite(Array(CommandLine.arguments.dropFirst())))
+    }
 }

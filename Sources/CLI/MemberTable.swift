@@ -1,4 +1,5 @@
 import Foundation
+import Settings
 import Weigh
 import Publish
 
@@ -7,7 +8,8 @@ enum MemberTable {
     static func render(_ manifest: MergeManifest) -> String {
         var rows = [["step", "checkpoint", manifest.metric, "weight"]]
         for member in manifest.members {
-            let metric = member.metricValue.map { String(format: "%.6f", $0) } ?? "-"
+            // A value logged before the member's own step says which step it is from.
+            let metric = member.metricValue.map { String(format: "%.6f", $0) + (member.metricStep.map { " (step \($0))" } ?? "") } ?? "-"
             rows.append(["\(member.step)", member.name, metric, String(format: "%.6f", member.weight)])
         }
         let widths = (0..<4).map { column in rows.map { $0[column].count }.max()! }
@@ -17,7 +19,14 @@ enum MemberTable {
                 return column == 1 ? cell + pad : pad + cell  // names left, numbers right
             }.joined(separator: "  ")
         }
-        let heading = "\(manifest.weighting) weighting, penalty \(MergeSettings.number(manifest.penalty)), window \(manifest.window)"
-        return ([heading] + lines).joined(separator: "\n")
+        var footer: [String] = []
+        if let error = manifest.report?.truncationError {
+            let worst = manifest.report?.moduleErrors?.max { $0.value < $1.value }
+            footer.append(String(format: "truncated to rank %d: relative error %.3g overall", manifest.report?.rank ?? 0, error)
+                + (worst.map { String(format: ", %.3g in %@ (the worst module)", $0.value, $0.key) } ?? ""))
+        } else if let rank = manifest.report?.rank {
+            footer.append("output rank \(rank) per module" + ((manifest.report?.rankPattern ?? [:]).isEmpty ? "" : " (others in rank_pattern)"))
+        }
+        return ([manifest.settings.summary] + lines + footer).joined(separator: "\n")
     }
 }

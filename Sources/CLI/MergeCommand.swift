@@ -3,6 +3,7 @@ import Foundation
 import Ingest
 import Ledger
 import Publish
+import Settings
 import Weigh
 
 /// `mwad merge`: one merge of the last N checkpoints of a run, or of named folders.
@@ -42,10 +43,13 @@ struct MergeCommand: ParsableCommand {
         if (runDirectory == nil) == checkpoints.isEmpty {
             throw ValidationError("Give either a run directory or --checkpoints, not both or neither.")
         }
-        if !checkpoints.isEmpty, let window = settings.window {
-            throw ValidationError("--window \(window) cannot go with --checkpoints: the window is the \(checkpoints.count) folders given.")
+        if !checkpoints.isEmpty {
+            for (flag, value) in [("--window", settings.window), ("--window-steps", settings.windowSteps), ("--stride", settings.stride)] {
+                if let value { throw ValidationError("\(flag) \(value) cannot go with --checkpoints: the window is the \(checkpoints.count) folders given.") }
+            }
         }
         if out == nil && !dryRun { throw ValidationError("Missing --out (or use --dry-run).") }
+        _ = try settings.merged(window: checkpoints.isEmpty ? nil : checkpoints.count)  // together, as the merge takes them
     }
 
     func run() throws {
@@ -60,7 +64,7 @@ struct MergeCommand: ParsableCommand {
     }
 
     private func merge() throws {
-        let settings = settings.merged(window: checkpoints.isEmpty ? nil : checkpoints.count)
+        let settings = try settings.merged(window: checkpoints.isEmpty ? nil : checkpoints.count)
         let members = try chooseMembers(window: settings.window)
         let plan = try MergePlan(checkpoints: members, settings: settings)
         if dryRun {
@@ -80,7 +84,7 @@ struct MergeCommand: ParsableCommand {
             print(String(decoding: manifest.encoded(), as: UTF8.self))
         } else {
             print(MemberTable.render(manifest))
-            print("merged \(manifest.members.count) checkpoints into \(out!)")
+            print("merged \(manifest.members.count == 1 ? "1 checkpoint" : "\(manifest.members.count) checkpoints") into \(out!)")
         }
     }
 
@@ -91,7 +95,7 @@ struct MergeCommand: ParsableCommand {
         try ledger.registerRun(watch: watch, output: output, settings: plan.settings, now: started)
         try ledger.recordPublished(plan, digests: manifest.members.map(\.adapterSHA256), output: output,
                                    outputSHA256: manifest.outputSHA256 ?? "", created: started,
-                                   duration: Date().timeIntervalSince(started))
+                                   duration: Date().timeIntervalSince(started), report: manifest.report)
     }
 
     /// The run the ledger is for: the run directory, or the newest named folder's parent.
@@ -99,15 +103,32 @@ struct MergeCommand: ParsableCommand {
         runDirectory.map(RunDirectory.absolute) ?? (plan.newest.checkpoint.ref.path as NSString).deletingLastPathComponent
     }
 
-    private func chooseMembers(window: Int) throws -> [Checkpoint] {
+    /// The window's members, newest first through the run's complete checkpoints: an
+    /// incomplete or broken one is skipped with a warning and does not count.
+    private func chooseMembers(window: WindowSpec) throws -> [Checkpoint] {
         if !checkpoints.isEmpty {
             return try checkpoints.map { path throws(IngestError) in try Checkpoint.load(folder: path) }
         }
         let run = try RunDirectory.scan(runDirectory!)
         for entry in run.skipped { printWarning("skipped \(entry.name): \(entry.reason)") }
-        let (chosen, passedOver) = run.latestComplete(window)
-        for entry in passedOver { printWarning("skipped \(entry.name): \(entry.reason)") }
+        var selector = WindowSpec.Selector(window)
+        var chosen: [Checkpoint] = []
+        walk: for ref in run.checkpoints.reversed() {
+            let checkpoint: Checkpoint
+            do { checkpoint = try Checkpoint.load(ref) } catch {
+                printWarning("skipped \(ref.name): \(error.description)")
+                continue
+            }
+            switch selector.offer(checkpoint.step) {
+            case .take: chosen.append(checkpoint)
+            case .skip: continue
+            case .stop: break walk
+            }
+        }
         guard !chosen.isEmpty else { throw CommandError("\(run.path): no complete checkpoint-<step> folder to merge") }
-        return chosen
+        if let count = window.count, chosen.count < count, window.steps == nil {
+            printWarning("window short: \(chosen.count) of \(count) checkpoints (the run has no more complete ones\(window.stride > 1 ? " at stride \(window.stride)" : ""))")
+        }
+        return chosen.reversed()
     }
 }

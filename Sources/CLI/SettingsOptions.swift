@@ -1,63 +1,135 @@
 import ArgumentParser
 import Ingest
+import Settings
 import Weigh
 
-extension WeightingKind: ExpressibleByArgument {}
+/// The merge settings as command-line options, shared by `mwad merge` and `mwad run`
+/// so that the same mistake gets the same answer (and exit status 64) in both. The
+/// settings every merge has are options here; each parameter a weighting or method
+/// declares is a flag by its name (`--half-life 40`), read from the catalog, so a
+/// new weighting's parameter is a flag with no edit here. Numbers are taken as
+/// values even when they start with `-`, so that `--window -3` is refused for its
+/// range, not mistaken for a missing value.
+struct SettingsOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(SettingsOptions.help("method"), valueName: "name"))
+    var method: String?
 
-extension Metric: ExpressibleByArgument {
-    /// Only the losses: step weighting reads steps, so `step` is never a `--metric`.
-    public init?(argument: String) {
-        guard let metric = Metric(rawValue: argument), metric != .step else { return nil }
-        self = metric
+    @Option(help: ArgumentHelp(SettingsOptions.help("weighting"), valueName: "name"))
+    var weighting: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp(SettingsOptions.help("window"), valueName: "N|all"))
+    var window: String?
+
+    @Option(name: .customLong("window-steps"), parsing: .unconditional, help: ArgumentHelp(SettingsOptions.help("window_steps"), valueName: "S"))
+    var windowSteps: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp(SettingsOptions.help("stride"), valueName: "K"))
+    var stride: String?
+
+    @Option(help: ArgumentHelp(SettingsOptions.help("metric"), valueName: "train_loss|eval_loss"))
+    var metric: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp(SettingsOptions.help("smoothing"), valueName: "K"))
+    var smoothing: String?
+
+    /// Each parameter flag (`--half-life 40`) reaches the parser as `--param
+    /// half_life=40` (see ``rewrite(_:)``): the catalog, not this file, knows the names.
+    @Option(name: .customLong("param"), parsing: .unconditionalSingleValue,
+            help: ArgumentHelp(SettingsOptions.parameterHelp, valueName: "name=value"))
+    var parameterFlags: [String] = []
+
+    /// The help of a setting every merge has, with its config key and default.
+    static func help(_ name: String) -> String {
+        let fixed = SettingsText.fixed().first { $0.name == name }!
+        let text = SettingsText.defaultText(name)
+        return fixed.help + " (" + (text.isEmpty ? "" : "default \(text); ") + "merge.\(name))"
     }
 
-    public static var allValueStrings: [String] { [Metric.trainLoss.rawValue, Metric.evalLoss.rawValue] }
-}
+    /// Every parameter flag, from the catalog: name, owners, what it takes, default.
+    static var parameterHelp: String {
+        "A parameter of the weighting or method in use, also written as its own flag: " + Catalog.shared.parameters.map { parameter, owners in
+            "\(parameter.flag) (\(owners.joined(separator: ", ")): \(parameter.help) Default \(parameter.defaultValue); merge.\(parameter.name)."
+        }.joined(separator: " ")
+    }
 
-/// The merge settings as command-line options, shared by `mwad merge` and `mwad run`
-/// so that the same mistake gets the same answer (and exit status 64) in both.
-/// Numbers are taken as values even when they start with `-`, so that `--window -3`
-/// is refused for its range, not mistaken for a missing value.
-struct SettingsOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "How many of the latest checkpoints to merge (default 5; merge.window).")
-    var window: Int?
-
-    @Option(help: "loss (lower loss weighs more), step (later weighs more) or uniform (default loss; merge.weighting).")
-    var weighting: WeightingKind?
-
-    @Option(parsing: .unconditional, help: "The penalty factor p >= 0; 0 means uniform (default 1; merge.penalty).")
-    var penalty: Double?
-
-    @Option(help: "The loss that 'loss' weighting reads (default train_loss; merge.metric).")
-    var metric: Metric?
-
-    @Option(parsing: .unconditional, help: "Average the last K logged losses up to each checkpoint's step (default 1; merge.smoothing).")
-    var smoothing: Int?
-
-    func validate() throws {
-        if let window, window < 1 { throw ValidationError("--window must be a whole number >= 1, got \(window).") }
-        if let penalty, !(penalty.isFinite && penalty >= 0) {
-            throw ValidationError("--penalty must be a finite number >= 0, got \(MergeSettings.number(penalty)).")
+    /// The parameter flags given, by parameter name; a name the catalog lacks is an error.
+    func parameters() throws -> [String: String] {
+        var values: [String: String] = [:]
+        for entry in parameterFlags {
+            let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 2, let parameter = Catalog.shared.parameter(parts[0]) else {
+                throw ValidationError("--param takes NAME=VALUE with a parameter NAME among "
+                    + Catalog.shared.parameters.map(\.parameter.name).joined(separator: ", ") + "; got '\(entry)'.")
+            }
+            guard !parts[1].isEmpty else { throw ValidationError("Missing value for '\(parameter.flag)'.") }
+            values[parameter.name] = parts[1]
         }
-        if let smoothing, smoothing < 1 { throw ValidationError("--smoothing must be a whole number >= 1, got \(smoothing).") }
+        return values
+    }
+
+    /// `--half-life 40` and `--half-life=40` as `--param half_life=40`, for every
+    /// parameter the catalog declares, before the arguments are parsed (a flag the
+    /// parser was not told of would otherwise take a positional argument's place).
+    static func rewrite(_ arguments: [String]) -> [String] {
+        let flags = Dictionary(Catalog.shared.parameters.map { ($0.parameter.flag, $0.parameter.name) }) { first, _ in first }
+        var out: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let word = arguments[index]
+            if word == "--" { out += arguments[index...]; break }
+            let parts = word.split(separator: "=", maxSplits: 1).map(String.init)
+            if let name = flags[parts[0]] {
+                if parts.count == 2 {
+                    out += ["--param", "\(name)=\(parts[1])"]
+                } else {
+                    out += ["--param", "\(name)=" + (index + 1 < arguments.count ? arguments[index + 1] : "")]
+                    index += 1
+                }
+            } else {
+                out.append(word)
+            }
+            index += 1
+        }
+        return out
+    }
+
+    /// Every setting given, by name (the fixed ones and the parameters).
+    func given() throws -> [String: String] {
+        var texts = try parameters()
+        texts["method"] = method
+        texts["weighting"] = weighting
+        texts["window"] = window
+        texts["window_steps"] = windowSteps
+        texts["stride"] = stride
+        texts["metric"] = metric
+        texts["smoothing"] = smoothing
+        return texts
+    }
+
+    /// Each value alone (kind, range); `mwad merge` checks them together in ``merged(window:)``,
+    /// `mwad run` once they are over the configuration they override.
+    func validate() throws {
+        for (name, value) in try given() {
+            do { try SettingsText.check(name, value) } catch { throw Self.flagError(error) }
+        }
+    }
+
+    private static func flagError(_ error: WeighError) -> ValidationError {
+        guard case .invalidSetting(let name, let value, let allowed) = error else { return ValidationError("\(error)") }
+        let flag = "--" + name.replacingOccurrences(of: "_", with: "-")
+        return ValidationError("\(flag) must be \(allowed), got \(value).")
     }
 
     /// The settings given, over the defaults; `window` replaces the default window.
-    func merged(window defaultWindow: Int? = nil) -> MergeSettings {
-        let defaults = MergeSettings()
-        return MergeSettings(window: window ?? defaultWindow ?? defaults.window, weighting: weighting ?? defaults.weighting,
-                             penalty: penalty ?? defaults.penalty, metric: metric ?? defaults.metric,
-                             smoothing: smoothing ?? defaults.smoothing)
+    func merged(window defaultWindow: Int? = nil) throws -> MergeSettings {
+        var base = MergeSettings()
+        if let defaultWindow { base.window.count = defaultWindow }
+        let texts = try given()
+        do { return try SettingsText.read({ texts[$0] }, over: base) } catch { throw Self.flagError(error) }
     }
 
     /// The options given, as the configuration keys they override in `mwad run`.
     var configFlags: [String: String] {
-        var flags: [String: String] = [:]
-        flags["merge.window"] = window.map { "\($0)" }
-        flags["merge.weighting"] = weighting?.rawValue
-        flags["merge.penalty"] = penalty.map { "\($0)" }
-        flags["merge.metric"] = metric?.rawValue
-        flags["merge.smoothing"] = smoothing.map { "\($0)" }
-        return flags
+        ((try? given()) ?? [:]).reduce(into: [:]) { $0["merge.\($1.key)"] = $1.value }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Ledger
 import Publish
+import Settings
 import Weigh
 
 /// `mwa_best.json`, beside the best adapter of an evaluated window: what it is (the

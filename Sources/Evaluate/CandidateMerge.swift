@@ -1,12 +1,14 @@
 import Foundation
 import Ingest
 import Publish
+import Settings
 import Weigh
 
 /// A candidate: the same window merged with other settings, into a scratch folder.
 enum CandidateMerge {
     static func make(_ settings: MergeSettings, from job: EvalJob, to folder: String) throws {
-        let members = try job.members.suffix(settings.window).map { member in
+        let chosen = settings.window.select(job.members.map(\.step)).map { job.members[$0] }
+        let members = try chosen.map { member in
             try Checkpoint.load(CheckpointRef(step: member.step, path: member.folder, origin: member.source))
         }
         let plan = try MergePlan(checkpoints: members, settings: settings)

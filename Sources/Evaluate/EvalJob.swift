@@ -1,6 +1,7 @@
 import Foundation
 import Ingest
 import Ledger
+import Settings
 import Weigh
 
 /// One window to evaluate, frozen: hard links of its members' retained copies and a

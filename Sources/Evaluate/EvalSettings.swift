@@ -1,4 +1,5 @@
 import Foundation
+import Settings
 import Weigh
 
 /// How the daemon measures its merges on the user's own evaluation (`eval.*` keys).

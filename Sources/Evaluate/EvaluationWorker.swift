@@ -3,6 +3,7 @@ import Ingest
 import Ledger
 import Logging
 import Publish
+import Settings
 import Weigh
 
 /// Evaluates published windows in the background, one evaluation at a time: the merge,

@@ -55,6 +55,11 @@ public struct Checkpoint: Sendable {
         state.value(of: metric, atStep: step, smoothing: smoothing)
     }
 
+    /// The value of `metric` with the step it was logged at.
+    public func logged(_ metric: Metric, smoothing: Int = 1) -> (value: Double, step: Int64)? {
+        state.logged(metric, atStep: step, smoothing: smoothing)
+    }
+
     /// SHA-256 of the adapter file, hex, from the mapped bytes (no second read).
     public func adapterSHA256() -> String {
         withExtendedLifetime(adapter) { FileDigest.sha256(adapter.fileBytes) }

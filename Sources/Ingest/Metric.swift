@@ -24,6 +24,20 @@ extension TrainerState {
         return recent.reduce(0, +) / Double(recent.count)
     }
 
+    /// The value of `metric` at `step` (as ``value(of:atStep:smoothing:)``) with the
+    /// step it was logged at (the newest of the values averaged), so that a value
+    /// taken from an earlier step can say so.
+    public func logged(_ metric: Metric, atStep step: Int64, smoothing: Int = 1) -> (value: Double, step: Int64)? {
+        guard let value = value(of: metric, atStep: step, smoothing: smoothing) else { return nil }
+        let pick: (LogEntry) -> Double? = switch metric {
+        case .step: { _ in nil }
+        case .trainLoss: { $0.loss }
+        case .evalLoss: { $0.evalLoss }
+        }
+        let at = logHistory.last { entry in entry.step.map { $0 <= step } == true && pick(entry) != nil }?.step
+        return (value, metric == .step ? step : at ?? step)
+    }
+
     private func logged(upTo step: Int64, _ pick: (LogEntry) -> Double?) -> [Double] {
         logHistory.compactMap { entry in
             guard let at = entry.step, at <= step else { return nil }

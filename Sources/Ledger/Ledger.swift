@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import HostFileSystem
+import Settings
 import Weigh
 
 /// The daemon's memory: every checkpoint seen and what was decided about it, every

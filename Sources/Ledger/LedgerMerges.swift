@@ -8,11 +8,13 @@ public struct MergeMemberInput: Sendable {
     public var checkpointID: Int64
     public var weight: Double
     public var metricValue: Double?
+    public var metricStep: Int64?
 
-    public init(checkpointID: Int64, weight: Double, metricValue: Double?) {
+    public init(checkpointID: Int64, weight: Double, metricValue: Double?, metricStep: Int64? = nil) {
         self.checkpointID = checkpointID
         self.weight = weight
         self.metricValue = metricValue
+        self.metricStep = metricStep
     }
 }
 
@@ -26,7 +28,7 @@ extension Ledger {
             try merge.insert(db)
             for (position, member) in members.enumerated() {
                 try MergeMemberRecord(mergeID: merge.id!, checkpointID: member.checkpointID, position: position,
-                                      weight: member.weight, metricValue: member.metricValue).insert(db)
+                                      weight: member.weight, metricValue: member.metricValue, metricStep: member.metricStep).insert(db)
             }
             return merge
         }

@@ -1,5 +1,7 @@
 import Foundation
 import Ingest
+import Merge
+import Settings
 import Weigh
 
 extension CheckpointRecord {
@@ -20,15 +22,16 @@ extension Ledger {
     /// adapter SHA-256s, in plan order.
     @discardableResult
     public func recordPublished(_ plan: MergePlan, digests: [String], output: String, outputSHA256: String,
-                                created: Date, duration: TimeInterval) throws(LedgerError) -> MergeRecord {
+                                created: Date, duration: TimeInterval, report: MergeReport? = nil) throws(LedgerError) -> MergeRecord {
         var members: [MergeMemberInput] = []
         for (member, digest) in zip(plan.members, digests) {
             let row = CheckpointRecord(ingested: member.checkpoint, sha256: digest, smoothing: plan.settings.smoothing, now: created)
             let id = try record(row).current.id!
-            members.append(MergeMemberInput(checkpointID: id, weight: member.weight, metricValue: member.metricValue))
+            members.append(MergeMemberInput(checkpointID: id, weight: member.weight, metricValue: member.metricValue, metricStep: member.metricStep))
         }
         let merge = MergeRecord(createdAt: created, settings: plan.settings, outputPath: output,
-                                outputSHA256: outputSHA256, durationSeconds: duration)
+                                outputSHA256: outputSHA256, durationSeconds: duration,
+                                report: report == MergeReport() ? nil : report)
         return try record(merge: merge, members: members)
     }
 }

@@ -13,6 +13,7 @@ enum Schema {
         migrator.registerMigration("v4-skipped-folders", migrate: v4)
         migrator.registerMigration("v5-missed-and-whole-settings", migrate: v5)
         migrator.registerMigration("v6-evaluations", migrate: v6)
+        migrator.registerMigration("v7-method-reports", migrate: v7)
         return migrator
     }
 
@@ -171,5 +172,12 @@ enum Schema {
             t.column("output_path", .text).notNull()
             t.column("published_at", .datetime).notNull()
         }
+    }
+
+    /// What a merge method made (ranks, truncation error), and the step a member's
+    /// metric was logged at where it is earlier than the member's own.
+    private static func v7(_ db: Database) throws {
+        try db.alter(table: "merge") { t in t.add(column: "report", .text) }
+        try db.alter(table: "merge_member") { t in t.add(column: "metric_step", .integer) }
     }
 }

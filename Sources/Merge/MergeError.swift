@@ -14,6 +14,12 @@ public enum MergeError: Error, Equatable, Sendable, CustomStringConvertible {
     case output(SafeTensorsError)
     /// Settings name a merge method mwad does not have.
     case unknownMethod(name: String, known: [String])
+    /// The method cannot merge this adapter exactly; the reason says why.
+    case unsupportedAdapter(member: String, method: String, reason: String)
+    /// A member's `adapter_config.json` could not be read.
+    case adapterConfig(file: String, reason: String)
+    /// A LAPACK routine failed (it should not on finite input).
+    case lapack(routine: String, info: Int32, module: String)
 
     public var description: String {
         switch self {
@@ -28,6 +34,10 @@ public enum MergeError: Error, Equatable, Sendable, CustomStringConvertible {
         case .nonFinite(let tensor, nil): "tensor '\(tensor)': the weighted sum overflows"
         case .output(let error): error.description
         case .unknownMethod(let name, let known): "merge method '\(name)' is unknown; known: \(known.joined(separator: ", "))"
+        case .unsupportedAdapter(let member, let method, let reason):
+            "\(member): the \(method) method cannot merge it exactly: \(reason); use method linear (a parameter average), which merges any adapter"
+        case .adapterConfig(let file, let reason): "\(file): \(reason)"
+        case .lapack(let routine, let info, let module): "LAPACK \(routine) failed (info \(info)) on module \(module)"
         }
     }
 }

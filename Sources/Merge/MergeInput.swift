@@ -9,11 +9,15 @@ public struct MergeInput: Sendable {
     /// Every value is already known to be finite (the ingest scanned them while it
     /// copied the file), so ``MergeMethod/checkMember(_:reference:)`` need not read them.
     public var valuesKnownFinite: Bool
+    /// The member's `adapter_config.json`: its LoRA scaling, which the exact methods
+    /// need (nil where the caller has none; those methods then refuse the member).
+    public var config: AdapterConfig?
 
-    public init(name: String, file: SafeTensorsFile, weight: Double, valuesKnownFinite: Bool = false) {
+    public init(name: String, file: SafeTensorsFile, weight: Double, valuesKnownFinite: Bool = false, config: AdapterConfig? = nil) {
         self.name = name
         self.file = file
         self.weight = weight
         self.valuesKnownFinite = valuesKnownFinite
+        self.config = config
     }
 }

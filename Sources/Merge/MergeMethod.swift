@@ -1,56 +1,122 @@
+import Foundation
 import SafeTensors
+import Weigh
 
 /// One way of combining the members' tensors, given their normalised weights.
 ///
 /// `mwad merge`, the daemon and the publisher reach a method only through this
-/// protocol and ``MergeMethods``; `docs/create_a_merge_method.md` says how to add one.
+/// protocol and its ``MethodDescription``; `docs/create_a_merge_method.md` says how
+/// to add one.
 public protocol MergeMethod: Sendable {
     /// The name in settings, manifests and the ledger (`linear`).
     var name: String { get }
 
     /// Writes the merge of `inputs` to `output`, through the writer that
-    /// ``MergeOutput/open(_:)`` makes and ``MergeOutput/finish(_:)`` closes.
-    func write(_ inputs: [MergeInput], to output: MergeOutput) throws(MergeError)
+    /// ``MergeOutput/open(_:)`` makes and ``MergeOutput/finish(_:)`` closes, and says
+    /// what it made (ranks, truncation error).
+    func write(_ inputs: [MergeInput], to output: MergeOutput) throws(MergeError) -> MergeReport
 
     /// Checks on ingest that `input` can join a window whose newest member is
-    /// `reference` (same tensors, dtypes, shapes, all finite), so that a bad checkpoint
-    /// is refused once instead of failing every later merge.
+    /// `reference` (same tensors, dtypes, shapes, all finite, a kind of adapter the
+    /// method merges), so that a bad checkpoint is refused once instead of failing
+    /// every later merge.
     func checkMember(_ input: MergeInput, reference: MergeInput?) throws(MergeError)
 
-    /// Whether the merge is Σ w_i·θ_i with w_i = g_i / Σ g_j: the daemon may then keep
-    /// the window as a running sum (``WindowSum``) and update it per checkpoint.
-    var hasRunningSum: Bool { get }
+    /// The `adapter_config.json` of the merge of `inputs`, where the method changes it
+    /// (ranks, scaling); nil to carry the newest member's unchanged.
+    func adapterConfig(for inputs: [MergeInput], report: MergeReport) throws(MergeError) -> Data?
 }
 
-/// The merge methods mwad knows, by name.
+extension MergeMethod {
+    public func adapterConfig(for inputs: [MergeInput], report: MergeReport) throws(MergeError) -> Data? { nil }
+}
+
+/// What a merge method made, beyond the tensors: shown in `mwa_merge.json` and status.
+public struct MergeReport: Sendable, Equatable, Codable {
+    /// The output's most common LoRA rank, where the method changes ranks.
+    public var rank: Int?
+    /// The modules whose rank differs from ``rank`` (as `rank_pattern` has them).
+    public var rankPattern: [String: Int]?
+    /// The relative Frobenius error of a truncation, per module and overall
+    /// (‖ΔW − ΔW_k‖ / ‖ΔW‖), where the method truncates.
+    public var moduleErrors: [String: Double]?
+    public var truncationError: Double?
+
+    public init(ranks: [String: Int]? = nil, moduleErrors: [String: Double]? = nil, truncationError: Double? = nil) {
+        if let ranks {
+            var counts: [Int: Int] = [:]
+            for rank in ranks.values { counts[rank, default: 0] += 1 }
+            let common = counts.max { $0.value == $1.value ? $0.key > $1.key : $0.value < $1.value }?.key
+            rank = common
+            rankPattern = ranks.filter { $0.value != common }
+        }
+        self.moduleErrors = moduleErrors
+        self.truncationError = truncationError
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case rank
+        case rankPattern = "rank_pattern"
+        case moduleErrors = "module_errors"
+        case truncationError = "truncation_error"
+        // As a decoder converting from snake case (status JSON) hands them over.
+        case rankPatternCamel = "rankPattern", moduleErrorsCamel = "moduleErrors", truncationErrorCamel = "truncationError"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        rank = try c.decodeIfPresent(Int.self, forKey: .rank)
+        rankPattern = try c.decodeIfPresent([String: Int].self, forKey: .rankPattern)
+            ?? c.decodeIfPresent([String: Int].self, forKey: .rankPatternCamel)
+        moduleErrors = try c.decodeIfPresent([String: Double].self, forKey: .moduleErrors)
+            ?? c.decodeIfPresent([String: Double].self, forKey: .moduleErrorsCamel)
+        truncationError = try c.decodeIfPresent(Double.self, forKey: .truncationError)
+            ?? c.decodeIfPresent(Double.self, forKey: .truncationErrorCamel)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(rank, forKey: .rank)
+        try c.encodeIfPresent(rankPattern, forKey: .rankPattern)
+        try c.encodeIfPresent(moduleErrors, forKey: .moduleErrors)
+        try c.encodeIfPresent(truncationError, forKey: .truncationError)
+    }
+}
+
+/// A merge method as the catalog knows it: its name, one line of help, the parameters
+/// it declares, what it needs from the members, whether it has an incremental form,
+/// how it treats `adapter_config.json`, and how to make it.
+public struct MethodDescription: Sendable {
+    public let name: String
+    public let help: String
+    public let parameters: [MergeParameter]
+    /// What the members must be, in words (`any adapter`, `LoRA pairs: …`).
+    public let needs: String
+    /// Whether the merge is Σ w_i·θ_i: the daemon may then keep the window as a
+    /// running sum (``WindowSum``) and update it per checkpoint.
+    public let hasRunningSum: Bool
+    /// How it writes `adapter_config.json`, in words.
+    public let config: String
+    public let make: @Sendable (ParameterValues) -> any MergeMethod
+
+    public init(name: String, help: String, parameters: [MergeParameter] = [], needs: String, hasRunningSum: Bool,
+                config: String, make: @escaping @Sendable (ParameterValues) -> any MergeMethod) {
+        self.name = name
+        self.help = help
+        self.parameters = parameters
+        self.needs = needs
+        self.hasRunningSum = hasRunningSum
+        self.config = config
+        self.make = make
+    }
+}
+
+/// The merge methods built into mwad, one line each. The catalog of everything mwad
+/// knows (built-in and registered) is `Catalog` in the Settings module.
 public enum MergeMethods {
-    public static let all: [any MergeMethod] = [LinearMethod()]
-
-    /// The method called `name`.
-    public static func named(_ name: String) throws(MergeError) -> any MergeMethod {
-        guard let method = all.first(where: { $0.name == name }) else {
-            throw .unknownMethod(name: name, known: all.map(\.name))
-        }
-        return method
-    }
-}
-
-/// The weighted average of every tensor (``LinearMerge``), with the running window
-/// sum (``WindowSum``) as its incremental form.
-public struct LinearMethod: MergeMethod {
-    public init() {}
-
-    public var name: String { "linear" }
-    public var hasRunningSum: Bool { true }
-
-    public func write(_ inputs: [MergeInput], to output: MergeOutput) throws(MergeError) {
-        try LinearMerge.write(inputs, to: output)
-    }
-
-    public func checkMember(_ input: MergeInput, reference: MergeInput?) throws(MergeError) {
-        if !input.valuesKnownFinite, let tensor = LinearMerge.firstNonFiniteTensor(in: input.file) {
-            throw .nonFinite(tensor: tensor, member: input.name)
-        }
-        if let reference { try LinearMerge.checkCompatible([input], reference: reference) }
-    }
+    public static let builtIn: [MethodDescription] = [
+        LinearMethod.description,
+        DeltaMethod.description,
+        SVDMethod.description,
+    ]
 }

@@ -46,7 +46,7 @@ public enum MetricsSnapshot {
         gauge("mwad_last_merge_timestamp_seconds", "When the published merge was made", merge.createdAt.timeIntervalSince1970, [])
         gauge("mwad_last_merge_duration_seconds", "How long the published merge took", merge.durationSeconds, [])
         gauge("mwad_merge_members", "Checkpoints in the published merge", Double(snapshot.members.count), [])
-        gauge("mwad_merge_window", "The window the published merge was made with", Double(merge.settings.window), [])
+        gauge("mwad_merge_window", "The window the published merge was made with", Double(merge.settings.window.count ?? snapshot.members.count), [])
         for member in snapshot.members {
             let step = snapshot.checkpoint(id: member.checkpointID)?.step ?? -1
             gauge("mwad_merge_weight", "Weight of each member of the published merge, by step", member.weight, [("step", "\(step)")])

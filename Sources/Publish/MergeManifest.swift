@@ -1,4 +1,6 @@
 import Foundation
+import Merge
+import Settings
 import Weigh
 
 /// `mwa_merge.json`: what a published merge is made of, for people and scripts.
@@ -10,54 +12,53 @@ public struct MergeManifest: Codable, Sendable, Equatable {
         public var source: String
         /// The value of ``MergeManifest/metric`` for this member (nil if not logged).
         public var metricValue: Double?
+        /// The step that value was logged at, where it is earlier than ``step``.
+        public var metricStep: Int64?
         public var weight: Double
         public var adapterSHA256: String
 
         enum CodingKeys: String, CodingKey {
             case step, name, source, weight
             case metricValue = "metric"
+            case metricStep = "metric_step"
             case adapterSHA256 = "adapter_sha256"
         }
     }
 
     public var tool: String
     public var created: Date
+    /// Every setting the merge was made with, each parameter by its own name
+    /// (`method`, `weighting`, `half_life`, `window`, …), as in the configuration.
+    public var settings: MergeSettings
+    /// The weighting applied (`uniform` for a zero penalty), and the metric shown.
     public var weighting: String
-    public var penalty: Double
     public var metric: String
-    public var smoothing: Int
-    public var window: Int
     public var members: [Member]
+    /// What the method made: ranks, truncation error (absent for `linear`).
+    public var report: MergeReport?
     /// SHA-256 of the merged `adapter_model.safetensors` (nil for a dry run).
     public var outputSHA256: String?
 
     enum CodingKeys: String, CodingKey {
-        case tool, created, weighting, penalty, metric, smoothing, window, members
+        case tool, created, settings, weighting, metric, members, report
         case outputSHA256 = "output_sha256"
     }
 
     /// The manifest of `plan`; `digests` are the members' adapter SHA-256s when already
     /// known (else each adapter is hashed).
-    public init(plan: MergePlan, created: Date, outputSHA256: String? = nil, digests: [String]? = nil) {
+    public init(plan: MergePlan, created: Date, outputSHA256: String? = nil, digests: [String]? = nil, report: MergeReport? = nil) {
         tool = "mwad \(Provenance.version)"
         self.created = created
+        settings = plan.settings
         weighting = plan.weighting
-        penalty = plan.settings.penalty
         metric = plan.metric.rawValue
-        smoothing = plan.settings.smoothing
-        window = plan.settings.window
-        let digests = digests ?? Self.digests(plan)
+        let digests = digests ?? MemberDigests(plan).wait()
         members = plan.members.enumerated().map { index, member in
             Member(step: member.checkpoint.step, name: member.checkpoint.name, source: member.checkpoint.ref.source,
-                   metricValue: member.metricValue, weight: member.weight, adapterSHA256: digests[index])
+                   metricValue: member.metricValue, metricStep: member.metricStep, weight: member.weight, adapterSHA256: digests[index])
         }
+        self.report = report == MergeReport() ? nil : report
         self.outputSHA256 = outputSHA256
-    }
-
-    /// The members' SHA-256s, each hashed on its own core (one file after another left
-    /// all but one core idle: most of a dry run's time).
-    static func digests(_ plan: MergePlan) -> [String] {
-        MemberDigests(plan).wait()
     }
 
     /// Pretty, key-sorted JSON with ISO 8601 dates.

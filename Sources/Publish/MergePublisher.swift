@@ -4,11 +4,12 @@ import Synchronization
 import Ingest
 import Merge
 import SafeTensors
+import Settings
 import Weigh
 
 /// Merges a plan's members and publishes the result atomically as a PEFT adapter
-/// folder: `adapter_model.safetensors`, `adapter_config.json` (the newest member's)
-/// and `mwa_merge.json`.
+/// folder: `adapter_model.safetensors`, `adapter_config.json` (the newest member's,
+/// or the method's rewrite of it) and `mwa_merge.json`.
 public enum MergePublisher {
     /// Publishes `plan` at `output`; returns the manifest written. On failure the
     /// previous output is left as it was. `writeAdapter` writes the merged adapter
@@ -27,28 +28,42 @@ public enum MergePublisher {
             // Not fsynced here: AtomicDirectory fsyncs the whole staging folder.
             let adapter = MergeOutput(path: (staging as NSString).appendingPathComponent(Checkpoint.adapterFile),
                                       metadata: Provenance.metadata(for: plan), sync: false) { hasher.update($0) }
+            let inputs = try inputs(plan)
+            let method: any MergeMethod
+            do throws(MergeError) { method = try plan.settings.mergeMethod() } catch { throw .merge(error) }
+            let report: MergeReport
             if let writeAdapter {
                 try writeAdapter(adapter)
+                report = MergeReport()
             } else {
-                try merge(plan, to: adapter)
+                do throws(MergeError) { report = try method.write(inputs, to: adapter) } catch { throw .merge(error) }
             }
-            var made = MergeManifest(plan: plan, created: now, digests: digests ?? hashing!.wait())
+            var made = MergeManifest(plan: plan, created: now, digests: digests ?? hashing!.wait(), report: report)
             made.outputSHA256 = hasher.finalize()
             manifest = made
-            try copy(plan.newest.checkpoint.configPath, to: (staging as NSString).appendingPathComponent(Checkpoint.configFile))
+            let config = (staging as NSString).appendingPathComponent(Checkpoint.configFile)
+            let rewritten: Data?
+            do throws(MergeError) { rewritten = try method.adapterConfig(for: inputs, report: report) } catch { throw .merge(error) }
+            if let rewritten { try Durable.write(rewritten, to: config) } else { try copy(plan.newest.checkpoint.configPath, to: config) }
             try Durable.write(made.encoded(), to: (staging as NSString).appendingPathComponent(AtomicDirectory.marker))
         }
         return manifest!  // set whenever the replace succeeded
     }
 
-    /// Merges with the method the plan's settings name (``MergeMethods``).
-    private static func merge(_ plan: MergePlan, to output: MergeOutput) throws(PublishError) {
-        let inputs = plan.members.map { MergeInput(name: $0.checkpoint.name, file: $0.checkpoint.adapter, weight: $0.weight) }
-        do {
-            try MergeMethods.named(plan.settings.method).write(inputs, to: output)
-        } catch {
-            throw .merge(error)
+    /// The members as a merge method takes them: adapter, weight, adapter config.
+    public static func inputs(_ plan: MergePlan) throws(PublishError) -> [MergeInput] {
+        var inputs: [MergeInput] = []
+        for member in plan.members {
+            let path = member.checkpoint.configPath
+            let config: AdapterConfig?
+            if let data = FileManager.default.contents(atPath: path) {
+                do { config = try AdapterConfig(data: data, source: path) } catch { throw .merge(error) }
+            } else {
+                config = nil
+            }
+            inputs.append(MergeInput(name: member.checkpoint.name, file: member.checkpoint.adapter, weight: member.weight, config: config))
         }
+        return inputs
     }
 
     private static func copy(_ source: String, to destination: String) throws(PublishError) {

@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import Settings
 import Weigh
 
 extension StatusReport {

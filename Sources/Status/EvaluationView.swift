@@ -1,4 +1,5 @@
 import Foundation
+import Settings
 import Weigh
 
 /// The evaluation part of `mwad status`: the latest window's scores against its newest

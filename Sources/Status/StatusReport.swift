@@ -1,6 +1,8 @@
 import Foundation
 import Ingest
 import Ledger
+import Merge
+import Settings
 import Weigh
 
 /// What `mwad status --json` prints: a stable object for scripts and monitoring
@@ -35,6 +37,7 @@ public struct StatusReport: Codable, Sendable {
         public var watch: String
         public var output: String
         public var firstSeen: Date
+        /// The window's count (0 for `all`); the whole window is in ``settings``.
         public var window: Int
         public var weighting: String
         public var penalty: Double
@@ -85,8 +88,15 @@ public struct StatusReport: Codable, Sendable {
         public var weighting: String
         public var penalty: Double
         public var metric: String
+        /// The window's count (0 for `all`); the whole window is in ``settings``.
         public var window: Int
         public var smoothing: Int
+        /// The merge method, and what it made (ranks; the truncation error per module
+        /// and overall, for `svd`).
+        public var method: String?
+        public var report: MergeReport?
+        /// Which checkpoints the window holds, in words (`the last 3 within 100 steps`).
+        public var windowKind: String?
         /// Every setting the merge was made with (effective: p = 0 is uniform), and
         /// their fingerprint.
         public var settings: MergeSettings
@@ -110,6 +120,8 @@ public struct StatusReport: Codable, Sendable {
         public var step: Int64
         public var name: String
         public var metric: Double?
+        /// The step the metric was logged at, where earlier than the member's own.
+        public var metricStep: Int64?
         public var weight: Double
     }
 
@@ -170,8 +182,8 @@ extension StatusReport {
 extension StatusReport.Run {
     init(_ run: RunRecord) {
         let s = run.settings
-        self.init(watch: run.watchPath, output: run.outputPath, firstSeen: run.firstSeen, window: s.window,
-                  weighting: s.weighting.rawValue, penalty: s.penalty, metric: s.metric.rawValue, smoothing: s.smoothing,
+        self.init(watch: run.watchPath, output: run.outputPath, firstSeen: run.firstSeen, window: s.window.count ?? 0,
+                  weighting: s.weighting, penalty: s.parameters["penalty"]?.number ?? 0, metric: s.metric.rawValue, smoothing: s.smoothing,
                   settings: s, fingerprint: s.fingerprint)
     }
 }
@@ -211,16 +223,18 @@ extension StatusReport.Merge {
     init(_ merge: MergeRecord, members: [MergeMemberRecord], snapshot: LedgerSnapshot) {
         let s = merge.settings
         let rows = members.map { snapshot.checkpoint(id: $0.checkpointID) }
-        self.init(id: merge.id ?? 0, created: merge.createdAt, weighting: s.weighting.rawValue, penalty: s.penalty,
-                  metric: (try? s.weightingMethod().metric.rawValue) ?? s.metric.rawValue, window: s.window,
-                  smoothing: s.smoothing, settings: s, fingerprint: s.fingerprint,
+        self.init(id: merge.id ?? 0, created: merge.createdAt, weighting: s.weighting, penalty: s.parameters["penalty"]?.number ?? 0,
+                  metric: (try? s.weightingMethod().metric.rawValue) ?? s.metric.rawValue, window: s.window.count ?? 0,
+                  smoothing: s.smoothing, method: s.method, report: merge.report, windowKind: s.window.summary,
+                  settings: s, fingerprint: s.fingerprint,
                   madeWithSettingsInForce: snapshot.run.map { $0.settings.fingerprint == s.fingerprint } ?? true,
-                  windowShort: Self.shortness(members.count, of: s.window, oldest: rows.first??.step, snapshot: snapshot),
+                  windowShort: s.window.count.flatMap { Self.shortness(members.count, of: $0, oldest: rows.first??.step, snapshot: snapshot) },
                   output: merge.outputPath, outputSha256: merge.outputSHA256,
                   durationSeconds: merge.durationSeconds, hookStatus: merge.hookStatus,
                   members: zip(members, rows).map { member, row in
                       StatusReport.Member(checkpointId: member.checkpointID, step: row?.step ?? -1,
-                                          name: row?.name ?? "?", metric: member.metricValue, weight: member.weight)
+                                          name: row?.name ?? "?", metric: member.metricValue, metricStep: member.metricStep,
+                                          weight: member.weight)
                   })
     }
 

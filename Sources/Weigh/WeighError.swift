@@ -6,8 +6,6 @@ public enum WeighError: Error, Equatable, Sendable, CustomStringConvertible {
     case missingMetric(checkpoint: String, metric: Metric)
     /// The metric is NaN, infinite, zero or negative, which no power weighting admits.
     case invalidMetric(checkpoint: String, metric: Metric, value: Double)
-    /// The penalty factor is negative or not finite.
-    case invalidPenalty(Double)
     /// Nothing to weigh.
     case noCheckpoints
     /// A setting out of its range: its name, the value, what is allowed.
@@ -17,9 +15,9 @@ public enum WeighError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .missingMetric(let checkpoint, let metric):
             "\(checkpoint): no \(metric.rawValue) logged at or before its step"
+                + " (log more often than you save: logging_steps at most save_steps, or eval_steps for eval_loss)"
         case .invalidMetric(let checkpoint, let metric, let value):
             "\(checkpoint): \(metric.rawValue) is \(value); MWA weights need a finite value above 0"
-        case .invalidPenalty(let p): "penalty \(p) is invalid: it must be a finite number >= 0"
         case .noCheckpoints: "no complete checkpoint to merge"
         case .invalidSetting(let name, let value, let allowed): "\(name) \(value) is invalid: it must be \(allowed)"
         }

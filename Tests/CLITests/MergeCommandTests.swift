@@ -12,7 +12,8 @@ import Testing
         let result = try MWADProcess.run(arguments)
         #expect(result.status == 1)
         #expect(result.stdout.isEmpty)
-        let lines = result.stderr.split(separator: "\n")
+        // A short window is warned of before the error; the error is one line.
+        let lines = result.stderr.split(separator: "\n").filter { !$0.hasPrefix("mwad: warning: window short") }
         #expect(lines.count == 1, "\(result.stderr)")
         #expect(lines.first?.hasPrefix("mwad: error: ") == true)
         #expect(!result.stderr.contains("crashed"))
@@ -37,10 +38,10 @@ import Testing
 
     @Test func dryRunPrintsTheTableAndWritesNothing() throws {
         let out = dir.file("merged")
-        let result = try MWADProcess.run(["merge", Fixtures.f32Run, "--out", out, "--dry-run", "--window", "3"])
+        let result = try MWADProcess.run(["merge", "--method", "linear", "--weighting", "loss", "--window", "5", Fixtures.f32Run, "--out", out, "--dry-run", "--window", "3"])
         #expect(result.status == 0)
         #expect(result.stdout == """
-            loss weighting, penalty 1, window 3
+            loss weighting on train_loss (penalty 1) · linear method · window the last 3
             step  checkpoint     train_loss    weight
               60  checkpoint-60    3.750268  0.330261
               70  checkpoint-70    3.720359  0.332916
@@ -52,7 +53,7 @@ import Testing
     }
 
     @Test func dryRunJSONIsMachineReadable() throws {
-        let result = try MWADProcess.run(["merge", Fixtures.bf16Run, "--dry-run", "--json", "--weighting", "step"])
+        let result = try MWADProcess.run(["merge", "--method", "linear", "--weighting", "loss", "--window", "5", Fixtures.bf16Run, "--dry-run", "--json", "--weighting", "step"])
         #expect(result.status == 0)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect(object["weighting"] as? String == "step")
@@ -63,7 +64,7 @@ import Testing
 
     @Test func explicitCheckpoints() throws {
         let out = dir.file("merged")
-        let result = try MWADProcess.run(["merge", "--checkpoints", Fixtures.checkpoint(Fixtures.f32Run, 80),
+        let result = try MWADProcess.run(["merge", "--method", "linear", "--weighting", "loss", "--checkpoints", Fixtures.checkpoint(Fixtures.f32Run, 80),
                                           Fixtures.checkpoint(Fixtures.f32Run, 10), "--out", out])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.hasSuffix("merged 2 checkpoints into \(out)\n"))
@@ -75,7 +76,7 @@ import Testing
         try editText("\(run)/checkpoint-80/trainer_state.json") {
             $0.replacingOccurrences(of: "\"loss\": 3.677217721939087", with: "\"loss\": NaN")
         }
-        let line = try failing(["merge", run, "--out", dir.file("merged")])
+        let line = try failing(["merge", "--method", "linear", "--weighting", "loss", "--window", "5", run, "--out", dir.file("merged")])
         #expect(line == "mwad: error: checkpoint-80: train_loss is nan; MWA weights need a finite value above 0")
         #expect(!FileManager.default.fileExists(atPath: dir.file("merged")))
     }
@@ -83,7 +84,7 @@ import Testing
     @Test func missingTrainerState() throws {
         let run = dir.copyRun(Fixtures.f32Run, steps: [10])
         try FileManager.default.removeItem(atPath: "\(run)/checkpoint-10/trainer_state.json")
-        let line = try failing(["merge", "--checkpoints", "\(run)/checkpoint-10", "--out", dir.file("merged")])
+        let line = try failing(["merge", "--method", "linear", "--weighting", "loss", "--checkpoints", "\(run)/checkpoint-10", "--out", dir.file("merged")])
         #expect(line == "mwad: error: \(run)/checkpoint-10: trainer_state.json is missing")
     }
 
@@ -94,14 +95,14 @@ import Testing
             changed[0].shape = [changed[0].shape[0] * 2, changed[0].shape[1] / 2]
             return changed
         }
-        let line = try failing(["merge", run, "--out", dir.file("merged")])
+        let line = try failing(["merge", "--method", "linear", "--weighting", "loss", "--window", "5", run, "--out", dir.file("merged")])
         #expect(line.contains("tensor 'base_model.model.model.layers.0.mlp.down_proj.lora_A.weight' has shape [8, 128] in checkpoint-10 but [16, 64] in checkpoint-20"))
     }
 
     @Test func missingTensorInOneCheckpoint() throws {
         let run = dir.copyRun(Fixtures.f32Run, steps: [10, 20])
         try rewriteAdapter("\(run)/checkpoint-10") { Array($0.dropLast()) }
-        let line = try failing(["merge", run, "--out", dir.file("merged")])
+        let line = try failing(["merge", "--method", "linear", "--weighting", "loss", "--window", "5", run, "--out", dir.file("merged")])
         #expect(line.contains("is in checkpoint-20 but missing from checkpoint-10"))
     }
 
@@ -109,27 +110,27 @@ import Testing
         let run = dir.copyRun(Fixtures.f32Run, steps: [10])
         let adapter = "\(run)/checkpoint-10/adapter_model.safetensors"
         try FileHandle(forWritingTo: URL(fileURLWithPath: adapter)).truncate(atOffset: 4)
-        let line = try failing(["merge", "--checkpoints", "\(run)/checkpoint-10", "--out", dir.file("merged")])
+        let line = try failing(["merge", "--method", "linear", "--weighting", "loss", "--checkpoints", "\(run)/checkpoint-10", "--out", dir.file("merged")])
         #expect(line == "mwad: error: \(adapter): is 4 bytes, too small for the 8-byte header length")
     }
 
     @Test func incompleteNewestCheckpointIsSkippedWithAWarning() throws {
         let run = dir.copyRun(Fixtures.f32Run, steps: [60, 70, 80])
         try FileManager.default.removeItem(atPath: "\(run)/checkpoint-80/trainer_state.json")
-        let result = try MWADProcess.run(["merge", run, "--out", dir.file("merged"), "--window", "2"])
+        let result = try MWADProcess.run(["merge", "--method", "linear", "--weighting", "loss", "--window", "5", run, "--out", dir.file("merged"), "--window", "2"])
         #expect(result.status == 0)
         #expect(result.stderr == "mwad: warning: skipped checkpoint-80: \(run)/checkpoint-80: trainer_state.json is missing\n")
         #expect(result.stdout.contains("merged 2 checkpoints"))
     }
 
     @Test func missingRunDirectory() throws {
-        let line = try failing(["merge", dir.file("nope"), "--out", dir.file("merged")])
+        let line = try failing(["merge", "--method", "linear", "--weighting", "loss", "--window", "5", dir.file("nope"), "--out", dir.file("merged")])
         #expect(line == "mwad: error: \(dir.file("nope")): cannot read the run directory: No such file or directory")
     }
 
     @Test func usageErrorsExitWith64() throws {
-        for arguments in [["merge", Fixtures.f32Run], ["merge", Fixtures.f32Run, "--out", "x", "--penalty", "-1"],
-                          ["merge", "--out", "x"], ["merge", Fixtures.f32Run, "--out", "x", "--weighting", "best"]] {
+        for arguments in [["merge", "--method", "linear", "--weighting", "loss", "--window", "5", Fixtures.f32Run], ["merge", "--method", "linear", "--weighting", "loss", "--window", "5", Fixtures.f32Run, "--out", "x", "--penalty", "-1"],
+                          ["merge", "--method", "linear", "--weighting", "loss", "--window", "5", "--out", "x"], ["merge", "--method", "linear", "--weighting", "loss", "--window", "5", Fixtures.f32Run, "--out", "x", "--weighting", "best"]] {
             let result = try MWADProcess.run(arguments)
             #expect(result.status == 64, "\(arguments)")
             #expect(result.stderr.contains("Error:"))

@@ -14,14 +14,14 @@ import Testing
     }
 
     @Test(arguments: [
-        (["--window", "-3"], "--window must be a whole number >= 1, got -3."),
-        (["--window", "0"], "--window must be a whole number >= 1, got 0."),
+        (["--window", "-3"], "--window must be a whole number >= 1, or all, got -3."),
+        (["--window", "0"], "--window must be a whole number >= 1, or all, got 0."),
         (["--penalty", "-1"], "--penalty must be a finite number >= 0, got -1."),
         (["--penalty", "-0.5"], "--penalty must be a finite number >= 0, got -0.5."),
         (["--smoothing", "-2"], "--smoothing must be a whole number >= 1, got -2."),
     ])
     func aWrongNumberIsRefusedAlikeInMergeAndRun(_ flag: [String], _ message: String) throws {
-        let merge = try usage(["merge", Fixtures.f32Run, "--out", dir.file("m")] + flag)
+        let merge = try usage(["merge", "--method", "linear", "--weighting", "loss", "--window", "5", Fixtures.f32Run, "--out", dir.file("m")] + flag)
         let run = try usage(["run", "--watch", Fixtures.f32Run, "--once"] + flag)
         #expect(merge.contains(message), "\(merge)")
         #expect(run.contains(message), "\(run)")
@@ -32,25 +32,25 @@ import Testing
         for command in ["merge", "run"] {
             let help = try MWADProcess.run([command, "--help"]).stdout
                 .split(whereSeparator: \.isWhitespace).joined(separator: " ")  // help wraps its lines
-            #expect(help.contains("--metric <metric>"))
-            #expect(help.contains("values: train_loss, eval_loss"), "\(command): \(help)")
+            #expect(help.contains("--metric <train_loss|eval_loss>"))
+            #expect(help.contains("The loss a loss weighting reads"), "\(command): \(help)")
             #expect(!help.contains("eval_loss, step"))
         }
-        _ = try usage(["merge", Fixtures.f32Run, "--dry-run", "--metric", "step"])
+        _ = try usage(["merge", "--method", "linear", "--weighting", "loss", "--window", "5", Fixtures.f32Run, "--dry-run", "--metric", "step"])
     }
 
     @Test func namedCheckpointsAreTheWindow() throws {
         let folders = [10, 20, 30].map { Fixtures.checkpoint(Fixtures.f32Run, $0) }
-        let result = try MWADProcess.run(["merge", "--checkpoints"] + folders + ["--dry-run"])
+        let result = try MWADProcess.run(["merge", "--method", "linear", "--weighting", "loss", "--checkpoints"] + folders + ["--dry-run"])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.hasPrefix("loss weighting, penalty 1, window 3\n"), "\(result.stdout)")
-        let withWindow = try usage(["merge", "--checkpoints"] + folders + ["--window", "5", "--dry-run"])
+        #expect(result.stdout.hasPrefix("loss weighting on train_loss (penalty 1) · linear method · window the last 3\n"), "\(result.stdout)")
+        let withWindow = try usage(["merge", "--method", "linear", "--weighting", "loss", "--checkpoints"] + folders + ["--window", "5", "--dry-run"])
         #expect(withWindow.contains("--window 5 cannot go with --checkpoints: the window is the 3 folders given."))
     }
 
     @Test func outputParentsAreCreated() throws {
         let out = dir.file("new/folder/merged")
-        let result = try MWADProcess.run(["merge", Fixtures.f32Run, "--out", out, "--window", "2"])
+        let result = try MWADProcess.run(["merge", "--method", "linear", "--weighting", "loss", "--window", "5", Fixtures.f32Run, "--out", out, "--window", "2"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(FileManager.default.fileExists(atPath: "\(out)/mwa_merge.json"))
         let mode = try FileManager.default.attributesOfItem(atPath: dir.file("new"))[.posixPermissions] as? Int

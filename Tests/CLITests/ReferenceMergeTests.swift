@@ -24,7 +24,7 @@ import Testing
         let reference = try Reference(name)
         let dir = TemporaryDirectory()
         let out = dir.file("merged")
-        let result = try MWADProcess.run(["merge", reference.run, "--out", out] + reference.arguments)
+        let result = try MWADProcess.run(["merge", "--method", "linear", "--weighting", "loss", "--window", "5", reference.run, "--out", out] + reference.arguments)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.isEmpty)
 

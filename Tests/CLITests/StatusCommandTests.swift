@@ -3,6 +3,7 @@ import Ledger
 import MWADTestKit
 import Synchronization
 import Testing
+import Settings
 import Weigh
 
 /// `mwad status` through the real binary.
@@ -20,7 +21,7 @@ import Weigh
     /// A ledger made by `mwad merge --ledger` on the real F32 run.
     func mergedLedger() throws -> String {
         let ledger = dir.file("state/ledger.sqlite")
-        let result = try MWADProcess.run(["merge", Fixtures.f32Run, "--out", dir.file("merged"), "--ledger", ledger, "--window", "3"])
+        let result = try MWADProcess.run(["merge", "--method", "linear", "--weighting", "loss", "--window", "5", Fixtures.f32Run, "--out", dir.file("merged"), "--ledger", ledger, "--window", "3"])
         #expect(result.status == 0, "\(result.stderr)")
         return ledger
     }
@@ -108,7 +109,7 @@ import Weigh
                     ids.append(try ledger.record(row).current.id!)
                     let window = ids.suffix(3)
                     let weights = window.map { _ in 1.0 / Double(window.count) }
-                    try ledger.record(merge: MergeRecord(createdAt: Date(), settings: MergeSettings(window: 3, weighting: .uniform, penalty: 0),
+                    try ledger.record(merge: MergeRecord(createdAt: Date(), settings: MergeSettings(window: 3, weighting: "uniform", penalty: 0),
                                                          outputPath: "/out", outputSHA256: "x", durationSeconds: 0),
                                       members: zip(window, weights).map { MergeMemberInput(checkpointID: $0, weight: $1, metricValue: nil) })
                 } catch {

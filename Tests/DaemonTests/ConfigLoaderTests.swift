@@ -1,5 +1,6 @@
 import Daemon
 import Foundation
+import Settings
 import MWADTestKit
 import Testing
 
@@ -32,7 +33,8 @@ import Testing
         #expect(config.output == "/data/runs/llama-lora/mwa-merged")
         #expect(config.stateDirectory == "/home/u/.local/state/mwad/data-runs-llama-lora")
         #expect(config.ledger == "/home/u/.local/state/mwad/data-runs-llama-lora/ledger.sqlite")
-        #expect(config.merge.window == 5 && config.merge.weighting == .loss && config.merge.penalty == 1)
+        #expect(config.merge == MergeSettings().effective, "the example's merge section is the defaults")
+        #expect(config.merge.window.count == 3 && config.merge.weighting == "ema" && config.merge.method == "delta")
         #expect(config.merge.metric == .trainLoss && config.merge.smoothing == 1 && config.recomputeEvery == 50)
         #expect(config.watchMode == .auto && config.pollInterval == 5 && config.reconcileInterval == 60)
         #expect(config.settleTime == 10 && config.debounce == 0.5 && config.heartbeatInterval == 10)
@@ -68,20 +70,20 @@ import Testing
         #expect(config.watchDirectory == "/runs/a" && config.watchMode == .poll && config.pollInterval == 2.5)
         #expect(config.reconcileInterval == 30 && config.settleTime == 4 && config.debounce == 0)
         #expect(config.output == "/out/a" && config.ledger == "/var/lib/mwad/a.sqlite" && config.stateDirectory == "/var/lib/mwad/a")
-        #expect(config.merge.window == 8 && config.merge.weighting == .step && config.merge.penalty == 2)
+        #expect(config.merge.window.count == 8 && config.merge.weighting == "step" && config.merge.penalty == 2)
         #expect(config.merge.metric == .evalLoss && config.merge.smoothing == 3 && config.recomputeEvery == 7)
         #expect(config.onMerge == ["/usr/bin/env", "sh", "-c", "echo $MWAD_OUTPUT"] && config.hookTimeout == 5)
         #expect(config.heartbeatInterval == 3 && config.logLevel == .debug)
     }
 
     @Test func environmentOverridesTheFileAndFlagsOverrideTheEnvironment() async throws {
-        let yaml = "watch:\n  directory: /runs/a\nmerge:\n  window: 8\n  penalty: 2\n"
+        let yaml = "watch:\n  directory: /runs/a\nmerge:\n  weighting: loss\n  window: 8\n  penalty: 2\n"
         let environment = ["HOME": "/h", "MWAD_MERGE_WINDOW": "3", "MWAD_MERGE_PENALTY": "0.5", "MWAD_HOOK_ON_MERGE": "/bin/echo,done"]
         let fromEnvironment = try await load(yaml, environment: environment)
-        #expect(fromEnvironment.merge.window == 3 && fromEnvironment.merge.penalty == 0.5)
+        #expect(fromEnvironment.merge.window.count == 3 && fromEnvironment.merge.penalty == 0.5)
         #expect(fromEnvironment.onMerge == ["/bin/echo", "done"])
         let fromFlags = try await load(yaml, environment: environment, flags: ["merge.window": "4"])
-        #expect(fromFlags.merge.window == 4 && fromFlags.merge.penalty == 0.5)
+        #expect(fromFlags.merge.window.count == 4 && fromFlags.merge.penalty == 0.5)
     }
 
     @Test func noFileAtAllIsFine() async throws {

@@ -19,7 +19,7 @@ import Testing
 
     func once(_ live: LiveRun, _ environment: [String: String]) throws -> MWADProcess.Result {
         try MWADProcess.run(["run", "--watch", live.run, "--out", live.output, "--ledger", live.ledger, "--once", "--window", "3"],
-                            environment: environment)
+                            environment: LiveRun.linearSettings.merging(environment) { $1 })
     }
 
     func copyFixture(_ live: LiveRun, steps: [Int]) throws {
@@ -44,7 +44,7 @@ import Testing
         #expect(evaluations.allSatisfy { $0.status == .ok && $0.mergeID == 1 && $0.step == 40 && $0.metric == "eval_loss" })
         #expect(abs(evaluations[0].value! - (try rms(live.output))) < 1e-6)
         #expect(abs(evaluations[1].value! - (try rms(Fixtures.checkpoint(Fixtures.f32Run, 40)))) < 1e-9)
-        #expect(evaluations[2].settings?.weighting == .uniform && evaluations[3].settings?.window == 2)
+        #expect(evaluations[2].settings?.weighting == "uniform" && evaluations[3].settings?.window.count == 2)
         let best = try #require(evaluations.firstIndex { $0.best })
         #expect(best == evaluations.indices.min { evaluations[$0].value! < evaluations[$1].value! })
         #expect(snapshot.best?.evaluationID == evaluations[best].id && snapshot.best?.outputPath == live.dir.file("best"))

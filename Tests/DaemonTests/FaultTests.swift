@@ -82,8 +82,8 @@ import Testing
         // 100 kB: the 69 kB fixture adapter can be copied, the merge's 138 kB F64 running sum
         // (forced: at window 5 the daemon would merge afresh) cannot.
         let daemon = try DaemonProcess(["--watch", live.run, "--out", live.output, "--ledger", live.ledger],
-                                       environment: ["XDG_STATE_HOME": live.dir.file("xdg"), "MWAD_WATCH_RECONCILE_INTERVAL": "1",
-                                                     "MWAD_HEARTBEAT_INTERVAL": "1", "MWAD_MERGE_RUNNING_SUM": "always"],
+                                       environment: LiveRun.linearSettings.merging(["XDG_STATE_HOME": live.dir.file("xdg"), "MWAD_WATCH_RECONCILE_INTERVAL": "1",
+                                                     "MWAD_HEARTBEAT_INTERVAL": "1", "MWAD_MERGE_RUNNING_SUM": "always"]) { $1 },
                                        launcher: ["/usr/bin/prlimit", "--fsize=100000:unlimited"])  // soft:hard
         #expect(daemon.waitForLog("INFO ready"), "\(daemon.log)")
         try TrainerWriter(runDirectory: live.run).save(step: 10)

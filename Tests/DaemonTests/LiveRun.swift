@@ -10,6 +10,11 @@ final class LiveRun {
     var ledger: String { dir.file("state/ledger.sqlite") }
     var daemon: DaemonProcess?
 
+    /// The settings the daemon tests were written for: a parameter average (which
+    /// merges their synthetic adapters, whose tensors are no LoRA pairs), weighted by
+    /// loss, over 5 checkpoints. Flags and a test's own environment override them.
+    static let linearSettings = ["MWAD_MERGE_METHOD": "linear", "MWAD_MERGE_WEIGHTING": "loss", "MWAD_MERGE_WINDOW": "5"]
+
     init(createRun: Bool = true) throws {
         if createRun { try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true) }
     }
@@ -19,7 +24,8 @@ final class LiveRun {
     func start(_ extra: [String] = [], environment: [String: String] = [:], unprivileged: Bool = false) throws -> DaemonProcess {
         if unprivileged && geteuid() == 0 { try handOver(dir.path) }
         let daemon = try DaemonProcess(["--watch", run, "--out", output, "--ledger", ledger] + extra,
-                                       environment: ["XDG_STATE_HOME": dir.file("state-home")].merging(environment) { $1 },
+                                       environment: ["XDG_STATE_HOME": dir.file("state-home")].merging(Self.linearSettings) { $1 }
+                                           .merging(environment) { $1 },
                                        unprivileged: unprivileged)
         self.daemon = daemon
         daemon.waitForLog("INFO ready", timeout: 60)

@@ -9,7 +9,7 @@ import Testing
 @Suite struct OnceTests {
     func once(_ live: LiveRun, _ extra: [String] = [], ledger: String? = nil) throws -> MWADProcess.Result {
         try MWADProcess.run(["run", "--watch", live.run, "--out", live.output, "--ledger", ledger ?? live.ledger, "--once"] + extra,
-                            environment: ["XDG_STATE_HOME": live.dir.file("xdg")])
+                            environment: LiveRun.linearSettings.merging(["XDG_STATE_HOME": live.dir.file("xdg")]) { $1 })
     }
 
     func status(_ live: LiveRun) throws -> StatusReport {

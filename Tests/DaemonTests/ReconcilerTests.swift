@@ -6,6 +6,7 @@ import Logging
 import Merge
 import MWADTestKit
 import Testing
+import Settings
 import Weigh
 
 /// The reconciler in process: a real run directory and retained store, an in-memory

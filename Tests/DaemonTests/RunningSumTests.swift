@@ -11,7 +11,7 @@ import Testing
         try TrainerWriter(runDirectory: live.run).save(step: step)
         let result = try MWADProcess.run(["run", "--watch", live.run, "--out", live.output, "--ledger", live.ledger,
                                           "--once", "--window", "3"],
-                                         environment: MWADProcess.environment.merging(environment) { $1 }
+                                         environment: MWADProcess.environment.merging(LiveRun.linearSettings) { $1 }.merging(environment) { $1 }
                                             .merging(["XDG_STATE_HOME": live.dir.file("xdg")]) { $1 })
         #expect(result.status == 0, "\(result.stderr)")
         guard let line = result.stderr.split(separator: "\n").first(where: { $0.contains("published merge") }) else { return "none" }
@@ -52,7 +52,7 @@ import Testing
         let snapshot = try #require(live.snapshot())
         let retained = snapshot.members.compactMap { snapshot.checkpoint(id: $0.checkpointID)?.retainedPath }
         let reference = live.dir.file("reference")
-        #expect(try MWADProcess.run(["merge", "--checkpoints"] + retained + ["--out", reference]).status == 0)
+        #expect(try MWADProcess.run(["merge", "--method", "linear", "--weighting", "loss", "--checkpoints"] + retained + ["--out", reference]).status == 0)
         #expect(try TestAdapter.deviation("\(live.output)/adapter_model.safetensors", "\(reference)/adapter_model.safetensors") <= 1e-6)
     }
 }
@@ -91,7 +91,8 @@ import Testing
             for step in steps {
                 try writer.save(step: step)
                 let result = try MWADProcess.run(["run", "--watch", live.run, "--out", live.output, "--ledger", live.ledger,
-                                                  "--once", "--window", window])
+                                                  "--once", "--window", window],
+                                                 environment: MWADProcess.environment.merging(LiveRun.linearSettings) { $1 })
                 #expect(result.status == 0, "\(result.stderr)")
                 lines[window, default: []] += result.stderr.split(separator: "\n").filter { $0.contains("published merge") }.map(String.init)
             }

@@ -3,6 +3,7 @@ import GRDB
 @testable import Ledger
 import MWADTestKit
 import Testing
+import Settings
 import Weigh
 
 /// One daemon per ledger, one run per ledger, and rows for checkpoints never read.
@@ -65,7 +66,7 @@ import Weigh
         let ledger = try Ledger.inMemory()
         let id = try ledger.record(CheckpointRecord(step: 10, sourcePath: "/r/checkpoint-10", adapterSHA256: "a", status: .ingested,
                                                     discoveredAt: t0)).current.id!
-        let settings = MergeSettings(window: 3, weighting: .loss, penalty: 2, metric: .evalLoss, smoothing: 4)
+        let settings = MergeSettings(window: 3, weighting: "loss", penalty: 2, metric: .evalLoss, smoothing: 4)
         try ledger.record(merge: MergeRecord(createdAt: t0, settings: settings, outputPath: "/o", outputSHA256: "f", durationSeconds: 1),
                           members: [MergeMemberInput(checkpointID: id, weight: 1, metricValue: 3)])
         let merge = try #require(try ledger.lastMerge())
@@ -91,7 +92,7 @@ import Weigh
         try old.close()
         let ledger = try Ledger(path: path)
         let merge = try #require(try ledger.lastMerge())
-        #expect(merge.settings == MergeSettings(window: 3, weighting: .step, penalty: 2, metric: .trainLoss, smoothing: 4))
+        #expect(merge.settings == MergeSettings(window: 3, weighting: "step", penalty: 2, metric: .trainLoss, smoothing: 4))
         #expect(try ledger.run()?.settings.smoothing == 4)
     }
 }

@@ -4,6 +4,7 @@ import MWADTestKit
 import Publish
 import SafeTensors
 import Testing
+import Settings
 import Weigh
 
 @Suite struct MergePublisherTests {
@@ -11,7 +12,7 @@ import Weigh
 
     func plan(_ run: String, _ steps: [Int]) throws -> MergePlan {
         let checkpoints = try steps.map { try Checkpoint.load(folder: "\(run)/checkpoint-\($0)") }
-        return try MergePlan(checkpoints: checkpoints, settings: MergeSettings(window: steps.count))
+        return try MergePlan(checkpoints: checkpoints, settings: MergeSettings(window: steps.count, weighting: "loss", method: "linear"))
     }
 
     func snapshot(_ folder: String) throws -> [String: Data] {

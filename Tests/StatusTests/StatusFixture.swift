@@ -1,6 +1,7 @@
 import Foundation
 import Ledger
 import MWADTestKit
+import Settings
 import Weigh
 
 /// A ledger with a known history: ten checkpoints of a run, one rejected, one missed, a merge of
@@ -13,7 +14,7 @@ enum StatusFixture {
         let path = dir.file("ledger.sqlite")
         let ledger = try Ledger(path: path)
         try ledger.registerRun(watch: "/data/runs/llama", output: "/data/runs/llama-mwa",
-                               settings: MergeSettings(window: 3, weighting: .loss, penalty: 1), now: start)
+                               settings: MergeSettings(window: 3, weighting: "loss", penalty: 1), now: start)
         let losses = [4.44, 4.21, 3.97, 3.83, 3.77, 3.75, 3.72, 3.68]
         var ids: [Int64] = []
         for (index, loss) in losses.enumerated() {
@@ -37,7 +38,7 @@ enum StatusFixture {
         missed.vanishedAt = start.addingTimeInterval(450.14)
         try ledger.record(missed)
         let weights = [0.330261, 0.332916, 0.336823]
-        let merge = MergeRecord(createdAt: start.addingTimeInterval(421), settings: MergeSettings(window: 3, weighting: .loss, penalty: 1),
+        let merge = MergeRecord(createdAt: start.addingTimeInterval(421), settings: MergeSettings(window: 3, weighting: "loss", penalty: 1),
                                 outputPath: "/data/runs/llama-mwa", outputSHA256: "f15009ec572b" + String(repeating: "0", count: 52),
                                 durationSeconds: 0.184)
         let published = try ledger.record(merge: merge, members: (0..<3).map {
@@ -53,7 +54,7 @@ enum StatusFixture {
         try ledger.record(evaluations: [
             evaluation(.merge, 3.702),
             evaluation(.checkpoint, 3.731),
-            evaluation(.candidate, 3.698, settings: MergeSettings(window: 3, weighting: .uniform, penalty: 0)),
+            evaluation(.candidate, 3.698, settings: MergeSettings(window: 3, weighting: "uniform", penalty: 0)),
             evaluation(.candidate, nil, settings: MergeSettings(window: 2), error: "exit status 1; stderr: CUDA out of memory"),
         ], best: 2, bestOutput: "/data/runs/llama-best", at: start.addingTimeInterval(480))
         try ledger.daemonStarted(DaemonRecord(pid: 4242, host: "gpu01", version: "0.1.0", startedAt: start,

@@ -3,6 +3,7 @@ import Ledger
 import MWADTestKit
 import Status
 import Testing
+import Settings
 import Weigh
 
 @Suite struct StatusViewTests {
@@ -53,8 +54,8 @@ import Weigh
         #expect(decoded.rejected.map(\.name) == ["checkpoint-90"])
         #expect(decoded.losses.count == 8)
         #expect(decoded.checkpoints?.count == 10)
-        #expect(merge.smoothing == 1 && merge.settings == MergeSettings(window: 3) && merge.madeWithSettingsInForce)
-        #expect(merge.fingerprint == MergeSettings(window: 3).fingerprint)
+        #expect(merge.smoothing == 1 && merge.settings == MergeSettings(window: 3, weighting: "loss", penalty: 1) && merge.madeWithSettingsInForce)
+        #expect(merge.fingerprint == MergeSettings(window: 3, weighting: "loss", penalty: 1).fingerprint)
         #expect(decoded.lastIngested?.step == 80)
     }
 
@@ -85,15 +86,15 @@ import Weigh
     @Test func saysWhenTheSettingsInForceDiffer() throws {
         let path = try StatusFixture.make(in: dir)
         try Ledger(path: path).registerRun(watch: "/data/runs/llama", output: "/data/runs/llama-mwa",
-                                           settings: MergeSettings(window: 3, smoothing: 4))
+                                           settings: MergeSettings(window: 3, weighting: "loss", penalty: 1, smoothing: 4))
         let report = StatusReport(ledger: path, snapshot: try LedgerReader(path: path).snapshot(), now: StatusFixture.now, all: false) {
             DaemonState.of($0, now: StatusFixture.now, host: "gpu01", processExists: { _ in true })
         }
         #expect(report.merge?.madeWithSettingsInForce == false)
         #expect(report.merge?.smoothing == 1)
         let text = HumanView.render(report)
-        #expect(text.contains("settings    window 3 · loss weighting on train_loss · penalty 1 · smoothing 4"), "\(text)")
-        #expect(text.contains("made with window 3 · loss weighting on train_loss · penalty 1 · smoothing 1 (fingerprint \(MergeSettings(window: 3).fingerprint))"), "\(text)")
+        #expect(text.contains("settings    loss weighting on train_loss (penalty 1) · delta method · window the last 3 · smoothing 4"), "\(text)")
+        #expect(text.contains("made with loss weighting on train_loss (penalty 1) · delta method · window the last 3 (fingerprint \(MergeSettings(window: 3, weighting: "loss", penalty: 1).fingerprint))"), "\(text)")
         #expect(text.contains("the settings in force differ"))
     }
 }

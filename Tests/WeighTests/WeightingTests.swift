@@ -1,6 +1,7 @@
 import Ingest
 import MWADTestKit
 import Testing
+import Settings
 import Weigh
 
 @Suite struct WeightingTests {
@@ -14,8 +15,8 @@ import Weigh
         let reference = try ReferenceWeights.load(name)
         let run = name.hasPrefix("f32") ? Fixtures.f32Run : Fixtures.bf16Run
         let checkpoints = try reference.checkpoints.map { try Checkpoint.load(folder: Fixtures.checkpoint(run, Int($0.step))) }
-        let settings = MergeSettings(window: reference.window, weighting: WeightingKind(rawValue: reference.weighting)!,
-                                     penalty: reference.penalty)
+        let settings = MergeSettings(window: reference.window, weighting: reference.weighting,
+                                     penalty: reference.weighting == "uniform" ? nil : reference.penalty, method: "linear")
         let plan = try MergePlan(checkpoints: checkpoints, settings: settings)
         #expect(plan.members.map(\.checkpoint.step) == reference.checkpoints.map(\.step))
         for (member, expected) in zip(plan.members, reference.checkpoints) {
@@ -37,7 +38,7 @@ import Weigh
     }
 
     @Test func zeroPenaltyIsUniform() throws {
-        let method = try MergeSettings(weighting: .loss, penalty: 0).weightingMethod()
+        let method = try MergeSettings(window: 5, weighting: "loss", penalty: 0).weightingMethod()
         #expect(method.name == "uniform")
         #expect(try method.weights(for: candidates([1, 5, nil, .nan])) == [0.25, 0.25, 0.25, 0.25])
     }
@@ -77,7 +78,7 @@ import Weigh
 
     @Test(arguments: [-1.0, .nan, .infinity])
     func invalidPenalty(_ p: Double) {
-        #expect(throws: WeighError.self) { _ = try MergeSettings(penalty: p).weightingMethod() }
+        #expect(throws: WeighError.self) { _ = try MergeSettings(window: 5, weighting: "loss", penalty: p).weightingMethod() }
     }
 
     @Test func nothingToWeigh() {

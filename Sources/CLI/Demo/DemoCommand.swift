@@ -5,6 +5,7 @@ import HostFileSystem
 import Ledger
 import Logging
 import Status
+import Settings
 import Weigh
 
 /// `mwad demo`: a newcomer's first look. Replays a real trainer run into a temporary
@@ -25,8 +26,8 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Seconds between checkpoints.")
     var pace: Double = 1.0
 
-    @Option(help: "How many of the newest checkpoints to merge.")
-    var window: Int = 5
+    @Option(help: "How many of the newest checkpoints to merge (default: merge.window's).")
+    var window: Int?
 
     @Option(help: "Checkpoints the replay keeps, like the trainer's save_total_limit.")
     var saveTotalLimit: Int = 2
@@ -45,11 +46,11 @@ struct DemoCommand: AsyncParsableCommand {
         let work = try makeWorkDirectory()
         let config = try await ConfigLoader.load(file: nil, environment: [:], flags: [
             "watch.directory": "\(work)/run", "output": "\(work)/merged", "state_directory": "\(work)/state",
-            "merge.window": "\(window)", "watch.debounce": "0.2", "watch.reconcile_interval": "5", "log.level": "warning",
+            "merge.window": window.map { "\($0)" } ?? SettingsText.defaultText("window"), "watch.debounce": "0.2", "watch.reconcile_interval": "5", "log.level": "warning",
         ])
         try FileManager.default.createDirectory(atPath: config.watchDirectory, withIntermediateDirectories: true)
         print("Replaying \(source)\n  into \(config.watchDirectory) (save_total_limit \(saveTotalLimit), one checkpoint every \(pace) s)")
-        print("mwad watches it: window \(window), loss weighting, penalty 1\n")
+        print("mwad watches it: \(config.merge.summary)\n")
 
         let ledger = try Ledger(path: config.ledger)
         let logger = DaemonService.makeLogger(level: config.logLevel, environment: [:])

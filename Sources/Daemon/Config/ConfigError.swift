@@ -1,3 +1,5 @@
+import Weigh
+
 /// A configuration that cannot be used; the daemon refuses to start with it.
 public enum ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A key's value is not allowed (key, value given, what is allowed).
@@ -18,6 +20,17 @@ public enum ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unknownKey(let file, let key): "\(file): unknown config key '\(key)'"
         case .file(let path, let reason): "\(path): \(reason)"
         case .output(let problem): problem
+        }
+    }
+}
+
+
+extension ConfigError {
+    /// A settings error as a config error naming the key (`merge.half_life`).
+    init(_ error: WeighError, prefix: String) {
+        switch error {
+        case .invalidSetting(let name, let value, let allowed): self = .invalid(key: prefix + name, value: value, allowed: allowed)
+        default: self = .invalid(key: prefix.isEmpty ? "merge" : String(prefix.dropLast()), value: "", allowed: error.description)
         }
     }
 }

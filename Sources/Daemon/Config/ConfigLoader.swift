@@ -3,6 +3,7 @@ import Foundation
 import Ingest
 import Ledger
 import Logging
+import Settings
 import Weigh
 import Yams
 
@@ -11,13 +12,18 @@ import Yams
 /// file, then the defaults. Every value is checked; a bad one names its key and what
 /// is allowed.
 public enum ConfigLoader {
-    /// Every key, with its default as text ("" where it is derived from others).
-    public static let keys: [(key: String, defaultValue: String)] = [
+    /// Every key, with its default as text ("" where it is derived from others). The
+    /// merge settings' keys come from the catalog: a registered weighting's parameter
+    /// is a key as soon as it is registered.
+    public static var keys: [(key: String, defaultValue: String)] {
+        baseKeys.prefix(9) + SettingsText.names().map { ("merge.\($0)", SettingsText.defaultText($0)) } + baseKeys.dropFirst(9)
+    }
+
+    private static let baseKeys: [(key: String, defaultValue: String)] = [
         ("watch.directory", ""), ("watch.mode", "auto"), ("watch.poll_interval", "5"),
         ("watch.reconcile_interval", "60"), ("watch.settle_time", "10"), ("watch.debounce", "0.5"),
         ("output", ""), ("ledger", ""), ("state_directory", ""),
-        ("merge.window", "5"), ("merge.weighting", "loss"), ("merge.penalty", "1.0"),
-        ("merge.metric", "train_loss"), ("merge.smoothing", "1"), ("merge.recompute_every", "50"), ("merge.running_sum", "auto"),
+        ("merge.recompute_every", "50"), ("merge.running_sum", "auto"),
         ("hook.on_merge", ""), ("hook.timeout", "60"),
         ("heartbeat_interval", "10"), ("log.level", "info"), ("metrics.textfile", ""),
         ("eval.command", ""), ("eval.metric", "eval_loss"), ("eval.goal", "minimize"), ("eval.timeout", "900"),
@@ -49,12 +55,7 @@ public enum ConfigLoader {
             throw .missing(key: "watch.directory", hint: "the trainer's output directory: --watch, MWAD_WATCH_DIRECTORY or the config file")
         }
         let directory = RunDirectory.absolute(watch)
-        let settings = MergeSettings(
-            window: try values.parse("merge.window", "a whole number >= 1") { Int($0).flatMap { $0 >= 1 ? $0 : nil } },
-            weighting: try values.choice("merge.weighting", WeightingKind.self),
-            penalty: try values.parse("merge.penalty", "a number >= 0") { Double($0).flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } },
-            metric: try values.parse("merge.metric", "train_loss or eval_loss") { Metric(rawValue: $0).flatMap { $0 == .step ? nil : $0 } },
-            smoothing: try values.parse("merge.smoothing", "a whole number >= 1") { Int($0).flatMap { $0 >= 1 ? $0 : nil } })
+        let settings = try values.settings()
         // The state directory: as given; else beside a ledger given; else the default.
         let ledger = try values.string("ledger").map(RunDirectory.absolute)
         let state = try values.string("state_directory").map(RunDirectory.absolute)
@@ -161,6 +162,17 @@ struct Values {
 
     func choice<T: RawRepresentable & CaseIterable>(_ key: String, _ type: T.Type) throws(ConfigError) -> T where T.RawValue == String {
         try parse(key, "one of " + T.allCases.map(\.rawValue).joined(separator: ", ")) { T(rawValue: $0) }
+    }
+
+    /// The merge settings from the `merge.*` keys, over the defaults.
+    func settings() throws(ConfigError) -> MergeSettings {
+        var texts: [String: String] = [:]
+        for name in SettingsText.names() {
+            if let text = try string("merge.\(name)") { texts[name] = text }
+        }
+        do { return try SettingsText.read({ texts[$0] }, over: MergeSettings(), strict: false) } catch {
+            throw ConfigError(error, prefix: "merge.")
+        }
     }
 
     func seconds(_ key: String) throws(ConfigError) -> Double {

@@ -1,6 +1,7 @@
 import Foundation
 import Ingest
 import Logging
+import Settings
 import Weigh
 import Evaluate
 

@@ -1,6 +1,7 @@
 import Evaluate
 import Foundation
 import Ingest
+import Settings
 import Weigh
 import Yams
 
@@ -22,26 +23,24 @@ enum EvalConfig {
             candidates: settings)
     }
 
-    /// `base` with the candidate's keys over it, checked.
+    /// `base` with the candidate's keys over it, checked. A candidate may name any
+    /// method, weighting, window and parameter the catalog knows, but not `window:
+    /// all`: a candidate is merged from the daemon's retained window.
     static func candidate(_ keys: [String: String], base: MergeSettings) throws(ConfigError) -> MergeSettings {
-        var settings = base
-        for (key, text) in keys {
-            let invalid = ConfigError.invalid(key: "eval.candidates", value: "\(key): \(text)",
-                                              allowed: "window, weighting, penalty, metric or smoothing with a valid value")
-            switch key {
-            case "window": guard let value = Int(text) else { throw invalid }; settings.window = value
-            case "weighting": guard let value = WeightingKind(rawValue: text) else { throw invalid }; settings.weighting = value
-            case "penalty": guard let value = Double(text) else { throw invalid }; settings.penalty = value
-            case "metric": guard let value = Metric(rawValue: text) else { throw invalid }; settings.metric = value
-            case "smoothing": guard let value = Int(text) else { throw invalid }; settings.smoothing = value
-            default: throw invalid
+        let names = Set(SettingsText.names())
+        let written = keys.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+        for key in keys.keys where !names.contains(key) {
+            throw .invalid(key: "eval.candidates", value: written, allowed: "settings named " + SettingsText.names().joined(separator: ", ") + " ('\(key)' is none of them)")
+        }
+        do {
+            let settings = try SettingsText.read({ keys[$0] }, over: base)
+            guard settings.window.count != nil else {
+                throw WeighError.invalidSetting(name: "window", value: "all", allowed: "a number: a candidate is merged from the retained window, which window all does not keep")
             }
+            return settings
+        } catch {
+            throw .invalid(key: "eval.candidates", value: written, allowed: "\(error)")
         }
-        do { try settings.validate() } catch {
-            throw .invalid(key: "eval.candidates", value: keys.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "),
-                           allowed: "\(error)")
-        }
-        return settings
     }
 }
 

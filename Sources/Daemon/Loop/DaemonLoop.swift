@@ -4,6 +4,7 @@ import Ledger
 import Logging
 import Merge
 import Publish
+import Settings
 import Weigh
 
 /// The daemon's loop and everything it keeps between wake-ups. It runs on one task and
@@ -37,7 +38,8 @@ final class DaemonLoop {
                          logger: logger, wake: { wake.signal() })
         reporter = FailureReporter(ledger: ledger, logger: logger)
         let recorder = Recorder(ledger: ledger, store: store, logger: logger, reporter: reporter, settings: config.merge)
-        let method: any MergeMethod = (try? MergeMethods.named(config.merge.method)) ?? LinearMethod()
+        // Validated when the configuration was read: a method the catalog lacks never gets here.
+        let method: any MergeMethod = try! config.merge.mergeMethod()
         let ingestor = CheckpointIngestor(settings: config.merge, layout: engine.layout, method: method, store: store,
                                           settleTime: config.settleTime)
         reconciler = Reconciler(directory: config.watchDirectory, layout: engine.layout, ingestor: ingestor, ledger: ledger,
@@ -120,7 +122,7 @@ final class DaemonLoop {
     /// Whether the newest merge is of the current window, with the settings in force.
     private func publishedMergeReflectsLedger() throws -> Bool {
         let snapshot = try engine.ledger.snapshot()
-        let window = Array(snapshot.ingested.suffix(config.merge.window))
+        let window = DaemonWindow(ingested: snapshot.ingested, config: config).members
         return window.isEmpty || !RollingMerge.needsMerge(window: window, snapshot: snapshot, config: config)
     }
 

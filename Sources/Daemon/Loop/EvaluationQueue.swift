@@ -2,6 +2,7 @@ import Evaluate
 import Foundation
 import Ledger
 import Logging
+import Settings
 import Weigh
 
 /// The loop's side of the evaluation worker: freezes each published window (hard

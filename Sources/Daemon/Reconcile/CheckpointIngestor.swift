@@ -3,6 +3,7 @@ import Ingest
 import Ledger
 import Merge
 import SafeTensors
+import Settings
 import Weigh
 
 /// Decides what one checkpoint folder is: still being written, already known, gone
@@ -103,9 +104,13 @@ struct CheckpointIngestor {
         do {
             let weighting = try settings.weightingMethod()
             let metric = checkpoint.value(of: weighting.metric, smoothing: settings.smoothing)
-            _ = try weighting.logScore(of: Candidate(name: ref.path, step: checkpoint.step, metricValue: metric))
+            // A metric the weighting cannot use (missing, not finite) refuses the checkpoint once.
+            _ = try weighting.weights(for: [Candidate(name: ref.path, step: checkpoint.step, metricValue: metric)])
+            let config = FileManager.default.contents(atPath: checkpoint.configPath).flatMap {
+                try? AdapterConfig(data: $0, source: checkpoint.configPath)
+            }
             try method.checkMember(MergeInput(name: ref.path, file: checkpoint.adapter, weight: 0,
-                                              valuesKnownFinite: staged.adapterScan == .allFinite),
+                                              valuesKnownFinite: staged.adapterScan == .allFinite, config: config),
                                    reference: reference.map { MergeInput(name: $0.name, file: $0.file, weight: 0) })
         } catch {
             return reject(&row, staged, "\(error)")

@@ -2,6 +2,7 @@ import Foundation
 import Ingest
 import Ledger
 import Logging
+import Settings
 import Weigh
 
 /// Writes what the reconciler decided into the ledger, and says it once in the log:

@@ -5,6 +5,7 @@ import Logging
 import Merge
 import Publish
 import SafeTensors
+import Settings
 import Weigh
 
 /// Keeps the published merge equal to the MWA of the newest `window` ingested
@@ -23,28 +24,36 @@ struct RollingMerge {
     struct Published {
         var record: MergeRecord
         var newestStep: Int64
-        /// The window: step, retained copy, trainer folder, oldest first.
+        /// The retained window (the members and what candidates take besides): step,
+        /// retained copy, trainer folder, oldest first.
         var members: [(step: Int64, retained: String, source: String)]
     }
 
     /// Merges if needed; returns the new merge, if one was published.
     func update(now: Date = Date()) throws -> Published? {
         var snapshot = try ledger.snapshot()
-        if WindowRefill(layout: layout, ledger: ledger, store: store, logger: logger).refill(snapshot, window: config.merge.window) {
+        if WindowRefill(layout: layout, ledger: ledger, store: store, logger: logger).refill(snapshot, window: DaemonWindow.wanted(config)) {
             snapshot = try ledger.snapshot()
         }
-        var window = Array(snapshot.ingested.suffix(config.merge.window))
-        defer { try? evict(keeping: window) }
-        guard !window.isEmpty, Self.needsMerge(window: window, snapshot: snapshot, config: config) else { return nil }
+        let planned = DaemonWindow(ingested: snapshot.ingested, config: config)
+        var window = planned.members
+        guard !window.isEmpty, Self.needsMerge(window: window, snapshot: snapshot, config: config) else {
+            try evict(keeping: planned.retained)  // nothing to publish: what is outside is not needed
+            return nil
+        }
         let checkpoints = try loadRetained(&window, now: now)
         guard !checkpoints.isEmpty else { return nil }
-        let started = Date()
+        let started = now
         let plan = try MergePlan(checkpoints: checkpoints, settings: config.merge)
         let digests = window.map { $0.adapterSHA256 ?? "" }
         // Through the running sum when the method has one and it touches fewer bytes
         // than merging the window afresh (RunningSumPolicy); else a full merge.
-        let sum = try MergeMethods.named(config.merge.method).hasRunningSum
-            ? SumUpdate(config: config, window: window, checkpoints: checkpoints, snapshot: snapshot).chosen(config.runningSum) : nil
+        var sum = try Catalog.shared.method(config.merge.method).hasRunningSum
+            ? SumUpdate(config: config, window: window, checkpoints: checkpoints, snapshot: snapshot) : nil
+        if let update = sum, !update.pays(under: config.runningSum) {
+            update.removeSaved()
+            sum = nil
+        }
         let manifest: MergeManifest
         do {
             manifest = try MergePublisher.publish(plan, to: config.output, now: started, digests: digests, writeAdapter: sum?.write)
@@ -53,14 +62,20 @@ struct RollingMerge {
             throw error
         }
         try sum?.commit()
+        // Evicted only now: a merge that failed to publish still needs its window.
+        try evict(keeping: DaemonWindow(ingested: snapshot.ingested, config: config).retained)
         let duration = Date().timeIntervalSince(started)
         let record = try ledger.recordPublished(plan, digests: digests, output: config.output,
-                                                outputSHA256: manifest.outputSHA256 ?? "", created: started, duration: duration)
+                                                outputSHA256: manifest.outputSHA256 ?? "", created: started, duration: duration,
+                                                report: manifest.report)
         let steps = window.map(\.step)
         let how = sum.map { $0.previous == nil ? "exact" : "incremental: +\($0.adding.count) −\($0.removing.count)" } ?? "full"
-        logger.info("published merge #\(record.id!) of \(steps.count) checkpoints (steps \(steps.first!)–\(steps.last!), \(plan.settings.summary), \(how)) to \(config.output) in \(String(format: "%.2f", duration)) s\(Self.shortness(window, snapshot: snapshot, of: config.merge.window))")
+        logger.info("published merge #\(record.id!) of \(steps.count == 1 ? "1 checkpoint" : "\(steps.count) checkpoints") (steps \(steps.first!)–\(steps.last!), \(plan.settings.summary), \(how)) to \(config.output) in \(String(format: "%.2f", duration)) s\(Self.shortness(window, snapshot: snapshot, of: config.merge.window.count))")
+        // A member whose copy was lost (and so rejected) is not handed to evaluation.
+        let dropped = Set(planned.members.map(\.id)).subtracting(window.map(\.id))
+        let retained = planned.retained.filter { !dropped.contains($0.id) }
         return Published(record: record, newestStep: steps.last!,
-                         members: window.map { ($0.step, $0.retainedPath ?? "", $0.sourcePath) })
+                         members: retained.map { ($0.step, $0.retainedPath ?? "", $0.sourcePath) })
     }
 
     /// The window differs from the last merge's members, the merge was made with other
@@ -74,7 +89,8 @@ struct RollingMerge {
 
     /// `; window short: …` when fewer checkpoints than the window are merged although
     /// older ones were ingested (their folders were deleted before the window grew).
-    static func shortness(_ window: [CheckpointRecord], snapshot: LedgerSnapshot, of size: Int) -> String {
+    static func shortness(_ window: [CheckpointRecord], snapshot: LedgerSnapshot, of size: Int?) -> String {
+        guard let size else { return "" }
         let oldest = window.first?.step ?? .max
         let gone = snapshot.checkpoints.filter { $0.status == .evicted && $0.step < oldest }
         guard window.count < size, !gone.isEmpty else { return "" }

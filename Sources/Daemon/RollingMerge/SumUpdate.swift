@@ -6,6 +6,7 @@ import Ledger
 import Merge
 import Publish
 import SafeTensors
+import Settings
 import Weigh
 
 /// One step of the running window sum: which members enter and leave, and whether the
@@ -29,11 +30,13 @@ struct SumUpdate {
     /// How many checkpoints the window holds.
     let size: Int
 
-    init(config: DaemonConfig, window: [CheckpointRecord], checkpoints: [Checkpoint], snapshot: LedgerSnapshot) throws {
+    /// Nil when the weighting's weights do not each depend on one checkpoint (no
+    /// running sum can follow them).
+    init?(config: DaemonConfig, window: [CheckpointRecord], checkpoints: [Checkpoint], snapshot: LedgerSnapshot) throws {
         path = "\(config.stateDirectory)/window-sum.safetensors"
         spare = "\(path).spare"
         try? FileManager.default.removeItem(atPath: WindowSum.checkPath(spare))  // scratch is never trusted
-        let method = try config.merge.weightingMethod()
+        guard let method = try config.merge.weightingMethod() as? any SeparableWeighting, method.isSeparable else { return nil }
         fingerprint = config.merge.fingerprint
         let members = try zip(window, checkpoints).map { row, checkpoint in
             WindowSum.Member(key: Self.key(row), file: checkpoint.adapter,
@@ -58,17 +61,19 @@ struct SumUpdate {
         }
     }
 
-    /// Itself when `policy` chooses the running sum for this update; else nil, and the
-    /// saved sum is removed (it will not follow the window).
-    func chosen(_ policy: RunningSumPolicy) -> SumUpdate? {
+    /// Whether `policy` takes the running sum for this update (it touches fewer bytes
+    /// than a full merge).
+    func pays(under policy: RunningSumPolicy) -> Bool {
         let adapter = Int64(dtypes.fileBytes.count)
         let sum = dtypes.tensors.reduce(Int64(0)) { $0 + Int64($1.elementCount) * 8 }
-        if policy.useSum(window: size, adding: adding.count,
-                         removing: removing.count, adapter: adapter, sum: sum, previous: previous != nil) {
-            return self
-        }
+        return policy.useSum(window: size, adding: adding.count, removing: removing.count, adapter: adapter, sum: sum,
+                             previous: previous != nil)
+    }
+
+    /// Removes the saved sum and its scratch: a full merge is made instead, and the
+    /// sum would no longer follow the window.
+    func removeSaved() {
         for file in [path, spare].flatMap({ [$0, WindowSum.checkPath($0)] }) { try? FileManager.default.removeItem(atPath: file) }
-        return nil
     }
 
     /// Writes the merge to `output` and the new sum beside the saved one.

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Settings
 import Weigh
 
 /// One run of the user's evaluator on one adapter of a window: the published merge,

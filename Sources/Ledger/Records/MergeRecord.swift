@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
+import Merge
 import Ingest
+import Settings
 import Weigh
 
 /// One published merge, with the settings it was made with (whole, as one value).
@@ -17,9 +19,12 @@ public struct MergeRecord: Sendable, Equatable, FetchableRecord, MutablePersista
     /// How the `on_merge` hook ended: `ok`, `exit status N`, `timed out after N s`,
     /// `failed to start: …`; nil when no hook is configured (or it is still running).
     public var hookStatus: String?
+    /// What the merge method made (ranks, truncation error); nil for `linear`.
+    public var report: MergeReport?
 
     public init(id: Int64? = nil, createdAt: Date, settings: MergeSettings, outputPath: String, outputSHA256: String,
-                durationSeconds: Double) {
+                durationSeconds: Double, report: MergeReport? = nil) {
+        self.report = report
         self.id = id
         self.createdAt = createdAt
         self.settings = settings.effective
@@ -50,6 +55,8 @@ public struct MergeRecord: Sendable, Equatable, FetchableRecord, MutablePersista
         outputSHA256 = row[Columns.outputSHA256]
         durationSeconds = row[Columns.durationSeconds]
         hookStatus = row.hasColumn("hook_status") ? row[Columns.hookStatus] : nil
+        let report: String? = row.hasColumn("report") ? row["report"] : nil
+        self.report = try report.map { try JSONDecoder().decode(MergeReport.self, from: Data($0.utf8)) }
     }
 
     public func encode(to container: inout PersistenceContainer) throws {
@@ -61,6 +68,7 @@ public struct MergeRecord: Sendable, Equatable, FetchableRecord, MutablePersista
         container[Columns.outputSHA256] = outputSHA256
         container[Columns.durationSeconds] = durationSeconds
         container[Columns.hookStatus] = hookStatus
+        container["report"] = try report.map { String(decoding: try JSONEncoder.sorted.encode($0), as: UTF8.self) }
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
@@ -76,18 +84,21 @@ public struct MergeMemberRecord: Codable, Sendable, Equatable, FetchableRecord, 
     public var position: Int
     public var weight: Double
     public var metricValue: Double?
+    /// The step the metric was logged at, where earlier than the member's own.
+    public var metricStep: Int64?
 
-    public init(mergeID: Int64, checkpointID: Int64, position: Int, weight: Double, metricValue: Double?) {
+    public init(mergeID: Int64, checkpointID: Int64, position: Int, weight: Double, metricValue: Double?, metricStep: Int64? = nil) {
         self.mergeID = mergeID
         self.checkpointID = checkpointID
         self.position = position
         self.weight = weight
         self.metricValue = metricValue
+        self.metricStep = metricStep
     }
 
     enum CodingKeys: String, CodingKey {
         case position, weight
-        case mergeID = "merge_id", checkpointID = "checkpoint_id", metricValue = "metric_value"
+        case mergeID = "merge_id", checkpointID = "checkpoint_id", metricValue = "metric_value", metricStep = "metric_step"
     }
 
     public enum Columns {

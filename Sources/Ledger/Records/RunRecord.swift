@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Ingest
+import Settings
 import Weigh
 
 /// The run a ledger belongs to (one row): what is watched, where the merge goes, and
@@ -48,5 +49,4 @@ public struct RunRecord: Sendable, Equatable, FetchableRecord, PersistableRecord
     }
 }
 
-extension WeightingKind: DatabaseValueConvertible {}
 extension Metric: DatabaseValueConvertible {}

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Ingest
+import Settings
 import Weigh
 
 /// How ``MergeSettings`` is stored in the `run` and `merge` tables: whole, as JSON in
@@ -10,9 +11,9 @@ import Weigh
 enum SettingsColumns {
     static func encode(_ settings: MergeSettings, to container: inout PersistenceContainer) throws {
         container["settings"] = String(decoding: try JSONEncoder.sorted.encode(settings), as: UTF8.self)
-        container["window"] = settings.window
-        container["weighting"] = settings.weighting.rawValue
-        container["penalty"] = settings.penalty
+        container["window"] = settings.window.count ?? 0
+        container["weighting"] = settings.weighting
+        container["penalty"] = settings.parameters["penalty"]?.number ?? 0
         container["metric"] = settings.metric.rawValue
     }
 
@@ -26,9 +27,12 @@ enum SettingsColumns {
     /// The settings of a row written before v5 (`smoothing` only the run table had; a
     /// merge row's metric says `step` under step weighting, which read no loss).
     static func legacy(_ row: Row) -> MergeSettings {
-        MergeSettings(window: row["window"], weighting: WeightingKind(rawValue: row["weighting"]) ?? .loss,
-                      penalty: row["penalty"], metric: Metric(rawValue: row["metric"]).flatMap { $0 == .step ? nil : $0 } ?? .trainLoss,
-                      smoothing: row.hasColumn("smoothing") ? row["smoothing"] : 1)
+        let weighting: String = row["weighting"]
+        let penalty: Double = row["penalty"]
+        return MergeSettings(window: WindowSpec(count: row["window"]), weighting: weighting,
+                             metric: Metric(rawValue: row["metric"]).flatMap { $0 == .step ? nil : $0 } ?? .trainLoss,
+                             smoothing: row.hasColumn("smoothing") ? row["smoothing"] : 1, method: "linear",
+                             parameters: weighting == "uniform" ? [:] : ["penalty": .number(penalty)])
     }
 }
 

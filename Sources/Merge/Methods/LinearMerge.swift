@@ -28,14 +28,21 @@ public enum LinearMerge {
         // The inputs own the maps that the terms' pointers point into.
         try withExtendedLifetime(inputs) { () throws(MergeError) in
             for tensor in writer.layout where tensor.elementCount > 0 {
-                let terms = inputs.map { input in
-                    Term(base: input.file.bytes(of: input.file.tensor(named: tensor.name)!).baseAddress!,
-                         dtype: tensor.dtype, weight: input.weight)
-                }
-                try stream(tensor, terms: terms, workspace: workspace, inputs: inputs, writer: writer)
+                try streamAverage(tensor, inputs: inputs, workspace: workspace, writer: writer)
             }
         }
         try output.finish(writer)
+    }
+
+    /// Writes the weighted average of `tensor` over `inputs` (whose maps the caller
+    /// keeps alive) in chunks.
+    static func streamAverage(_ tensor: TensorInfo, inputs: [MergeInput], workspace: Workspace,
+                              writer: SafeTensorsWriter) throws(MergeError) {
+        let terms = inputs.map { input in
+            Term(base: input.file.bytes(of: input.file.tensor(named: tensor.name)!).baseAddress!,
+                 dtype: tensor.dtype, weight: input.weight)
+        }
+        try stream(tensor, terms: terms, workspace: workspace, inputs: inputs, writer: writer)
     }
 
     private static func stream(_ tensor: TensorInfo, terms: [Term], workspace: Workspace, inputs: [MergeInput],

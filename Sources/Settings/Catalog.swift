@@ -1,0 +1,110 @@
+import Merge
+import Synchronization
+import Weigh
+
+/// Every weighting and merge method mwad knows: the built-in ones and any registered
+/// at run time (a plug-in, a test's). Config keys, flags, `--help`, validation,
+/// candidates, manifests and status read their descriptions from here only.
+public final class Catalog: Sendable {
+    /// The catalog the program uses.
+    public static let shared = Catalog()
+
+    private let state: Mutex<(weightings: [WeightingDescription], methods: [MethodDescription])>
+
+    /// A catalog of the built-in weightings and methods, their parameter names checked
+    /// (a clash there is a programming error: it stops at once).
+    public init() {
+        state = Mutex(([], []))
+        for weighting in Weightings.builtIn { try! register(weighting) }
+        for method in MergeMethods.builtIn { try! register(method) }
+    }
+
+    public var weightings: [WeightingDescription] { state.withLock { $0.weightings } }
+    public var methods: [MethodDescription] { state.withLock { $0.methods } }
+
+    /// Every declared parameter once, with its owners, in declaration order.
+    public var parameters: [(parameter: MergeParameter, owners: [String])] {
+        var list: [(parameter: MergeParameter, owners: [String])] = []
+        let owned = weightings.flatMap { w in w.parameters.map { ($0, "weighting \(w.name)") } }
+            + methods.flatMap { m in m.parameters.map { ($0, "method \(m.name)") } }
+        for (parameter, owner) in owned {
+            if let index = list.firstIndex(where: { $0.parameter.name == parameter.name }) { list[index].owners.append(owner) } else {
+                list.append((parameter, [owner]))
+            }
+        }
+        return list
+    }
+
+    /// The declaration of the parameter `name`, if any weighting or method has one.
+    public func parameter(_ name: String) -> MergeParameter? {
+        parameters.first { $0.parameter.name == name }?.parameter
+    }
+
+    /// Who declares `name`: `weighting ema`, `method svd`.
+    public func owners(of name: String) -> [String] {
+        parameters.first { $0.parameter.name == name }?.owners ?? []
+    }
+
+    public func weighting(_ name: String) throws(WeighError) -> WeightingDescription {
+        guard let found = weightings.first(where: { $0.name == name }) else {
+            throw .invalidSetting(name: "weighting", value: name, allowed: "one of " + weightings.map(\.name).joined(separator: ", "))
+        }
+        return found
+    }
+
+    public func method(_ name: String) throws(WeighError) -> MethodDescription {
+        guard let found = methods.first(where: { $0.name == name }) else {
+            throw .invalidSetting(name: "method", value: name, allowed: "one of " + methods.map(\.name).joined(separator: ", "))
+        }
+        return found
+    }
+
+    /// Adds a weighting; refused when its name is taken or a parameter's name clashes.
+    public func register(_ weighting: WeightingDescription) throws(CatalogError) {
+        try state.withLock { (state: inout (weightings: [WeightingDescription], methods: [MethodDescription])) throws(CatalogError) in
+            guard !state.weightings.contains(where: { $0.name == weighting.name }) else {
+                throw CatalogError(reason: "a weighting named \(weighting.name) is in the catalog already")
+            }
+            try Self.check(weighting.parameters, owner: "weighting \(weighting.name)", against: state)
+            state.weightings.append(weighting)
+        }
+    }
+
+    /// Adds a merge method; refused when its name is taken or a parameter's name clashes.
+    public func register(_ method: MethodDescription) throws(CatalogError) {
+        try state.withLock { (state: inout (weightings: [WeightingDescription], methods: [MethodDescription])) throws(CatalogError) in
+            guard !state.methods.contains(where: { $0.name == method.name }) else {
+                throw CatalogError(reason: "a merge method named \(method.name) is in the catalog already")
+            }
+            try Self.check(method.parameters, owner: "method \(method.name)", against: state)
+            state.methods.append(method)
+        }
+    }
+
+    /// The settings every merge has, whose names no parameter may take.
+    public static let reserved: Set<String> = MergeSettings.fixedKeys.union(["recompute_every", "running_sum", "checkpoints", "out", "ledger", "json", "dry_run"])
+
+    /// One name, one parameter: each is a `merge.NAME` key and a `--NAME` flag, so a
+    /// name may be declared twice only as the same parameter (loss and step share
+    /// `penalty`), and never as one of the settings every merge has.
+    private static func check(_ parameters: [MergeParameter], owner: String,
+                              against state: (weightings: [WeightingDescription], methods: [MethodDescription])) throws(CatalogError) {
+        let known = state.weightings.flatMap(\.parameters) + state.methods.flatMap(\.parameters)
+        var seen = Set<String>()
+        for parameter in parameters {
+            guard !reserved.contains(parameter.name) else {
+                throw CatalogError(reason: "\(owner) declares a parameter named \(parameter.name), which is a setting of every merge")
+            }
+            guard seen.insert(parameter.name).inserted else { throw CatalogError(reason: "\(owner) declares \(parameter.name) twice") }
+            if let other = known.first(where: { $0.name == parameter.name }), other != parameter {
+                throw CatalogError(reason: "\(owner) declares a parameter \(parameter.name) unlike the one of that name already in the catalog")
+            }
+        }
+    }
+}
+
+/// Why a weighting or method could not join the catalog.
+public struct CatalogError: Error, Sendable, CustomStringConvertible {
+    public var reason: String
+    public var description: String { reason }
+}

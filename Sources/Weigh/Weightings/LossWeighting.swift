@@ -1,0 +1,23 @@
+import Foundation
+import Ingest
+
+/// Lower loss weighs more: g_i = L_i^(-p) (the MWA paper's power form).
+public struct LossWeighting: SeparableWeighting {
+    public static let description = WeightingDescription(
+        name: "loss", help: "lower loss weighs more: w ∝ L^(-p)", parameters: [penaltyParameter],
+        readsMetric: true, separable: true
+    ) { values, metric in LossWeighting(penalty: values.number("penalty"), metric: metric) }
+
+    public var penalty: Double
+    public var metric: Metric
+    public var name: String { "loss" }
+
+    public init(penalty: Double, metric: Metric = .trainLoss) {
+        self.penalty = penalty
+        self.metric = metric
+    }
+
+    public func logScore(of candidate: Candidate) throws(WeighError) -> Double {
+        -penalty * log(try positiveMetric(candidate, metric))
+    }
+}

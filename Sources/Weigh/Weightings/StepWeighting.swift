@@ -1,0 +1,22 @@
+import Foundation
+import Ingest
+
+/// Later steps weigh more: g_i = s_i^p.
+public struct StepWeighting: SeparableWeighting {
+    public static let description = WeightingDescription(
+        name: "step", help: "later steps weigh more: w ∝ step^p", parameters: [penaltyParameter],
+        readsMetric: false, separable: true
+    ) { values, _ in StepWeighting(penalty: values.number("penalty")) }
+
+    public var penalty: Double
+    public var name: String { "step" }
+    public var metric: Metric { .step }
+
+    public init(penalty: Double) { self.penalty = penalty }
+
+    public func logScore(of candidate: Candidate) throws(WeighError) -> Double {
+        let step = Double(candidate.step)
+        guard step > 0 else { throw .invalidMetric(checkpoint: candidate.name, metric: .step, value: step) }
+        return penalty * log(step)
+    }
+}
