@@ -97,9 +97,10 @@ public enum SettingsText {
             + ((try? catalog.method(settings.method))?.parameters ?? []).map(\.name))
         settings.parameters.values = settings.parameters.values.filter { declared.contains($0.key) }
         for (parameter, _) in catalog.parameters {
-            guard let v = value(parameter.name), strict || declared.contains(parameter.name) else { continue }
+            guard let v = value(parameter.name) else { continue }
+            // Checked even where unused: a wrong value in a file is a mistake waiting.
             guard let parsed = parameter.parse(v) else { throw invalid(parameter.name, v, parameter.allowed) }
-            settings.parameters[parameter.name] = parsed
+            if strict || declared.contains(parameter.name) { settings.parameters[parameter.name] = parsed }
         }
         try settings.validate(catalog: catalog)
         return settings

@@ -74,7 +74,7 @@ import Testing
         let retained = snapshot.members.compactMap { snapshot.checkpoint(id: $0.checkpointID)?.retainedPath }
         #expect(snapshot.members.compactMap { snapshot.checkpoint(id: $0.checkpointID)?.step } == (0..<5).map { last - 40 + Int64($0) * 10 })
         let reference = live.dir.file("reference")
-        #expect(try MWADProcess.run(["merge", "--checkpoints"] + retained + ["--out", reference]).status == 0)
+        #expect(try MWADProcess.run(["merge", "--method", "linear", "--weighting", "loss", "--checkpoints"] + retained + ["--out", reference]).status == 0)
         #expect(try TestAdapter.deviation("\(live.output)/adapter_model.safetensors", "\(reference)/adapter_model.safetensors") <= 1e-6)
 
         // No temporary file left anywhere.

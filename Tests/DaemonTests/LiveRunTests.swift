@@ -37,7 +37,7 @@ import Testing
         let retained = snapshot.members.compactMap { snapshot.checkpoint(id: $0.checkpointID)?.retainedPath }
         #expect(retained.count == 5)
         let reference = live.dir.file("reference")
-        let result = try MWADProcess.run(["merge", "--checkpoints"] + retained + ["--out", reference])
+        let result = try MWADProcess.run(["merge", "--method", "linear", "--weighting", "loss", "--checkpoints"] + retained + ["--out", reference])
         #expect(result.status == 0, "\(result.stderr)")
         let deviation = try TestAdapter.deviation("\(live.output)/adapter_model.safetensors", "\(reference)/adapter_model.safetensors")
         #expect(deviation <= 1e-6, "relative deviation \(deviation)")

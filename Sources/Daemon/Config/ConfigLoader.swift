@@ -15,8 +15,12 @@ public enum ConfigLoader {
     /// Every key, with its default as text ("" where it is derived from others). The
     /// merge settings' keys come from the catalog: a registered weighting's parameter
     /// is a key as soon as it is registered.
-    public static var keys: [(key: String, defaultValue: String)] {
-        baseKeys.prefix(9) + SettingsText.names().map { ("merge.\($0)", SettingsText.defaultText($0)) } + baseKeys.dropFirst(9)
+    public static var keys: [(key: String, defaultValue: String)] { keys(.shared) }
+
+    /// The keys with the merge settings `catalog` knows.
+    public static func keys(_ catalog: Catalog) -> [(key: String, defaultValue: String)] {
+        baseKeys.prefix(9) + SettingsText.names(catalog).map { ("merge.\($0)", SettingsText.defaultText($0, catalog: catalog)) }
+            + baseKeys.dropFirst(9)
     }
 
     private static let baseKeys: [(key: String, defaultValue: String)] = [
