@@ -48,7 +48,7 @@ struct SettingsOptions: ParsableArguments {
     /// Every parameter flag, from the catalog: name, owners, what it takes, default.
     static var parameterHelp: String {
         "A parameter of the weighting or method in use, also written as its own flag: " + Catalog.shared.parameters.map { parameter, owners in
-            "\(parameter.flag) (\(owners.joined(separator: ", ")): \(parameter.help) Default \(parameter.defaultValue); merge.\(parameter.name)."
+            "\(parameter.flag) (\(owners.joined(separator: ", "))): \(parameter.help) Default \(parameter.defaultValue); merge.\(parameter.name)."
         }.joined(separator: " ")
     }
 

@@ -58,7 +58,7 @@ struct RecencyWeighting: WeightingMethod {
         #expect(throws: (any Error).self) {
             _ = try MergeCommand.parse(SettingsOptions.rewrite([Fixtures.f32Run, "--dry-run", "--weighting", "recency", "--recency-power", "0"]))
         }
-        #expect(SettingsOptions.parameterHelp.contains("--recency-power (weighting recency)"))
+        #expect(SettingsOptions.parameterHelp.contains("--recency-power (weighting recency): The factor per position."))
     }
 
     @Test func theConfigurationAndCandidatesTakeIt() async throws {

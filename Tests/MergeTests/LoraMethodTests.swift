@@ -39,6 +39,12 @@ import Weigh
         return MergeInput(name: name, file: try SafeTensorsFile(path: path), weight: weight, config: config)
     }
 
+    /// The member's alpha for `module`: its alpha_pattern entry, else lora_alpha.
+    func alphaOf(_ config: [String: Any], _ module: String) -> Double {
+        let pattern = (config["alpha_pattern"] as? [String: Any]) ?? [:]
+        return ((pattern[module] ?? config["lora_alpha"]) as! NSNumber).doubleValue
+    }
+
     /// The scaling PEFT gives a module: alpha/r, or alpha/√r with rsLoRA.
     func scaling(_ config: [String: Any], alpha: Double, rank: Int) -> Double {
         (config["use_rslora"] as? Bool ?? false) ? alpha / Double(rank).squareRoot() : alpha / Double(rank)
@@ -49,10 +55,10 @@ import Weigh
         let p = "base_model.model.model.layers.0.self_attn.\(module)"
         let a = file.tensor(named: "\(p).lora_A.weight")!, b = file.tensor(named: "\(p).lora_B.weight")!
         let r = a.shape[0]
-        let pattern = config["rank_pattern"] as? [String: Int] ?? [:]
-        let alphas = config["alpha_pattern"] as? [String: Double] ?? [:]
+        let pattern = (config["rank_pattern"] as? [String: Any] ?? [:]).mapValues { ($0 as! NSNumber).intValue }
+        let alphas = (config["alpha_pattern"] as? [String: Any] ?? [:]).mapValues { ($0 as! NSNumber).doubleValue }
         let key = pattern.keys.first { "model.layers.0.self_attn.\(module)".hasSuffix($0) }
-        #expect(r == (key.flatMap { pattern[$0] } ?? config["r"] as! Int), "the config's rank is the tensors' rank")
+        #expect(r == (key.flatMap { pattern[$0] } ?? (config["r"] as! NSNumber).intValue), "the config's rank is the tensors' rank")
         let alpha = key.flatMap { alphas[$0] } ?? (config["lora_alpha"] as! NSNumber).doubleValue
         let s = scaling(config, alpha: alpha, rank: r)
         return (Matrix(rows: b.shape[0], columns: r, values: TestAdapter.values(file, b.name))
@@ -78,8 +84,7 @@ import Weigh
         let file = try SafeTensorsFile(path: out)
         for (module, pick) in [("q_proj", \Member.q), ("k_proj", \Member.k)] as [(String, KeyPath<Member, (b: Matrix, a: Matrix)>)] {
             let exact = LoraOracle.delta(members.enumerated().map { i, m in
-                let alphaPattern = (m.config["alpha_pattern"] as? [String: Double]) ?? [:]
-                let alpha = module == "k_proj" ? alphaPattern["k_proj"] ?? (m.config["lora_alpha"] as! Double) : (m.config["lora_alpha"] as! Double)
+                let alpha = alphaOf(m.config, module)
                 return (m[keyPath: pick].b, m[keyPath: pick].a, weights[i] * scaling(m.config, alpha: alpha, rank: m[keyPath: pick].a.rows))
             })
             let merged = mergedDelta(file, config: config, module: module)
@@ -106,8 +111,7 @@ import Weigh
             var tails = 0.0, totals = 0.0
             for (module, pick) in [("q_proj", \Member.q), ("k_proj", \Member.k)] as [(String, KeyPath<Member, (b: Matrix, a: Matrix)>)] {
                 let exact = LoraOracle.delta(members.enumerated().map { i, m in
-                    let alphaPattern = (m.config["alpha_pattern"] as? [String: Double]) ?? [:]
-                    let alpha = module == "k_proj" ? alphaPattern["k_proj"] ?? (m.config["lora_alpha"] as! Double) : (m.config["lora_alpha"] as! Double)
+                    let alpha = alphaOf(m.config, module)
                     return (m[keyPath: pick].b, m[keyPath: pick].a, weights[i] * scaling(m.config, alpha: alpha, rank: m[keyPath: pick].a.rows))
                 })
                 let (best, singular) = LoraOracle.truncated(exact, rank: k)
@@ -129,9 +133,9 @@ import Weigh
         for (config, extra, reason) in [(["use_dora": true], "lora_magnitude_vector", "DoRA"), (["lora_bias": true], "lora_B.bias", "LoRA biases")] {
             var m = base
             m.config.merge(config) { $1 }
-            let plain = try input(m, "plain", weight: 1)
+            let plain = try input(m, "plain-\(extra)", weight: 1)
             // The tensor that marks the variant, as PEFT saves it.
-            let path = dir.file("variant.safetensors")
+            let path = dir.file("variant-\(extra).safetensors")
             let p = "base_model.model.model.layers.0.self_attn.q_proj"
             let tensors: [TestAdapter.Tensor] = plain.file.tensors.map { .init($0.name, TestAdapter.values(plain.file, $0.name), shape: $0.shape) }
                 + [extra == "lora_B.bias" ? .init("\(p).lora_B.bias", [0, 0, 0, 0, 0]) : .init("\(p).lora_magnitude_vector", [1, 1, 1, 1, 1])]
