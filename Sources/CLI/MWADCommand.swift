@@ -1,12 +1,12 @@
+import Ingest
 import ArgumentParser
-import Publish
 
 /// `mwad`: keeps a Metrics-Weighted Average of a trainer's latest adapter checkpoints.
 public struct MWADCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "mwad",
         abstract: "Merge the latest LoRA adapter checkpoints of a training run by Metrics-Weighted Averaging.",
-        version: Provenance.version,
+        version: MWADVersion.current,
         subcommands: [DemoCommand.self, RunCommand.self, MergeCommand.self, StatusCommand.self]
     )
 

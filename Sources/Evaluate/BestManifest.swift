@@ -1,4 +1,5 @@
 import Foundation
+import Ingest
 import Ledger
 import Publish
 import Settings
@@ -32,7 +33,7 @@ public struct BestManifest: Codable, Sendable {
     public var scores: [Score]
 
     init(job: EvalJob, results: [EvaluationRecord], best: Int, settings: EvalSettings) {
-        tool = "mwad \(Provenance.version)"
+        tool = "mwad \(MWADVersion.current)"
         created = Date()
         mergeID = job.mergeID
         window = job.members.map(\.step)

@@ -3,6 +3,7 @@ import Ingest
 import Ledger
 import Logging
 import Publish
+import SafeTensors
 import Settings
 import Weigh
 
@@ -75,8 +76,20 @@ public actor EvaluationWorker {
             }
         }
         var results: [EvaluationRecord] = []
+        // Each distinct adapter is scored once: a one-member window's merge is its
+        // checkpoint, and a candidate may equal the merge.
+        var scored: [String: Int] = [:]
         for (record, folder) in targets {
+            let digest = Self.digest(folder)
+            if let digest, let earlier = scored[digest] {
+                var same = results[earlier]
+                (same.target, same.settings, same.durationSeconds, same.startedAt) = (record.target, record.settings, 0, Date())
+                logger.info("\(record.label) of merge #\(job.mergeID) is the same adapter as \(results[earlier].label) (sha256 \(digest.prefix(12))): scored once")
+                results.append(same)
+                continue
+            }
             results.append(await run(record, folder: folder, job: job))
+            if let digest { scored[digest] = results.count - 1 }
             if Task.isCancelled { return }
         }
         let best = bestIndex(results)
@@ -122,7 +135,15 @@ public actor EvaluationWorker {
                          goal: self.settings.goal.rawValue, value: nil, status: .failed, startedAt: Date(), durationSeconds: 0)
     }
 
-    /// The index of the best score; on a tie the merge, then the checkpoint, win.
+    /// SHA-256 of the adapter in `folder` (nil where it cannot be read: then it is
+    /// evaluated, and the evaluator says what is wrong).
+    static func digest(_ folder: String) -> String? {
+        guard let file = try? SafeTensorsFile(path: "\(folder)/\(Checkpoint.adapterFile)") else { return nil }
+        return withExtendedLifetime(file) { FileDigest.sha256(file.fileBytes) }
+    }
+
+    /// The index of the best score; on a tie the merge, then the checkpoint, win (the
+    /// summary counts the window as a tie).
     private func bestIndex(_ results: [EvaluationRecord]) -> Int? {
         var best: Int?
         for (index, result) in results.enumerated() {

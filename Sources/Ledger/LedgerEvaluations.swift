@@ -19,14 +19,4 @@ extension Ledger {
             return saved
         }
     }
-
-    /// Every evaluation, oldest first.
-    public func evaluations() throws(LedgerError) -> [EvaluationRecord] {
-        try read { db in try EvaluationRecord.order(EvaluationRecord.Columns.id).fetchAll(db) }
-    }
-
-    /// Whether merge `id`'s window was evaluated already.
-    public func hasEvaluations(mergeID id: Int64) throws(LedgerError) -> Bool {
-        try read { db in try EvaluationRecord.filter(EvaluationRecord.Columns.mergeID == id).fetchCount(db) > 0 }
-    }
 }

@@ -34,11 +34,6 @@ extension Ledger {
         }
     }
 
-    /// The members of merge `id`, in order.
-    public func members(ofMerge id: Int64) throws(LedgerError) -> [MergeMemberRecord] {
-        try read { db in try MergeMemberRecord.filter(MergeMemberRecord.Columns.mergeID == id).order(MergeMemberRecord.Columns.position).fetchAll(db) }
-    }
-
     /// Records how merge `id`'s hook ended.
     public func setHookStatus(_ status: String, mergeID: Int64) throws(LedgerError) {
         try write { db in try db.execute(sql: "UPDATE merge SET hook_status = ? WHERE id = ?", arguments: [status, mergeID]) }

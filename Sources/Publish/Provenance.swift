@@ -1,10 +1,11 @@
 import Foundation
+import Ingest
 import Settings
 
 /// Where a merge came from, as written into the merged file's `__metadata__`.
 public enum Provenance {
-    /// mwad's version.
-    public static let version = "0.1.0"
+    /// mwad's version (``MWADVersion``).
+    public static var version: String { MWADVersion.current }
 
     /// `__metadata__` for the merged adapter: `format: pt` (so PEFT and transformers
     /// load it as a PyTorch checkpoint), the tool, the settings whole (`mwa_settings`,

@@ -33,9 +33,13 @@ extension StatusReport {
         public var windows: Int
         /// Of those, where the merge scored better than the newest checkpoint.
         public var mergeBetter: Int
+        /// Of those, where the merge and the newest checkpoint scored the same (a
+        /// one-member window's merge is its checkpoint): neither a win nor a loss.
+        public var mergeTied: Int?
         /// Mean of (merge − checkpoint) / |checkpoint| × 100 over those windows.
         public var meanDeltaPercent: Double?
-        /// How often each adapter scored best: `merge`, `checkpoint`, or a candidate's settings.
+        /// How often each adapter scored best: `merge`, `checkpoint`, or a candidate's
+        /// settings; `tie` where the best score was shared.
         public var wins: [String: Int]
     }
 
@@ -80,18 +84,22 @@ enum EvaluationDigest {
         func checkpoint(_ merge: Int64) -> Double? { windows[merge]?.first { $0.target == .checkpoint }?.value }
         let shown = all ? records : records.filter { $0.mergeID == last.mergeID }
         let evaluations = shown.map { StatusReport.Evaluation($0, checkpoint: checkpoint($0.mergeID)) }
-        var compared = 0, better = 0, deltas: [Double] = []
+        var compared = 0, better = 0, tied = 0, deltas: [Double] = []
         var wins: [String: Int] = [:]
         for (_, window) in windows {
             if let merge = window.first(where: { $0.target == .merge }), let newest = window.first(where: { $0.target == .checkpoint }),
                merge.value != nil, newest.value != nil {
                 compared += 1
                 if merge.isBetter(than: newest) { better += 1 }
+                if merge.value == newest.value { tied += 1 }
                 if let delta = StatusReport.Evaluation.percent(merge.value, newest.value) { deltas.append(delta) }
             }
-            if let winner = window.first(where: \.best) { wins[winner.target == .candidate ? winner.label : winner.target.rawValue, default: 0] += 1 }
+            if let winner = window.first(where: \.best) {
+                let shared = window.filter { $0.value != nil && $0.value == winner.value }.count > 1
+                wins[shared ? "tie" : winner.target == .candidate ? winner.label : winner.target.rawValue, default: 0] += 1
+            }
         }
-        let summary = StatusReport.EvaluationSummary(windows: compared, mergeBetter: better,
+        let summary = StatusReport.EvaluationSummary(windows: compared, mergeBetter: better, mergeTied: tied,
                                                      meanDeltaPercent: deltas.isEmpty ? nil : deltas.reduce(0, +) / Double(deltas.count),
                                                      wins: wins)
         let best = snapshot.best.flatMap { best in records.first { $0.id == best.evaluationID }.map { record in

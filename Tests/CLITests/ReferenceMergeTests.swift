@@ -15,7 +15,9 @@ import Testing
             self.name = name
             let weights = try ReferenceWeights.load(name)
             run = name.hasPrefix("f32") ? Fixtures.f32Run : Fixtures.bf16Run
-            arguments = ["--window", "\(weights.window)", "--weighting", weights.weighting, "--penalty", "\(weights.penalty)"]
+            // Uniform weighting has no penalty (mwad refuses one given for it).
+            arguments = ["--window", "\(weights.window)", "--weighting", weights.weighting]
+                + (weights.weighting == "uniform" ? [] : ["--penalty", "\(weights.penalty)"])
         }
     }
 

@@ -92,7 +92,7 @@ import Weigh
         try old.close()
         let ledger = try Ledger(path: path)
         let merge = try #require(try ledger.lastMerge())
-        #expect(merge.settings == MergeSettings(window: 3, weighting: "step", penalty: 2, metric: .trainLoss, smoothing: 4))
+        #expect(merge.settings == MergeSettings(window: 3, weighting: "step", penalty: 2, metric: .trainLoss, smoothing: 4, method: "linear"))
         #expect(try ledger.run()?.settings.smoothing == 4)
     }
 }

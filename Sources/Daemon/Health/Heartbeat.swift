@@ -1,4 +1,5 @@
 import Foundation
+import Ingest
 import Ledger
 import Logging
 import Publish
@@ -29,7 +30,7 @@ final class Heartbeat {
     func recordStart(now: Date) {
         do {
             try ledger.registerRun(watch: config.watchDirectory, output: config.output, settings: config.merge, now: now)
-            try ledger.daemonStarted(DaemonRecord(pid: getpid(), host: ProcessInfo.processInfo.hostName, version: Provenance.version,
+            try ledger.daemonStarted(DaemonRecord(pid: getpid(), host: ProcessInfo.processInfo.hostName, version: MWADVersion.current,
                                                   startedAt: now, heartbeatAt: now, heartbeatInterval: config.heartbeatInterval))
             startRecorded = true
         } catch {

@@ -77,7 +77,7 @@ final class DaemonLoop {
         if root.isPresent {
             _ = reconciler.pass(sightings: &sightings, now: engine.clock())
             await evaluation.resume()
-            await merge()
+            await merge(now: engine.clock())
             await evaluation.drain()  // --once waits for the evaluations of its window
             reflected = (try? publishedMergeReflectsLedger()) ?? false
         } else {
@@ -101,15 +101,15 @@ final class DaemonLoop {
         if pass.changed || events.any { schedule.activity(at: now) }
         // At start-up the files were all there already: no burst to wait out.
         if schedule.isDue(at: now) || !ready {
-            await merge()
+            await merge(now: now)
             schedule.merged()
         }
         if pass.changed || statusLine.isEmpty { refreshStatusLine() }
     }
 
-    private func merge() async {
+    private func merge(now: Date) async {
         do {
-            guard let published = try rollingMerge.update() else { return }
+            guard let published = try rollingMerge.update(now: now) else { return }
             reporter.succeeded()
             refreshStatusLine()
             hooks.enqueue(output: config.output, step: published.newestStep, mergeID: published.record.id!)
@@ -147,7 +147,7 @@ final class DaemonLoop {
 
     private func start() {
         let strategy = engine.watchStrategy
-        engine.logger.info("mwad \(Provenance.version) watching \(config.watchDirectory) (\(strategy.polling ? "polling every \(MergeSettings.number(config.pollInterval)) s" : "inotify"): \(strategy.reason)); output \(config.output); ledger \(config.ledger); \(config.merge.summary)")
+        engine.logger.info("mwad \(MWADVersion.current) watching \(config.watchDirectory) (\(strategy.polling ? "polling every \(MergeSettings.number(config.pollInterval)) s" : "inotify"): \(strategy.reason)); output \(config.output); ledger \(config.ledger); \(config.merge.summary)")
         heartbeat.recordStart(now: engine.clock())
         AtomicDirectory.removeLeftovers(of: config.output)
         RetainedStore(stateDirectory: config.stateDirectory).removeLeftovers()

@@ -73,7 +73,7 @@ struct Reconciler {
         let present = Set(run.checkpoints.map(\.path))
         recorder.recordVanished(snapshot.checkpoints.filter {
             $0.vanishedAt == nil && !present.contains($0.sourcePath) && !FileManager.default.fileExists(atPath: $0.sourcePath)
-        })
+        }, now: now)
         return result
     }
 

@@ -76,8 +76,8 @@ final class Recorder {
     }
 
     /// Notes that the trainer deleted the folders of these rows (its rotation).
-    func recordVanished(_ rows: [CheckpointRecord]) {
-        for row in rows { try? ledger.markVanished(checkpointID: row.id!) }
+    func recordVanished(_ rows: [CheckpointRecord], now: Date) {
+        for row in rows { try? ledger.markVanished(checkpointID: row.id!, at: now) }
     }
 
     private func announce(_ row: CheckpointRecord) -> CheckpointRecord? {

@@ -19,6 +19,8 @@ struct RollingMerge {
     let ledger: Ledger
     let store: RetainedStore
     let logger: Logger
+    /// What has been said once already.
+    let notes = OnceNotes()
 
     /// A merge that was published.
     struct Published {
@@ -30,7 +32,7 @@ struct RollingMerge {
     }
 
     /// Merges if needed; returns the new merge, if one was published.
-    func update(now: Date = Date()) throws -> Published? {
+    func update(now: Date) throws -> Published? {
         var snapshot = try ledger.snapshot()
         if WindowRefill(layout: layout, ledger: ledger, store: store, logger: logger).refill(snapshot, window: DaemonWindow.wanted(config)) {
             snapshot = try ledger.snapshot()
@@ -45,6 +47,9 @@ struct RollingMerge {
         guard !checkpoints.isEmpty else { return nil }
         let started = now
         let plan = try MergePlan(checkpoints: checkpoints, settings: config.merge)
+        if let earlier = plan.members.first(where: { $0.metricStep != nil }), notes.once("metric-step") {
+            logger.notice("\(earlier.checkpoint.name) weighs by \(plan.metric.rawValue) logged at step \(earlier.metricStep!), the last one at or before its step (logged less often than saved); mwad status shows each member's metric with its step")
+        }
         let digests = window.map { $0.adapterSHA256 ?? "" }
         // Through the running sum when the method has one and it touches fewer bytes
         // than merging the window afresh (RunningSumPolicy); else a full merge.
@@ -140,4 +145,12 @@ struct RollingMerge {
             logger.debug("evicted \(row.name) from the window")
         }
     }
+}
+
+/// Remembers which one-time notes were logged (the loop's task alone uses it).
+final class OnceNotes: @unchecked Sendable {
+    private var said: Set<String> = []
+
+    /// True the first time `key` is asked for.
+    func once(_ key: String) -> Bool { said.insert(key).inserted }
 }
