@@ -62,15 +62,18 @@ public actor EvaluationWorker {
     }
 
     private func evaluate(_ job: EvalJob) async {
-        var targets: [(record: EvaluationRecord, folder: String)] = [
-            (record(job, .merge, step: job.newest.step), job.merge),
-            (record(job, .checkpoint, step: job.newest.step), job.newest.folder),
+        // A merge of the newest checkpoint alone is that checkpoint, whatever its method.
+        let steps = job.members.map(\.step)
+        let single = { (settings: MergeSettings) in settings.window.select(steps).count == 1 ? job.newest.folder : nil }
+        var targets: [(record: EvaluationRecord, folder: String, same: String?)] = [
+            (record(job, .merge, step: job.newest.step), job.merge, single(job.settings)),
+            (record(job, .checkpoint, step: job.newest.step), job.newest.folder, nil),
         ]
         for (index, candidate) in settings.candidates.enumerated() {
             let folder = "\(job.folder)/candidate-\(index + 1)"
             do {
                 try CandidateMerge.make(candidate, from: job, to: folder)
-                targets.append((record(job, .candidate, step: job.newest.step, settings: candidate.effective), folder))
+                targets.append((record(job, .candidate, step: job.newest.step, settings: candidate.effective), folder, single(candidate)))
             } catch {
                 logger.warning("candidate \(candidate.summary) for merge #\(job.mergeID) could not be merged: \(error)")
             }
@@ -79,8 +82,8 @@ public actor EvaluationWorker {
         // Each distinct adapter is scored once: a one-member window's merge is its
         // checkpoint, and a candidate may equal the merge.
         var scored: [String: Int] = [:]
-        for (record, folder) in targets {
-            let digest = Self.digest(folder)
+        for (record, folder, same) in targets {
+            let digest = Self.identity(same ?? folder)
             if let digest, let earlier = scored[digest] {
                 var same = results[earlier]
                 (same.target, same.settings, same.durationSeconds, same.startedAt) = (record.target, record.settings, 0, Date())
@@ -88,7 +91,8 @@ public actor EvaluationWorker {
                 results.append(same)
                 continue
             }
-            results.append(await run(record, folder: folder, job: job))
+            // The same model is scored in one form: the checkpoint's own, where it is one.
+            results.append(await run(record, folder: same ?? folder, job: job))
             if let digest { scored[digest] = results.count - 1 }
             if Task.isCancelled { return }
         }
@@ -135,11 +139,22 @@ public actor EvaluationWorker {
                          goal: self.settings.goal.rawValue, value: nil, status: .failed, startedAt: Date(), durationSeconds: 0)
     }
 
-    /// SHA-256 of the adapter in `folder` (nil where it cannot be read: then it is
-    /// evaluated, and the evaluator says what is wrong).
-    static func digest(_ folder: String) -> String? {
+    /// What makes two adapter folders the same model: SHA-256 of the tensors (names,
+    /// dtypes, shapes, bytes) and of `adapter_config.json`, not of the header's
+    /// metadata (a candidate whose settings differ only in words, an automatic EMA
+    /// half-life equal to the one given, has other provenance but the same tensors).
+    /// Nil where the adapter cannot be read: then it is evaluated, and the evaluator
+    /// says what is wrong.
+    static func identity(_ folder: String) -> String? {
         guard let file = try? SafeTensorsFile(path: "\(folder)/\(Checkpoint.adapterFile)") else { return nil }
-        return withExtendedLifetime(file) { FileDigest.sha256(file.fileBytes) }
+        var text = file.tensors.sorted { $0.name < $1.name }.map { "\($0.name):\($0.dtype.rawValue):\($0.shape)" }.joined(separator: ";")
+        text += FileManager.default.contents(atPath: "\(folder)/\(Checkpoint.configFile)").map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let data = withExtendedLifetime(file) { () -> String in
+            let first = file.tensors.map(\.dataOffsets.lowerBound).min() ?? 0
+            let start = file.fileBytes.count - (file.tensors.map(\.dataOffsets.upperBound).max() ?? 0) + first
+            return FileDigest.sha256(UnsafeRawBufferPointer(rebasing: file.fileBytes[start...]))
+        }
+        return FileDigest.sha256(Array((text + data).utf8).withUnsafeBytes { $0 })
     }
 
     /// The index of the best score; on a tie the merge, then the checkpoint, win (the

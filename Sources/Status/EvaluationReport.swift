@@ -95,7 +95,8 @@ enum EvaluationDigest {
                 if let delta = StatusReport.Evaluation.percent(merge.value, newest.value) { deltas.append(delta) }
             }
             if let winner = window.first(where: \.best) {
-                let shared = window.filter { $0.value != nil && $0.value == winner.value }.count > 1
+                // A best score the newest checkpoint shares is no win over it.
+                let shared = winner.target != .checkpoint && window.contains { $0.target == .checkpoint && $0.value == winner.value }
                 wins[shared ? "tie" : winner.target == .candidate ? winner.label : winner.target.rawValue, default: 0] += 1
             }
         }

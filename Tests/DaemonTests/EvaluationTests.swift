@@ -1,4 +1,5 @@
 import Foundation
+import Status
 import Ledger
 import MWADTestKit
 import SafeTensors
@@ -105,7 +106,8 @@ import Testing
         #expect(windows.contains(merges), "the newest window is evaluated")
         #expect(daemon.log.contains("skipped: merge #"), "\(daemon.log)")
         let calls = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
-        #expect(calls.count == windows.count * 2, "\(calls)")
+        // Two per window, but one for merge #1: its one member is the merge (scored once).
+        #expect(calls.count == windows.count * 2 - (windows.contains(1) ? 1 : 0), "\(calls)")
     }
 
     @Test func aRestartDoesNotEvaluateAgainWhatTheLedgerHolds() throws {
@@ -117,5 +119,31 @@ import Testing
         let calls = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
         #expect(calls == ["merge 30 1", "checkpoint 30 1"])
         #expect(try #require(live.snapshot()).evaluations.count == 2)
+    }
+
+    /// Each distinct adapter is scored once per window: a one-member window's merges
+    /// are its checkpoint, and a candidate that makes the same tensors as the merge
+    /// (an automatic EMA half-life equal to the one given) is the merge. Ties count
+    /// as ties, not as wins of the merge.
+    @Test func eachDistinctAdapterIsScoredOnceAndTiesAreTies() throws {
+        let live = try LiveRun()
+        let log = live.dir.file("evaluator.log")
+        try copyFixture(live, steps: [10])
+        let settings = ["MWAD_MERGE_METHOD": "delta", "MWAD_MERGE_WEIGHTING": "ema", "MWAD_MERGE_WINDOW": "3"]
+        let candidates = "method=svd;weighting=ema,half_life=20;method=linear,weighting=uniform"
+        #expect(try once(live, environment(live, ["--log", log], candidates: candidates).merging(settings) { $1 }).status == 0)
+        var calls = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        #expect(calls == ["merge 10 1"], "one member: every merge is checkpoint-10, scored once (\(calls))")
+        var evaluations = try #require(live.snapshot()).evaluations
+        #expect(evaluations.count == 5 && Set(evaluations.map(\.value)).count == 1)
+        try copyFixture(live, steps: [20, 30])
+        #expect(try once(live, environment(live, ["--log", log], candidates: candidates).merging(settings) { $1 }).status == 0)
+        calls = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        // merge, checkpoint, svd, linear; ema with half_life 20 is the merge (auto: two saves of 10).
+        #expect(calls.dropFirst() == ["merge 30 2", "checkpoint 30 2", "candidate 30 2", "candidate 30 2"], "\(calls)")
+        evaluations = try #require(live.snapshot()).evaluations.filter { $0.mergeID == 2 }
+        #expect(evaluations.count == 5 && evaluations[0].value == evaluations[3].value)
+        let status = try #require(StatusReport.decode(Data(try MWADProcess.run(["status", "--ledger", live.ledger, "--json"]).stdout.utf8)).evaluationSummary)
+        #expect(status.windows == 2 && status.mergeTied == 1 && status.wins["tie"] == 1, "\(status)")
     }
 }
