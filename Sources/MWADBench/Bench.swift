@@ -13,6 +13,7 @@ struct Bench {
             if arguments.first == "child-full" { return try childFull(Array(arguments.dropFirst())) }
             if arguments.first == "child-incremental" { return try childIncremental(Array(arguments.dropFirst())) }
             if arguments.first == "child-sum" { return try childSum(Array(arguments.dropFirst())) }
+            if arguments.first == "child-method" { return try childMethod(Array(arguments.dropFirst())) }
             try await Bench(arguments: arguments).run()
         } catch {
             FileHandle.standardError.write(Data("mwad-bench: error: \(error)\n".utf8))
@@ -23,6 +24,8 @@ struct Bench {
     let dir: String
     let repeats: Int
     let writeDocs: Bool
+    /// `--methods-only`: just the linear/delta/svd rows (quick).
+    let onlyMethods: Bool
     /// `--large-layers N`: layers of the Llama-3-70B shape (0 skips it).
     let requestedLargeLayers: Int?
     let window = 5
@@ -33,6 +36,7 @@ struct Bench {
         dir = value("--dir") ?? NSTemporaryDirectory() + "mwad-bench"
         repeats = value("--repeats").flatMap(Int.init) ?? 5
         writeDocs = arguments.contains("--write-docs")
+        onlyMethods = arguments.contains("--methods-only")
         requestedLargeLayers = value("--large-layers").flatMap(Int.init)
     }
 
@@ -44,13 +48,20 @@ struct Bench {
                 try Synthetic.checkpoint(folder(dtype, step), step: step, dtype: dtype)
             }
         }
+        if onlyMethods {
+            let methods = try measureMethods()
+            print(Report(rows: [], process: nil, wide: nil, daemon: nil, scale: nil, methods: methods,
+                         adapterMiB: size(adapter(.f32, 10)) / 1_048_576, repeats: repeats).text)
+            return
+        }
         var rows: [Row] = []
         for dtype in [DType.f32, .bf16] { rows += try measureMerges(dtype) }
+        let methods = try measureMethods()
         let process = try measureProcess()
         let wide = try measureWideWindow()
         let daemon = try await measureDaemon()
         let scale = try measureScale()
-        let report = Report(rows: rows, process: process, wide: wide, daemon: daemon, scale: scale,
+        let report = Report(rows: rows, process: process, wide: wide, daemon: daemon, scale: scale, methods: methods,
                             adapterMiB: size(adapter(.f32, 10)) / 1_048_576, repeats: repeats)
         print(report.text)
         if writeDocs {

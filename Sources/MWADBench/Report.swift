@@ -4,9 +4,10 @@ import Foundation
 struct Report {
     var rows: [Bench.Row]
     var process: Bench.ProcessFigures?
-    var wide: Bench.WideFigures
+    var wide: Bench.WideFigures?
     var daemon: Bench.DaemonFigures?
     var scale: Bench.ScaleFigures?
+    var methods: Bench.MethodFigures?
     var adapterMiB: Double
     var repeats: Int
 
@@ -45,9 +46,12 @@ struct Report {
                           "≤ 0.25× numpy, ≤ 2× floor"])
             lines.append(["whole `mwad merge --dry-run`, F32", seconds(process.dryRun), "writes nothing; hashes the five members", "-"])
         }
-        lines.append(["F32 full merge, window \(wide.window)", seconds(wide.full), "the running-sum update: \(seconds(wide.incremental))", "-"])
-        lines.append(["F32 running-sum update, window \(wide.window)", seconds(wide.incremental),
-                      "own full merge of \(wide.window) → \(ratio(wide.incremental, wide.full))", "≤ 0.5× the full merge"])
+        if let methods { lines += methodLines(methods) }
+        if let wide {
+            lines.append(["F32 full merge, window \(wide.window)", seconds(wide.full), "the running-sum update: \(seconds(wide.incremental))", "-"])
+            lines.append(["F32 running-sum update, window \(wide.window)", seconds(wide.incremental),
+                          "own full merge of \(wide.window) → \(ratio(wide.incremental, wide.full))", "≤ 0.5× the full merge"])
+        }
         if let daemon, let f32 = rows.first(where: { $0.dtype == .f32 }) {
             let bound = 3 * daemon.copyFloor + f32.full
             lines.append(["daemon: ingest-to-publish (F32)", seconds(daemon.latency),
