@@ -36,7 +36,7 @@ public struct BestManifest: Codable, Sendable {
         tool = "mwad \(MWADVersion.current)"
         created = Date()
         mergeID = job.mergeID
-        window = job.members.map(\.step)
+        window = job.settings.window.select(job.members.map(\.step)).map { job.members[$0].step }  // the merge's own
         metric = settings.metric
         goal = settings.goal.rawValue
         scores = results.map { Score(target: $0.target.rawValue, step: $0.step, settings: $0.target == .merge ? job.settings : $0.settings,
@@ -74,7 +74,9 @@ enum EvaluationSummary {
             return text
         }
         let chosen = best.map { "; best: \(results[$0].label)" + (settings.bestOutput.map { " → \($0)" } ?? "") } ?? "; no score"
-        return "evaluated merge #\(job.mergeID) (steps \(job.members.first!.step)–\(job.newest.step), \(settings.metric), \(settings.goal.rawValue)): "
+        // The merge's own window (the frozen span may hold more, for the candidates).
+        let oldest = job.settings.window.select(job.members.map(\.step)).first.map { job.members[$0].step } ?? job.newest.step
+        return "evaluated merge #\(job.mergeID) (steps \(oldest)–\(job.newest.step), \(settings.metric), \(settings.goal.rawValue)): "
             + scores.joined(separator: ", ") + chosen
     }
 }
