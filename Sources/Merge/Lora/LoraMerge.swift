@@ -14,12 +14,10 @@ struct LoraMerge {
         var coefficient: Double
     }
 
-    /// The output factors of one module.
+    /// The output factors of one module, encoded in the members' dtype (row-major).
     struct Output {
-        var a: [Double]
-        var aShape: [Int]
-        var b: [Double]
-        var bShape: [Int]
+        var a: [UInt8]
+        var b: [UInt8]
     }
 
     let method: String
@@ -77,7 +75,7 @@ struct LoraMerge {
     /// order (by name: its A and B are next to each other) and dropped once both are
     /// written, so the memory held is one module's, whatever the adapter's size.
     func write(to output: MergeOutput, shapes: (LoraModules.Module, [Int]) -> (a: [Int], b: [Int]),
-               produce: (LoraModules.Module, [Factors]) throws(MergeError) -> Output) throws(MergeError) {
+               produce: (LoraModules.Module, DType) throws(MergeError) -> Output) throws(MergeError) {
         let reference = inputs.last!
         var byTensor: [String: LoraModules.Module] = [:]
         for module in modules.modules { byTensor[module.a] = module; byTensor[module.b] = module }
@@ -95,7 +93,7 @@ struct LoraMerge {
                     if tensor.elementCount > 0 { try LinearMerge.streamAverage(tensor, inputs: inputs, workspace: workspace, writer: writer) }
                     continue
                 }
-                if pending[module.name] == nil { pending[module.name] = (try produce(module, factors(module)), 0) }
+                if pending[module.name] == nil { pending[module.name] = (try produce(module, tensor.dtype), 0) }
                 let made = pending[module.name]!.output
                 try append(tensor.name == module.a ? made.a : made.b, tensor, to: writer)
                 pending[module.name]!.written += 1
@@ -105,9 +103,8 @@ struct LoraMerge {
         try output.finish(writer)
     }
 
-    private func append(_ values: [Double], _ tensor: TensorInfo, to writer: SafeTensorsWriter) throws(MergeError) {
-        guard !values.isEmpty else { return }
-        let bytes = TensorValues.encode(values, as: tensor.dtype)
+    private func append(_ bytes: [UInt8], _ tensor: TensorInfo, to writer: SafeTensorsWriter) throws(MergeError) {
+        guard !bytes.isEmpty else { return }
         guard bytes.withUnsafeBytes({ FiniteCheck.allFinite($0, as: tensor.dtype) }) else {
             throw .nonFinite(tensor: tensor.name, member: nil)
         }

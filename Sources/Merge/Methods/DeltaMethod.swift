@@ -20,7 +20,7 @@ public struct DeltaMethod: MergeMethod {
 
     public func write(_ inputs: [MergeInput], to output: MergeOutput) throws(MergeError) -> MergeReport {
         let lora = try LoraMerge(method: name, inputs: inputs)
-        try lora.write(to: output, shapes: Self.shapes(lora)) { _, factors in Self.stack(factors) }
+        try lora.write(to: output, shapes: Self.shapes(lora)) { module, _ in Self.stackBytes(lora, module) }
         return report(lora)
     }
 
@@ -46,8 +46,43 @@ public struct DeltaMethod: MergeMethod {
         MergeReport(ranks: Dictionary(uniqueKeysWithValues: lora.modules.modules.map { ($0.name, lora.ranks($0).reduce(0, +)) }))
     }
 
-    /// A' = [c_1·A_1; …; c_N·A_N] (rows), B' = [B_1 … B_N] (columns).
-    static func stack(_ factors: [LoraMerge.Factors]) -> LoraMerge.Output {
+    /// A' = [c_1·A_1; …; c_N·A_N] (rows, each scaled once in its own dtype) and
+    /// B' = [B_1 … B_N] (columns: each output row is the members' rows side by side,
+    /// copied byte for byte), straight from the members' maps.
+    static func stackBytes(_ lora: LoraMerge, _ module: LoraModules.Module) -> LoraMerge.Output {
+        let files = lora.inputs.map(\.file)
+        let aInfos = files.map { $0.tensor(named: module.a)! }
+        let bInfos = files.map { $0.tensor(named: module.b)! }
+        let dtype = aInfos[0].dtype
+        let size = dtype.size
+        var a: [UInt8] = []
+        a.reserveCapacity(aInfos.reduce(0) { $0 + $1.dataOffsets.count })
+        for (index, input) in lora.inputs.enumerated() {
+            let rank = aInfos[index].shape[0]
+            let c = input.weight * input.config!.scaling(module: module.name, rank: rank)
+            a += Scale.bytes(input.file.bytes(of: aInfos[index]), by: c, dtype: dtype)
+        }
+        let outputs = bInfos[0].shape[0]
+        let ranks = bInfos.map { $0.shape[1] }
+        let total = ranks.reduce(0, +)
+        var b = [UInt8](repeating: 0, count: outputs * total * size)
+        b.withUnsafeMutableBytes { out in
+            var column = 0
+            for (index, file) in files.enumerated() {
+                let source = file.bytes(of: bInfos[index])
+                let width = ranks[index] * size
+                for row in 0..<outputs {
+                    (out.baseAddress! + (row * total + column) * size).copyMemory(from: source.baseAddress! + row * width, byteCount: width)
+                }
+                column += ranks[index]
+            }
+        }
+        return LoraMerge.Output(a: a, b: b)
+    }
+
+    /// The stacked factors in F64: A' row-major `[Σr, in]` (scaled), B' column-major
+    /// `[out, Σr]`, as the svd method factorises them.
+    static func stackColumnMajor(_ factors: [LoraMerge.Factors]) -> (a: [Double], b: [Double], rank: Int, inputs: Int, outputs: Int) {
         let total = factors.map(\.rank).reduce(0, +)
         let inputs = factors[0].a.count / factors[0].rank
         let outputs = factors[0].b.count / factors[0].rank
@@ -57,11 +92,40 @@ public struct DeltaMethod: MergeMethod {
         var b = [Double](repeating: 0, count: outputs * total)
         var column = 0
         for member in factors {
-            for row in 0..<outputs {
-                for j in 0..<member.rank { b[row * total + column + j] = member.b[row * member.rank + j] }
+            for j in 0..<member.rank {
+                let base = (column + j) * outputs
+                for row in 0..<outputs { b[base + row] = member.b[row * member.rank + j] }
             }
             column += member.rank
         }
-        return LoraMerge.Output(a: a, aShape: [total, inputs], b: b, bShape: [outputs, total])
+        return (a, b, total, inputs, outputs)
+    }
+}
+
+/// c·x for every element of a tensor, rounded once into its own dtype.
+enum Scale {
+    static func bytes(_ source: UnsafeRawBufferPointer, by c: Double, dtype: DType) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: source.count)
+        let count = source.count / dtype.size
+        out.withUnsafeMutableBytes { raw in
+            switch dtype {
+            case .f32:
+                let o = raw.bindMemory(to: Float.self)
+                let f = Float(c)
+                for i in 0..<count { o[i] = source.loadUnaligned(fromByteOffset: i * 4, as: Float.self) * f }
+            case .f64:
+                for i in 0..<count { raw.storeBytes(of: source.loadUnaligned(fromByteOffset: i * 8, as: Double.self) * c, toByteOffset: i * 8, as: Double.self) }
+            case .f16:
+                for i in 0..<count {
+                    raw.storeBytes(of: Float16(Double(source.loadUnaligned(fromByteOffset: i * 2, as: Float16.self)) * c), toByteOffset: i * 2, as: Float16.self)
+                }
+            case .bf16:
+                for i in 0..<count {
+                    let x = Double(BFloat16.float(fromBits: source.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)))
+                    raw.storeBytes(of: BFloat16.bits(from: Float(x * c)), toByteOffset: i * 2, as: UInt16.self)
+                }
+            }
+        }
+        return out
     }
 }

@@ -37,16 +37,17 @@ public struct SVDMethod: MergeMethod {
         try lora.write(to: output, shapes: { module, memberRanks in
             let k = keep(memberRanks)
             return ([k, reference.tensor(named: module.a)!.shape[1]], [reference.tensor(named: module.b)!.shape[0], k])
-        }, produce: { (module, factors) throws(MergeError) in
-            let stacked = DeltaMethod.stack(factors)
+        }, produce: { (module, dtype) throws(MergeError) in
+            let factors = lora.factors(module)
+            let stacked = DeltaMethod.stackColumnMajor(factors)
             let k = keep(factors.map(\.rank))
-            let out = stacked.bShape[0], r = stacked.bShape[1], inputs = stacked.aShape[1]
-            let made = try Factorization.truncate(b: stacked.b, a: stacked.a, out: out, r: r, in: inputs, k: k, module: module.name)
+            let made = try Factorization.truncate(bColumnMajor: stacked.b, aRowMajor: stacked.a, out: stacked.outputs, r: stacked.rank,
+                                                  in: stacked.inputs, k: k, module: module.name)
             let squares = made.singularValues.map { $0 * $0 }
             totals[module.name] = squares.reduce(0, +)
             tails[module.name] = squares.dropFirst(k).reduce(0, +)
             ranks[module.name] = k
-            return LoraMerge.Output(a: made.a, aShape: [k, inputs], b: made.b, bShape: [out, k])
+            return LoraMerge.Output(a: TensorValues.encode(made.a, as: dtype), b: TensorValues.encode(made.b, as: dtype))
         })
         let errors = totals.mapValues { _ in 0.0 }.merging(totals.map { ($0.key, Self.relative(tails[$0.key]!, $0.value)) }) { $1 }
         let overall = Self.relative(tails.values.reduce(0, +), totals.values.reduce(0, +))
