@@ -44,7 +44,7 @@ let package = Package(
         // One value for everything that decides a merge's bytes, validated against
         // the catalog of weightings and methods.
         .target(name: "Settings", dependencies: ["Ingest", "Weigh", "Merge"]),
-        .target(name: "Publish", dependencies: ["Ingest", "SafeTensors", "Weigh", "Settings", "Merge", "HostFileSystem", "CLinuxSupport"]),
+        .target(name: "Publish", dependencies: ["Ingest", "SafeTensors", "Weigh", "Settings", "Merge", "Ledger", "HostFileSystem", "CLinuxSupport"]),
         // The host's file systems: network or local (where inotify and SQLite WAL
         // fail), and the POSIX calls durable writes share (mkdtemp, directory fsync).
         .target(name: "HostFileSystem", dependencies: ["CLinuxSupport"]),

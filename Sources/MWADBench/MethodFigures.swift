@@ -73,7 +73,10 @@ extension Report {
             let target: String
             switch method.name {
             case "delta":
+                // delta writes the members' ranks summed: per output byte is the fair measure.
+                let perByte = linear.map { (method.seconds / method.outputBytes) / ($0.seconds / $0.outputBytes) }
                 compared = "linear \(seconds(linear?.seconds)) → \(ratio(method.seconds, linear?.seconds))"
+                    + (perByte.map { String(format: ", per output byte %.2f×", $0) } ?? "")
                 target = "≤ 1.5× linear"
             case "svd":
                 compared = "numpy QR + SVD \(seconds(figures.numpySVD)) → \(ratio(method.seconds, figures.numpySVD))"

@@ -98,6 +98,26 @@ import Testing
         // The same settings again: nothing to do.
         let again = try once(live, ["--smoothing", "4", "--penalty", "20", "--metric", "eval_loss", "--window", "3"])
         #expect(again.status == 0 && !again.stderr.contains("published merge"))
+        // The method, a weighting's parameter and the window's kind are settings too.
+        let base = ["--smoothing", "4", "--metric", "eval_loss", "--window", "3"]
+        for change in [["--method", "delta", "--weighting", "ema", "--half-life", "20"],
+                       ["--method", "delta", "--weighting", "ema", "--half-life", "30"],
+                       ["--method", "svd", "--rank", "4", "--weighting", "ema", "--half-life", "30"],
+                       ["--method", "svd", "--rank", "4", "--weighting", "ema", "--half-life", "30", "--stride", "2"],
+                       ["--method", "svd", "--rank", "4", "--weighting", "ema", "--half-life", "30", "--stride", "2", "--window-steps", "20"]] {
+            let result = try once(live, base + change)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stderr.contains("published merge #\(fingerprints.count + 1)"), "\(change): \(result.stderr)")
+            let merge = try #require(try status(live).merge)
+            #expect(merge.madeWithSettingsInForce && !fingerprints.contains(merge.fingerprint))
+            let halfLife = try #require(change.firstIndex(of: "--half-life").flatMap { Double(change[$0 + 1]) })
+            #expect(merge.method == change[1] && merge.settings.parameters["half_life"] == .number(halfLife))
+            fingerprints.append(merge.fingerprint)
+        }
+        let last = try #require(try status(live).merge)
+        // Stride 2 within 20 steps of checkpoint-80: 80 and 60.
+        #expect(last.members.map(\.step) == [60, 80] && last.windowKind == "the last 3 within 20 steps, every 2nd")
+        #expect(last.report?.rank == 4 && last.report?.truncationError != nil)
     }
 
     /// The metric the merge weighs by is the one the log and status name.
