@@ -159,4 +159,26 @@ import Weigh
         plain.config = nil
         #expect(throws: MergeError.self) { _ = try DeltaMethod().write([plain], to: MergeOutput(path: dir.file("x"), metadata: [:])) }
     }
+
+    /// A pair whose ranks disagree, or of rank 0, is refused with its shapes (it would
+    /// otherwise read past a factor's data).
+    @Test func aMismatchedOrEmptyPairIsRefused() throws {
+        let p = "base_model.model.model.layers.0.self_attn.q_proj"
+        for (aShape, bShape) in [([4, 6], [5, 3]), ([0, 6], [5, 0])] {
+            let path = dir.file("pair-\(aShape[0])-\(bShape[1]).safetensors")
+            try TestAdapter.write([.init("\(p).lora_A.weight", Array(repeating: 0.5, count: aShape[0] * 6), shape: aShape),
+                                   .init("\(p).lora_B.weight", Array(repeating: 0.5, count: 5 * bShape[1]), shape: bShape)], to: path)
+            let config = try AdapterConfig(data: Data(#"{"r": 4, "lora_alpha": 8}"#.utf8), source: "c")
+            let input = MergeInput(name: "checkpoint-10", file: try SafeTensorsFile(path: path), weight: 1, config: config)
+            for method in [DeltaMethod() as any MergeMethod, SVDMethod()] {
+                #expect(throws: MergeError.self) { try method.checkMember(input, reference: nil) }
+                do {
+                    _ = try method.write([input], to: MergeOutput(path: dir.file("out-\(method.name)-\(aShape[0])"), metadata: [:]))
+                    Issue.record("merged a pair of shapes \(aShape), \(bShape)")
+                } catch {
+                    #expect(error.description.contains("with the same r ≥ 1"), "\(error)")
+                }
+            }
+        }
+    }
 }

@@ -53,6 +53,11 @@ public struct LoraModules: Sendable {
                 throw .unsupportedAdapter(member: member, method: method,
                                           reason: "'\(factor)' has shape \(file.tensor(named: factor)!.shape); only matrix factors (linear and embedding layers) merge exactly")
             }
+            let aShape = file.tensor(named: name)!.shape, bShape = file.tensor(named: b)!.shape
+            guard aShape[0] >= 1, aShape[0] == bShape[1] else {
+                throw .unsupportedAdapter(member: member, method: method,
+                                          reason: "'\(name)' has shape \(aShape) and '\(b)' \(bShape): a LoRA pair is A [r, in] and B [out, r] with the same r ≥ 1")
+            }
             modules.append(Module(name: module, a: name, b: b))
         }
         for tensor in file.tensors where Self.factor(tensor.name)?.kind == "B" && !names.contains(Self.partnerA(of: tensor.name)) {
