@@ -61,23 +61,26 @@ public final class Catalog: Sendable {
 
     /// Adds a weighting; refused when its name is taken or a parameter's name clashes.
     public func register(_ weighting: WeightingDescription) throws(CatalogError) {
-        try state.withLock { (state: inout (weightings: [WeightingDescription], methods: [MethodDescription])) throws(CatalogError) in
-            guard !state.weightings.contains(where: { $0.name == weighting.name }) else {
-                throw CatalogError(reason: "a weighting named \(weighting.name) is in the catalog already")
-            }
-            try Self.check(weighting.parameters, owner: "weighting \(weighting.name)", against: state)
-            state.weightings.append(weighting)
+        try add(kind: "weighting", name: weighting.name, parameters: weighting.parameters, taken: { $0.weightings.map(\.name) }) {
+            $0.weightings.append(weighting)
         }
     }
 
     /// Adds a merge method; refused when its name is taken or a parameter's name clashes.
     public func register(_ method: MethodDescription) throws(CatalogError) {
-        try state.withLock { (state: inout (weightings: [WeightingDescription], methods: [MethodDescription])) throws(CatalogError) in
-            guard !state.methods.contains(where: { $0.name == method.name }) else {
-                throw CatalogError(reason: "a merge method named \(method.name) is in the catalog already")
-            }
-            try Self.check(method.parameters, owner: "method \(method.name)", against: state)
-            state.methods.append(method)
+        try add(kind: "method", name: method.name, parameters: method.parameters, taken: { $0.methods.map(\.name) }) {
+            $0.methods.append(method)
+        }
+    }
+
+    private typealias State = (weightings: [WeightingDescription], methods: [MethodDescription])
+
+    private func add(kind: String, name: String, parameters: [MergeParameter], taken: (State) -> [String],
+                     append: (inout State) -> Void) throws(CatalogError) {
+        try state.withLock { (state: inout State) throws(CatalogError) in
+            guard !taken(state).contains(name) else { throw CatalogError(reason: "a \(kind) named \(name) is in the catalog already") }
+            try Self.check(parameters, owner: "\(kind) \(name)", against: state)
+            append(&state)
         }
     }
 

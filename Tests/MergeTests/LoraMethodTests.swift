@@ -72,21 +72,31 @@ import Weigh
                                            "alpha_pattern": ["k_proj": 6]], count: 3), [(4, 2), (4, 2), (4, 2)]),
     ]
 
-    @Test(arguments: cases.indices)
-    func deltaIsTheExactWeightedDelta(_ index: Int) throws {
+    /// The case's three members, their weights and inputs.
+    func setup(_ index: Int) throws -> (test: (name: String, configs: [[String: Any]], ranks: [(Int, Int)]), weights: [Double],
+                                        members: [Member], inputs: [MergeInput]) {
         let test = Self.cases[index]
         let weights = [0.2, 0.3, 0.5]
         let members = zip(test.configs, test.ranks).enumerated().map { member(UInt64($0 * 31 + 1), rank: $1.1.0, kRank: $1.1.1, config: $1.0) }
-        let inputs = try members.enumerated().map { try input($1, "m\($0)", weight: weights[$0]) }
+        return (test, weights, members, try members.enumerated().map { try input($1, "m\($0)", weight: weights[$0]) })
+    }
+
+    /// The oracle's Σ w_i·s_i·B_i·A_i of one module.
+    func exactDelta(_ members: [Member], _ weights: [Double], _ pick: KeyPath<Member, (b: Matrix, a: Matrix)>, _ module: String) -> Matrix {
+        LoraOracle.delta(members.enumerated().map { i, m in
+            (m[keyPath: pick].b, m[keyPath: pick].a, weights[i] * scaling(m.config, alpha: alphaOf(m.config, module), rank: m[keyPath: pick].a.rows))
+        })
+    }
+
+    @Test(arguments: cases.indices)
+    func deltaIsTheExactWeightedDelta(_ index: Int) throws {
+        let (test, weights, members, inputs) = try setup(index)
         let out = dir.file("delta-\(test.name).safetensors")
         let report = try DeltaMethod().write(inputs, to: MergeOutput(path: out, metadata: [:]))
         let config = try JSONSerialization.jsonObject(with: try DeltaMethod().adapterConfig(for: inputs, report: report)!) as! [String: Any]
         let file = try SafeTensorsFile(path: out)
         for (module, pick) in [("q_proj", \Member.q), ("k_proj", \Member.k)] as [(String, KeyPath<Member, (b: Matrix, a: Matrix)>)] {
-            let exact = LoraOracle.delta(members.enumerated().map { i, m in
-                let alpha = alphaOf(m.config, module)
-                return (m[keyPath: pick].b, m[keyPath: pick].a, weights[i] * scaling(m.config, alpha: alpha, rank: m[keyPath: pick].a.rows))
-            })
+            let exact = exactDelta(members, weights, pick, module)
             let merged = mergedDelta(file, config: config, module: module)
             #expect((merged - exact).norm <= 1e-6 * exact.norm, "\(test.name) \(module): \((merged - exact).norm / exact.norm)")
         }
@@ -98,10 +108,7 @@ import Weigh
 
     @Test(arguments: cases.indices)
     func svdIsTheTruncatedSVDOfTheExactDelta(_ index: Int) throws {
-        let test = Self.cases[index]
-        let weights = [0.2, 0.3, 0.5]
-        let members = zip(test.configs, test.ranks).enumerated().map { member(UInt64($0 * 31 + 1), rank: $1.1.0, kRank: $1.1.1, config: $1.0) }
-        let inputs = try members.enumerated().map { try input($1, "m\($0)", weight: weights[$0]) }
+        let (test, weights, members, inputs) = try setup(index)
         for k in [2, 5] {  // 5 = min(out, in): lossless, the exact rank is at most 5
             let out = dir.file("svd-\(test.name)-\(k).safetensors")
             let method = SVDMethod(rank: k)
@@ -110,10 +117,7 @@ import Weigh
             let file = try SafeTensorsFile(path: out)
             var tails = 0.0, totals = 0.0
             for (module, pick) in [("q_proj", \Member.q), ("k_proj", \Member.k)] as [(String, KeyPath<Member, (b: Matrix, a: Matrix)>)] {
-                let exact = LoraOracle.delta(members.enumerated().map { i, m in
-                    let alpha = alphaOf(m.config, module)
-                    return (m[keyPath: pick].b, m[keyPath: pick].a, weights[i] * scaling(m.config, alpha: alpha, rank: m[keyPath: pick].a.rows))
-                })
+                let exact = exactDelta(members, weights, pick, module)
                 let (best, singular) = LoraOracle.truncated(exact, rank: k)
                 let merged = mergedDelta(file, config: config, module: module)
                 #expect((merged - best).norm <= 1e-4 * exact.norm, "\(test.name) \(module) k=\(k): \((merged - best).norm / exact.norm)")
