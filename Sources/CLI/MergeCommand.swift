@@ -100,7 +100,7 @@ struct MergeCommand: ParsableCommand {
 
     /// The run the ledger is for: the run directory, or the newest named folder's parent.
     private func watchDirectory(_ plan: MergePlan) -> String {
-        runDirectory.map(RunDirectory.absolute) ?? (plan.newest.checkpoint.ref.path as NSString).deletingLastPathComponent
+        runDirectory.map(RunDirectory.absolute) ?? (plan.newestCheckpoint.ref.path as NSString).deletingLastPathComponent
     }
 
     /// The window's members, newest first through the run's complete checkpoints: an

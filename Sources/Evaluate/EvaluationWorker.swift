@@ -64,7 +64,10 @@ public actor EvaluationWorker {
     private func evaluate(_ job: EvalJob) async {
         // A merge of the newest checkpoint alone is that checkpoint, whatever its method.
         let steps = job.members.map(\.step)
-        let single = { (settings: MergeSettings) in settings.window.select(steps).count == 1 ? job.newest.folder : nil }
+        // (A running average, `window: all`, holds more than the frozen copies show.)
+        let single = { (settings: MergeSettings) in
+            settings.window.count != nil && settings.window.select(steps).count == 1 ? job.newest.folder : nil
+        }
         var targets: [(record: EvaluationRecord, folder: String, same: String?)] = [
             (record(job, .merge, step: job.newest.step), job.merge, single(job.settings)),
             (record(job, .checkpoint, step: job.newest.step), job.newest.folder, nil),

@@ -13,8 +13,12 @@ extension Ledger {
                                 created: Date, duration: TimeInterval, report: MergeReport? = nil) throws(LedgerError) -> MergeRecord {
         var members: [MergeMemberInput] = []
         for (member, digest) in zip(plan.members, digests) {
-            let row = CheckpointRecord(ingested: member.checkpoint, sha256: digest, smoothing: plan.settings.smoothing, now: created)
-            let id = try record(row).current.id!
+            let id: Int64
+            if let checkpoint = member.checkpoint {
+                id = try record(CheckpointRecord(ingested: checkpoint, sha256: digest, smoothing: plan.settings.smoothing, now: created)).current.id!
+            } else {
+                id = member.recordID!  // a running average's member not read: its row is known
+            }
             members.append(MergeMemberInput(checkpointID: id, weight: member.weight, metricValue: member.metricValue, metricStep: member.metricStep))
         }
         let merge = MergeRecord(createdAt: created, settings: plan.settings, outputPath: output,

@@ -54,7 +54,7 @@ public struct MergeManifest: Codable, Sendable, Equatable {
         metric = plan.metric.rawValue
         let digests = digests ?? MemberDigests(plan).wait()
         members = plan.members.enumerated().map { index, member in
-            Member(step: member.checkpoint.step, name: member.checkpoint.name, source: member.checkpoint.ref.source,
+            Member(step: member.step, name: member.name, source: member.source,
                    metricValue: member.metricValue, metricStep: member.metricStep, weight: member.weight, adapterSHA256: digests[index])
         }
         self.report = report == MergeReport() ? nil : report

@@ -28,7 +28,8 @@ public enum MergePublisher {
             // Not fsynced here: AtomicDirectory fsyncs the whole staging folder.
             let adapter = MergeOutput(path: (staging as NSString).appendingPathComponent(Checkpoint.adapterFile),
                                       metadata: Provenance.metadata(for: plan), sync: false) { hasher.update($0) }
-            let inputs = try inputs(plan)
+            // A running sum (writeAdapter) is linear: no method reads the members then.
+            let inputs = writeAdapter == nil ? try inputs(plan) : []
             let method: any MergeMethod
             do throws(MergeError) { method = try plan.settings.mergeMethod() } catch { throw .merge(error) }
             let report: MergeReport
@@ -44,7 +45,7 @@ public enum MergePublisher {
             let config = (staging as NSString).appendingPathComponent(Checkpoint.configFile)
             let rewritten: Data?
             do throws(MergeError) { rewritten = try method.adapterConfig(for: inputs, report: report) } catch { throw .merge(error) }
-            if let rewritten { try Durable.write(rewritten, to: config) } else { try copy(plan.newest.checkpoint.configPath, to: config) }
+            if let rewritten { try Durable.write(rewritten, to: config) } else { try copy(plan.newestCheckpoint.configPath, to: config) }
             try Durable.write(made.encoded(), to: (staging as NSString).appendingPathComponent(AtomicDirectory.marker))
         }
         return manifest!  // set whenever the replace succeeded
@@ -54,14 +55,17 @@ public enum MergePublisher {
     public static func inputs(_ plan: MergePlan) throws(PublishError) -> [MergeInput] {
         var inputs: [MergeInput] = []
         for member in plan.members {
-            let path = member.checkpoint.configPath
+            guard let checkpoint = member.checkpoint else {
+                throw .io(path: member.source, operation: "merging", reason: "\(member.name) is not read (its copy was folded into the running sum)")
+            }
+            let path = checkpoint.configPath
             let config: AdapterConfig?
             if let data = FileManager.default.contents(atPath: path) {
                 do { config = try AdapterConfig(data: data, source: path) } catch { throw .merge(error) }
             } else {
                 config = nil
             }
-            inputs.append(MergeInput(name: member.checkpoint.name, file: member.checkpoint.adapter, weight: member.weight, config: config))
+            inputs.append(MergeInput(name: checkpoint.name, file: checkpoint.adapter, weight: member.weight, config: config))
         }
         return inputs
     }
@@ -84,7 +88,8 @@ final class MemberDigests: Sendable {
     private let state: Mutex<(next: Int, digests: [String])>
 
     init(_ plan: MergePlan) {
-        let checkpoints = plan.members.map(\.checkpoint)
+        // Only `mwad merge` hashes here, and it reads every member.
+        let checkpoints = plan.members.compactMap(\.checkpoint)
         state = Mutex((0, [String](repeating: "", count: checkpoints.count)))
         let threads = min(checkpoints.count, ProcessInfo.processInfo.activeProcessorCount)
         for _ in 0..<threads {

@@ -21,7 +21,7 @@ public enum Provenance {
             "mwa_settings": String(decoding: try! encoder.encode(plan.settings), as: UTF8.self),
             "mwa_weighting": plan.weighting,
             "mwa_metric": plan.metric.rawValue,
-            "mwa_steps": "[\(plan.members.map { "\($0.checkpoint.step)" }.joined(separator: ","))]",
+            "mwa_steps": "[\(plan.members.map { "\($0.step)" }.joined(separator: ","))]",
             "mwa_weights": "[\(plan.members.map { "\($0.weight)" }.joined(separator: ","))]",
         ]
     }

@@ -122,7 +122,7 @@ final class DaemonLoop {
     /// Whether the newest merge is of the current window, with the settings in force.
     private func publishedMergeReflectsLedger() throws -> Bool {
         let snapshot = try engine.ledger.snapshot()
-        let window = DaemonWindow(ingested: snapshot.ingested, config: config).members
+        let window = DaemonWindow(snapshot: snapshot, config: config).members
         return window.isEmpty || !RollingMerge.needsMerge(window: window, snapshot: snapshot, config: config)
     }
 

@@ -37,20 +37,20 @@ struct RollingMerge {
         if WindowRefill(layout: layout, ledger: ledger, store: store, logger: logger).refill(snapshot, window: DaemonWindow.wanted(config)) {
             snapshot = try ledger.snapshot()
         }
-        let planned = DaemonWindow(ingested: snapshot.ingested, config: config)
+        let planned = DaemonWindow(snapshot: snapshot, config: config)
         var window = planned.members
         guard !window.isEmpty, Self.needsMerge(window: window, snapshot: snapshot, config: config) else {
             try evict(keeping: planned.retained)  // nothing to publish: what is outside is not needed
             return nil
         }
+        if config.merge.window.count == nil { return try updateRunning(window, snapshot: snapshot, now: now) }
         let checkpoints = try loadRetained(&window, now: now)
         guard !checkpoints.isEmpty else { return nil }
         let started = now
         let plan = try MergePlan(checkpoints: checkpoints, settings: config.merge)
         if let earlier = plan.members.first(where: { $0.metricStep != nil }), notes.once("metric-step") {
-            logger.notice("\(earlier.checkpoint.name) weighs by \(plan.metric.rawValue) logged at step \(earlier.metricStep!), the last one at or before its step (logged less often than saved); mwad status shows each member's metric with its step")
+            logger.notice("\(earlier.name) weighs by \(plan.metric.rawValue) logged at step \(earlier.metricStep!), the last one at or before its step (logged less often than saved); mwad status shows each member's metric with its step")
         }
-        let digests = window.map { $0.adapterSHA256 ?? "" }
         // Through the running sum when the method has one and it touches fewer bytes
         // than merging the window afresh (RunningSumPolicy); else a full merge.
         var sum = try Catalog.shared.method(config.merge.method).hasRunningSum
@@ -59,6 +59,19 @@ struct RollingMerge {
             update.removeSaved()
             sum = nil
         }
+        // A member whose copy was lost (and so rejected) is not handed to evaluation.
+        let dropped = Set(planned.members.map(\.id)).subtracting(window.map(\.id))
+        return try publish(plan, sum: sum, window: window, retained: planned.retained.filter { !dropped.contains($0.id) },
+                           snapshot: snapshot, now: started)
+    }
+
+    /// Publishes `plan` (through `sum` where given), saves the sum, records the merge,
+    /// and only then evicts what the window no longer needs: a merge that failed to
+    /// publish still needs its window, and a running average's evicted members must be
+    /// the recorded merge's.
+    func publish(_ plan: MergePlan, sum: SumUpdate?, window: [CheckpointRecord], retained: [CheckpointRecord],
+                 snapshot: LedgerSnapshot, now started: Date) throws -> Published {
+        let digests = window.map { $0.adapterSHA256 ?? "" }
         let manifest: MergeManifest
         do {
             manifest = try MergePublisher.publish(plan, to: config.output, now: started, digests: digests, writeAdapter: sum?.write)
@@ -67,20 +80,15 @@ struct RollingMerge {
             throw error
         }
         try sum?.commit()
-        // Evicted only now: a merge that failed to publish still needs its window.
-        try evict(keeping: DaemonWindow(ingested: snapshot.ingested, config: config).retained)
         let duration = Date().timeIntervalSince(started)
         let record = try ledger.recordPublished(plan, digests: digests, output: config.output,
                                                 outputSHA256: manifest.outputSHA256 ?? "", created: started, duration: duration,
                                                 report: manifest.report)
+        try evict(keeping: retained)
         let steps = window.map(\.step)
         let how = sum.map { $0.previous == nil ? "exact" : "incremental: +\($0.adding.count) −\($0.removing.count)" } ?? "full"
         logger.info("published merge #\(record.id!) of \(steps.count == 1 ? "1 checkpoint" : "\(steps.count) checkpoints") (steps \(steps.first!)–\(steps.last!), \(plan.settings.summary), \(how)) to \(config.output) in \(String(format: "%.2f", duration)) s\(Self.shortness(window, snapshot: snapshot, of: config.merge.window.count))")
-        // A member whose copy was lost (and so rejected) is not handed to evaluation.
-        let dropped = Set(planned.members.map(\.id)).subtracting(window.map(\.id))
-        let retained = planned.retained.filter { !dropped.contains($0.id) }
-        return Published(record: record, newestStep: steps.last!,
-                         members: retained.map { ($0.step, $0.retainedPath ?? "", $0.sourcePath) })
+        return Published(record: record, newestStep: steps.last!, members: retained.map { ($0.step, $0.retainedPath ?? "", $0.sourcePath) })
     }
 
     /// The window differs from the last merge's members, the merge was made with other
@@ -105,7 +113,7 @@ struct RollingMerge {
     /// Opens the retained copies; one that was lost (deleted behind the daemon's back)
     /// is copied again from the trainer's folder if that still holds the same adapter,
     /// otherwise the checkpoint is rejected and the window shrinks.
-    private func loadRetained(_ window: inout [CheckpointRecord], now: Date) throws -> [Checkpoint] {
+    func loadRetained(_ window: inout [CheckpointRecord], now: Date) throws -> [Checkpoint] {
         var checkpoints: [Checkpoint] = []
         var kept: [CheckpointRecord] = []
         let refill = WindowRefill(layout: layout, ledger: ledger, store: store, logger: logger)
@@ -129,14 +137,14 @@ struct RollingMerge {
         return checkpoints
     }
 
-    private func load(_ row: CheckpointRecord) throws -> Checkpoint {
+    func load(_ row: CheckpointRecord) throws -> Checkpoint {
         guard let retained = row.retainedPath else { throw RetainError(path: row.sourcePath, reason: "no retained copy") }
         return try Checkpoint.load(CheckpointRef(step: row.step, path: retained, origin: row.sourcePath), layout: layout)
     }
 
     /// Ingested checkpoints older than the window are evicted: status `evicted`, copy
     /// deleted. Only after the merge that no longer needs them was published.
-    private func evict(keeping window: [CheckpointRecord]) throws {
+    func evict(keeping window: [CheckpointRecord]) throws {
         guard let oldest = window.first?.step else { return }
         for var row in try ledger.checkpoints(status: .ingested) where row.step < oldest {
             if let retained = row.retainedPath { store.remove(retained) }

@@ -29,6 +29,24 @@ struct SumUpdate {
     let fingerprint: String
     /// How many checkpoints the window holds.
     let size: Int
+    /// A new reference for the saved scores (``WindowSum/write(previous:adding:removing:dtypes:output:statePath:fingerprint:rebase:)``).
+    var rebase: Double?
+
+    /// The update of a running average (`window: all`): `adding` onto `previous`
+    /// (nil: an exact sum of `adding`), nothing leaving.
+    init(stateDirectory: String, previous: WindowSum.State?, adding: [WindowSum.Member], dtypes: SafeTensorsFile,
+         fingerprint: String, size: Int, rebase: Double?) {
+        path = "\(stateDirectory)/window-sum.safetensors"
+        spare = "\(path).spare"
+        try? FileManager.default.removeItem(atPath: WindowSum.checkPath(spare))
+        self.previous = previous
+        self.adding = adding
+        removing = []
+        self.dtypes = dtypes
+        self.fingerprint = fingerprint
+        self.size = size
+        self.rebase = rebase
+    }
 
     /// Nil when the weighting's weights do not each depend on one checkpoint (no
     /// running sum can follow them).
@@ -80,7 +98,7 @@ struct SumUpdate {
     func write(_ output: MergeOutput) throws(PublishError) {
         do {
             try WindowSum.write(previous: previous, adding: adding, removing: removing, dtypes: dtypes,
-                                output: output, statePath: spare, fingerprint: fingerprint)
+                                output: output, statePath: spare, fingerprint: fingerprint, rebase: rebase)
         } catch {
             throw .merge(error)
         }
@@ -116,7 +134,7 @@ struct SumUpdate {
 
     static func key(_ row: CheckpointRecord) -> String { "\(row.id!):\(row.adapterSHA256 ?? "")" }
 
-    private static func lastMergeKeys(_ snapshot: LedgerSnapshot) -> Set<String> {
+    static func lastMergeKeys(_ snapshot: LedgerSnapshot) -> Set<String> {
         Set(snapshot.memberIDs.compactMap { snapshot.checkpoint(id: $0).map(key) })
     }
 

@@ -72,11 +72,15 @@ public enum WindowSum {
     /// fsynced: its checksum, written beside it (``checkPath(_:)``), tells a sum that
     /// did not reach the disk whole. A file at `statePath` (the sum before the last,
     /// kept as scratch) is written over in place: its pages are reused.
+    /// `rebase` moves the reference there (S and G scaled by exp(old − new)), so that
+    /// a running average whose scores keep growing (an EMA over the whole run) never
+    /// overflows and needs no recomputation from members that are gone.
     public static func write(previous: State?, adding: [Member], removing: [Member], dtypes: SafeTensorsFile,
-                             output: MergeOutput, statePath: String, fingerprint: String) throws(MergeError) {
-        let reference = previous?.reference ?? (adding.map(\.score).max() ?? 0)
+                             output: MergeOutput, statePath: String, fingerprint: String, rebase: Double? = nil) throws(MergeError) {
+        let reference = rebase ?? previous?.reference ?? (adding.map(\.score).max() ?? 0)
+        let factor = previous.map { exp($0.reference - reference) } ?? 1
         let g = { (member: Member) in exp(member.score - reference) }
-        let total = (previous?.total ?? 0) + adding.map(g).reduce(0, +) - removing.map(g).reduce(0, +)
+        let total = (previous?.total ?? 0) * factor + adding.map(g).reduce(0, +) - removing.map(g).reduce(0, +)
         var members = previous?.members ?? [:]
         for member in removing { members[member.key] = nil }
         for member in adding { members[member.key] = member.score }
@@ -100,7 +104,7 @@ public enum WindowSum {
         let workspace = Workspace(chunk: LinearMerge.chunkElements)
         try withExtendedLifetime((previous, adding, removing, dtypes)) { () throws(MergeError) in
             for (index, info) in outWriter.layout.enumerated() {
-                let terms = try terms(for: info, state: stateName(index, info.name), previous: previous,
+                let terms = try terms(for: info, state: stateName(index, info.name), previous: previous, factor: factor,
                                       adding: adding, removing: removing, g: g)
                 try stream(info, terms: terms, scale: 1 / total, workspace: workspace, sum: sumWriter, out: outWriter)
             }
@@ -121,14 +125,14 @@ public enum WindowSum {
         return String(repeating: "0", count: max(0, 8 - digits.count)) + digits + "/" + name
     }
 
-    private static func terms(for info: TensorInfo, state: String, previous: State?, adding: [Member], removing: [Member],
+    private static func terms(for info: TensorInfo, state: String, previous: State?, factor: Double, adding: [Member], removing: [Member],
                               g: (Member) -> Double) throws(MergeError) -> [Term] {
         var terms: [Term] = []
         if let previous {
             guard let sum = previous.file.tensor(named: state), sum.shape == info.shape, sum.dtype == .f64 else {
                 throw .tensorMissing(tensor: info.name, presentIn: "the window", missingFrom: "the saved window sum")
             }
-            if info.elementCount > 0 { terms.append(Term(base: previous.file.bytes(of: sum).baseAddress!, dtype: .f64, weight: 1)) }
+            if info.elementCount > 0 { terms.append(Term(base: previous.file.bytes(of: sum).baseAddress!, dtype: .f64, weight: factor)) }
         }
         for (member, sign) in adding.map({ ($0, 1.0) }) + removing.map({ ($0, -1.0) }) {
             guard let tensor = member.file.tensor(named: info.name), tensor.shape == info.shape, tensor.dtype == info.dtype else {
