@@ -185,4 +185,18 @@ import Weigh
             }
         }
     }
+
+    /// A NaN in a factor the exact methods copy (B) is named with its member, not
+    /// carried into the merge.
+    @Test func aNonFiniteFactorIsNamedWithItsMember() throws {
+        var m = member(5, rank: 4, kRank: 4, config: ["peft_type": "LORA", "r": 4, "lora_alpha": 8])
+        m.q.b.values[3] = .nan
+        let bad = try input(m, "checkpoint-20", weight: 0.5)
+        let good = try input(member(6, rank: 4, kRank: 4, config: ["peft_type": "LORA", "r": 4, "lora_alpha": 8]), "checkpoint-10", weight: 0.5)
+        for method in [DeltaMethod() as any MergeMethod, SVDMethod()] {
+            #expect(throws: MergeError.nonFinite(tensor: "base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight", member: "checkpoint-20")) {
+                _ = try method.write([good, bad], to: MergeOutput(path: dir.file("nan-\(method.name)"), metadata: [:]))
+            }
+        }
+    }
 }

@@ -28,7 +28,13 @@ struct LoraMerge {
     init(method: String, inputs: [MergeInput]) throws(MergeError) {
         guard let reference = inputs.last else { throw .noMembers }
         try LinearMerge.checkCompatible(inputs, reference: reference)
-        for input in inputs { try Self.checkConfig(input, method: method) }
+        for input in inputs {
+            try Self.checkConfig(input, method: method)
+            // B is copied, not summed: a NaN in it is named here, with its member.
+            if !input.valuesKnownFinite, let tensor = LinearMerge.firstNonFiniteTensor(in: input.file) {
+                throw .nonFinite(tensor: tensor, member: input.name)
+            }
+        }
         self.method = method
         self.inputs = inputs
         modules = try LoraModules(reference.file, member: reference.name, method: method)
