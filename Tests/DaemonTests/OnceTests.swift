@@ -159,4 +159,27 @@ import Testing
         let human = try MWADProcess.run(["status", "--ledger", live.ledger]).stdout
         #expect(human.contains("window short: 3 of 5"), "\(human)")
     }
+
+    /// Nothing to merge is a failure a script sees, with what to do: an empty run, a
+    /// checkpoint folder given as the run, adapters saved as PyTorch pickles (refused
+    /// at once, not after the settle time).
+    @Test func nothingToMergeExitsOneSayingWhy() throws {
+        let live = try LiveRun()
+        var result = try once(live)
+        #expect(result.status == 1 && result.stderr.contains("no checkpoint-<step> folder in \(live.run): is it the trainer's output_dir?"), "\(result.stderr)")
+        try TrainerWriter(runDirectory: live.run).save(step: 10)
+        let folder = "\(live.run)/checkpoint-10"
+        result = try MWADProcess.run(["run", "--watch", folder, "--out", live.output, "--ledger", live.dir.file("other/ledger.sqlite"), "--once"],
+                                     environment: LiveRun.linearSettings.merging(["XDG_STATE_HOME": live.dir.file("xdg")]) { $1 })
+        #expect(result.status == 1 && result.stderr.contains("\(folder) is itself a checkpoint folder: watch the trainer's output_dir (its parent, \(live.run))"),
+                "\(result.stderr)")
+        try FileManager.default.moveItem(atPath: "\(folder)/adapter_model.safetensors", toPath: "\(folder)/adapter_model.bin")
+        result = try once(live, ["--ledger", live.dir.file("pickle/ledger.sqlite")])
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("adapter_model.safetensors is missing; it holds adapter_model.bin, a PyTorch pickle, which mwad does not read: save the adapter as safetensors (safe_serialization=True"),
+                "\(result.stderr)")
+        #expect(!result.stderr.contains("waiting"), "refused at once: \(result.stderr)")
+        let merge = try MWADProcess.run(["merge", live.run, "--out", live.dir.file("m")])
+        #expect(merge.status == 1 && merge.stderr.contains("it holds adapter_model.bin, a PyTorch pickle"), "\(merge.stderr)")
+    }
 }

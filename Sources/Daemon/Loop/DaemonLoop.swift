@@ -80,6 +80,9 @@ final class DaemonLoop {
             await merge(now: engine.clock())
             await evaluation.drain()  // --once waits for the evaluations of its window
             reflected = (try? publishedMergeReflectsLedger()) ?? false
+            if let snapshot = try? engine.ledger.snapshot(), snapshot.merge == nil {
+                reporter.report("nothing to merge", NothingToMerge(directory: config.watchDirectory, snapshot: snapshot))
+            }
         } else {
             reporter.report("cannot read the run", IngestError.runDirectoryUnreadable(path: config.watchDirectory, reason: "no such folder"))
         }

@@ -49,8 +49,10 @@ struct CheckpointIngestor {
             return .unchanged
         }
         for required in layout.requiredFiles where !exists("\(folder)/\(required)") {
-            return settled("\(folder)/\(metricsFile)", now: now)
-                ? .rejected(rejection(ref, now: now, reason: "\(folder): \(required) is missing"))
+            // A pickle where the adapter belongs is no write in progress: said at once.
+            let pickle = IngestError.pickleHint(folder, required)
+            return settled("\(folder)/\(metricsFile)", now: now) || !pickle.isEmpty
+                ? .rejected(rejection(ref, now: now, reason: "\(folder): \(required) is missing\(pickle)"))
                 : .waiting("\(required) was not written yet")
         }
         let staged: RetainedStore.Staged
