@@ -49,6 +49,7 @@ struct MergeCommand: ParsableCommand {
             }
         }
         if out == nil && !dryRun { throw ValidationError("Missing --out (or use --dry-run).") }
+        if let out, let problem = RunDirectory.outputPlacementProblem(out, run: runDirectory) { throw ValidationError("--out \(out) \(problem)") }
         _ = try settings.merged(window: checkpoints.isEmpty ? nil : checkpoints.count)  // together, as the merge takes them
     }
 

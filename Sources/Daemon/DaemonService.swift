@@ -34,6 +34,9 @@ public struct DaemonService: Service {
         if once, !RootWatch.isDirectory(config.watchDirectory) {
             throw IngestError.runDirectoryUnreadable(path: config.watchDirectory, reason: "no such folder (nothing was written)")
         }
+        if let problem = RunDirectory.outputPlacementProblem(config.output, run: config.watchDirectory) {
+            throw ConfigError.output("the output \(config.output) \(problem)")
+        }
         if let problem = OutputCheck.problem(output: config.output) { throw ConfigError.output(problem) }
         let logger = makeLogger(level: config.logLevel, environment: environment)
         let lock = try LedgerLock(ledger: config.ledger)

@@ -117,3 +117,21 @@ extension RunDirectory {
         return (chosen.reversed(), passedOver)
     }
 }
+
+extension RunDirectory {
+    /// Why `output` cannot hold the merge of the run at `run`: it is the run directory
+    /// itself (publishing replaces the output folder whole), or inside a checkpoint
+    /// folder (the trainer's rotation deletes it); nil when it can. `<run>/mwa-merged`,
+    /// the default, can.
+    public static func outputPlacementProblem(_ output: String, run: String?) -> String? {
+        let path = absolute(output)
+        if let run, path == absolute(run) {
+            return "is the run directory itself, and publishing replaces the output folder whole: use e.g. \(run)/mwa-merged"
+        }
+        let folders = path.split(separator: "/").dropLast().map(String.init)
+        if let folder = folders.first(where: { if case .checkpoint = CheckpointName($0) { true } else { false } }) {
+            return "is inside the checkpoint folder \(folder), which the trainer's rotation (save_total_limit) deletes: put the merge beside the checkpoints, e.g. <run>/mwa-merged"
+        }
+        return nil
+    }
+}

@@ -16,7 +16,7 @@ public enum HumanView {
         line("daemon", daemon(report.daemon, now: report.generatedAt))
         line("checkpoints", checkpoints(report))
         if let merge = report.merge {
-            line("merge", "#\(merge.id) at \(time(merge.created)) · \(merge.members.count) members · \(String(format: "%.2f", merge.durationSeconds)) s · sha256 \(merge.outputSha256.prefix(12))\(merge.hookStatus.map { " · hook \($0)" } ?? "")")
+            line("merge", "#\(merge.id) at \(time(merge.created)) · \(merge.members.count == 1 ? "1 member" : "\(merge.members.count) members") · \(String(format: "%.2f", merge.durationSeconds)) s · sha256 \(merge.outputSha256.prefix(12))\(merge.hookStatus.map { " · hook \($0)" } ?? "")")
             if merge.madeWithSettingsInForce {
                 line("", "made with the settings in force (fingerprint \(merge.fingerprint))")
             } else {

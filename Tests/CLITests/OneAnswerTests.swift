@@ -93,4 +93,18 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: dir.file("c/retained")))
         #expect(!FileManager.default.fileExists(atPath: dir.file("b/retained")))
     }
+
+    /// An output the trainer would delete, or the run itself, is refused with the
+    /// reason by mwad merge (64) and mwad run (78); the default beside the checkpoints is fine.
+    @Test func anOutputInsideACheckpointOrTheRunItselfIsRefused() throws {
+        let run = Fixtures.f32Run
+        for (out, reason) in [("\(run)/checkpoint-80/merged", "is inside the checkpoint folder checkpoint-80, which the trainer's rotation"),
+                              (run, "is the run directory itself")] {
+            let merge = try usage(["merge", run, "--out", out, "--dry-run"])
+            #expect(merge.contains("--out \(out) \(reason)"), "\(merge)")
+            let daemon = try MWADProcess.run(["run", "--watch", run, "--out", out, "--ledger", dir.file("l/ledger.sqlite"), "--once"])
+            #expect(daemon.status == 78 && daemon.stderr.contains(reason), "\(daemon.stderr)")
+        }
+        #expect(try MWADProcess.run(["merge", run, "--out", dir.file("run/mwa-merged"), "--dry-run"]).status == 0)
+    }
 }
