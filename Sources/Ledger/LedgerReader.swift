@@ -9,7 +9,13 @@ public final class LedgerReader: Sendable {
 
     public init(path: String) throws(LedgerError) {
         self.path = path
-        guard FileManager.default.fileExists(atPath: path) else { throw .missing(path: path) }
+        var folder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &folder) else { throw .missing(path: path) }
+        if folder.boolValue {
+            let inside = (path as NSString).appendingPathComponent(LedgerLocation.fileName)
+            throw .notALedger(path: path, reason: FileManager.default.fileExists(atPath: inside)
+                ? "a folder; its ledger is \(inside): give that to --ledger" : "a folder, not a ledger file: give --ledger FILE or --watch DIR")
+        }
         do {
             queue = try Self.open(path)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_READONLY || error.resultCode == .SQLITE_CANTOPEN {

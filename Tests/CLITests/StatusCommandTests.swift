@@ -148,4 +148,14 @@ import Weigh
             #expect(byID[id] == member["step"] as? Int, "member \(id) must exist with its step")
         }
     }
+
+    /// A folder given as the ledger is named as such, with the file to give instead
+    /// (it said "disk I/O error").
+    @Test func aFolderGivenAsTheLedgerIsNamed() throws {
+        let ledger = dir.file("state/ledger.sqlite")
+        #expect(try MWADProcess.run(["merge", "--method", "linear", Fixtures.f32Run, "--out", dir.file("merged"), "--ledger", ledger]).status == 0)
+        let result = try MWADProcess.run(["status", "--ledger", dir.file("state")])
+        #expect(result.status == 1 && result.stderr.contains("a folder; its ledger is \(ledger): give that to --ledger"), "\(result.stderr)")
+        #expect(!result.stderr.contains("disk I/O error"))
+    }
 }
