@@ -14,7 +14,17 @@ public final class LedgerLock: Sendable {
     public init(ledger: String) throws(LedgerError) {
         path = ledger + ".lock"
         let folder = (ledger as NSString).deletingLastPathComponent
-        if !folder.isEmpty { try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        if !folder.isEmpty && !FileManager.default.fileExists(atPath: folder) {
+            // Each missing folder made in turn, so that the one that fails says why (a
+            // read-only file system, no permission), not the lock file inside it.
+            var made = folder.hasPrefix("/") ? "" : "."
+            for part in folder.split(separator: "/") {
+                made += "/\(part)"
+                if mkdir(made, 0o755) != 0 && errno != EEXIST {
+                    throw .database(path: made, message: "cannot create the state directory: \(String(cString: strerror(errno))); give a writable --state-dir (or state_directory)")
+                }
+            }
+        }
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard fd >= 0 else { throw .database(path: path, message: "cannot open the lock file: \(String(cString: strerror(errno)))") }
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
