@@ -73,7 +73,7 @@ public struct RunDirectory: Sendable {
     /// Why `path` is not a plain directory, or nil when it is.
     private static func notAFolder(_ path: String) -> String? {
         var info = stat()
-        guard lstat(path, &info) == 0 else { return "vanished while listing" }
+        guard lstat(path, &info) == 0 else { return Self.vanishedWhileListing }
         switch info.st_mode & S_IFMT {
         case S_IFDIR: return nil
         case S_IFLNK: return "symbolic link, not followed"
@@ -119,6 +119,9 @@ extension RunDirectory {
 }
 
 extension RunDirectory {
+    /// The reason given for a folder deleted between listing and looking at it.
+    public static let vanishedWhileListing = "vanished while listing"
+
     /// Why `output` cannot hold the merge of the run at `run`: it is the run directory
     /// itself (publishing replaces the output folder whole), or inside a checkpoint
     /// folder (the trainer's rotation deletes it); nil when it can. `<run>/mwa-merged`,

@@ -34,8 +34,11 @@ struct Reconciler {
         let snapshot: LedgerSnapshot
         do {
             run = try RunDirectory.scan(directory, layout: layout)
-            recorder.recordSkipped(run.skipped)
             snapshot = try ledger.snapshot()
+            // A folder deleted while listed after it was ingested is the trainer's
+            // rotation at work, not something skipped.
+            let recorded = Set(snapshot.checkpoints.filter { $0.status != .missed }.map { ($0.sourcePath as NSString).lastPathComponent })
+            recorder.recordSkipped(run.skipped.filter { !($0.reason == RunDirectory.vanishedWhileListing && recorded.contains($0.name)) })
         } catch {
             reporter.report(error is LedgerError ? "cannot read the ledger" : "cannot list \(directory)", error)
             result.failed = true
