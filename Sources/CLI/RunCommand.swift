@@ -8,9 +8,9 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Watch a training run and keep the MWA merge of its latest checkpoints published.",
         discussion: """
-            Settings come from --config (YAML), then MWAD_* environment variables, then these \
-            flags; see config/mwad.yaml for every key. Stops cleanly on SIGTERM or SIGINT. \
-            Exit status: 0 stopped cleanly (or, with --once, the merge reflects the directory); \
+            A setting is taken from these flags, then MWAD_* environment variables, then the \
+            --config file (YAML), then the default; see config/mwad.yaml for every key. Stops cleanly on SIGTERM or SIGINT. \
+            Exit status: 0 stopped cleanly (or, with --once, the merge reflects the directory; nothing to merge is 1, saying why); \
             1 a failure; 64 a wrong flag; 78 (EX_CONFIG) an unusable configuration.
             """
     )

@@ -107,4 +107,12 @@ import Testing
         }
         #expect(try MWADProcess.run(["merge", run, "--out", dir.file("run/mwa-merged"), "--dry-run"]).status == 0)
     }
+
+    /// run --help states the precedence the README does: flags, then MWAD_*, then the file.
+    @Test func runHelpStatesThePrecedenceAsTheReadmeDoes() throws {
+        let help = try MWADProcess.run(["run", "--help"]).stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(help.contains("A setting is taken from these flags, then MWAD_* environment variables, then the --config file (YAML), then the default"), "\(help)")
+        let readme = try String(contentsOfFile: Fixtures.root + "/../../README.md", encoding: .utf8)
+        #expect(readme.contains("flags, then `MWAD_*` variables,\nthen the file"))
+    }
 }
