@@ -28,8 +28,8 @@ public struct EvaluatorProcess: Sendable {
         let out = "\(scratch)/stdout-\(UUID().uuidString)"
         let err = "\(scratch)/stderr-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: err) }
-        FileManager.default.createFile(atPath: out, contents: nil)
-        FileManager.default.createFile(atPath: err, contents: nil)
+        _ = FileManager.default.createFile(atPath: out, contents: nil)  // a failure shows as the evaluator's own
+        _ = FileManager.default.createFile(atPath: err, contents: nil)
         let argv = (settings.nice > 0 ? ["nice", "-n", "\(settings.nice)"] : []) + settings.command
         let ending = await ChildProcess.run(argv, environment: extra.merging(["MWAD_ADAPTER": folder]) { $1 }, stdout: out, stderr: err,
                                             timeout: settings.timeout)

@@ -30,7 +30,9 @@ extension Bench {
         for step in stride(from: 10, through: 50, by: 10) { try FileManager.default.copyItem(atPath: folder(.f32, step), toPath: "\(run)/checkpoint-\(step)") }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: mwad)
-        process.arguments = ["run", "--watch", run, "--out", "\(dir)/daemon-out", "--ledger", "\(dir)/daemon-state/ledger.sqlite"]
+        // The parameter average of 5, as the target (3× copy floor + the full linear merge) assumes.
+        process.arguments = ["run", "--watch", run, "--out", "\(dir)/daemon-out", "--ledger", "\(dir)/daemon-state/ledger.sqlite",
+                             "--method", "linear", "--weighting", "loss", "--window", "5"]
         process.environment = ["HOME": NSHomeDirectory(), "XDG_STATE_HOME": "\(dir)/daemon-state", "MWAD_WATCH_DEBOUNCE": "0",
                                "MWAD_LOG_LEVEL": "warning"]
         try process.run()

@@ -31,8 +31,10 @@ extension Bench {
         try warm(members)
         let out = "\(dir)/process-out"
         say("F32: the whole mwad merge process")
-        let merge = try Measure.median(repeats) { try Measure.run([mwad, "merge", run, "--out", out, "--window", "5"]) }
-        let dryRun = try Measure.median(repeats) { try Measure.run([mwad, "merge", run, "--dry-run", "--window", "5"]) }
+        // The parameter average, as the numpy script computes it (the method rows time delta and svd).
+        let linear = ["--window", "5", "--method", "linear", "--weighting", "loss"]
+        let merge = try Measure.median(repeats) { try Measure.run([mwad, "merge", run, "--out", out] + linear) }
+        let dryRun = try Measure.median(repeats) { try Measure.run([mwad, "merge", run, "--dry-run"] + linear) }
         let numpy = try reference("numpy_merge.py", members, weightsFor(steps: steps))
         return ProcessFigures(merge: merge, dryRun: dryRun, numpy: numpy, floor: try ioFloor(members, outputBytes: size(members[0])))
     }

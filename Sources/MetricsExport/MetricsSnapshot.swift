@@ -10,7 +10,8 @@ public enum MetricsSnapshot {
         let registry = PrometheusCollectorRegistry()
         let run = [("run", snapshot.run?.watchPath ?? "")]
         func gauge(_ name: String, _ help: String, _ value: Double, _ labels: [(String, String)] = []) {
-            registry.makeGauge(name: name, labels: run + labels, help: help).set(value)
+            // The whole name as metricName: an empty unit adds no suffix.
+            registry.makeGauge(descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help), labels: run + labels).set(value)
         }
         gauge("mwad_up", "1 while the daemon runs, 0 once it stopped cleanly", up ? 1 : 0)
         if let daemon = snapshot.daemon {
