@@ -1,6 +1,7 @@
 import Foundation
 import Ingest
 import Ledger
+import Merge
 import Logging
 import Publish
 import SafeTensors
@@ -151,7 +152,12 @@ public actor EvaluationWorker {
     static func identity(_ folder: String) -> String? {
         guard let file = try? SafeTensorsFile(path: "\(folder)/\(Checkpoint.adapterFile)") else { return nil }
         var text = file.tensors.sorted { $0.name < $1.name }.map { "\($0.name):\($0.dtype.rawValue):\($0.shape)" }.joined(separator: ";")
-        text += FileManager.default.contents(atPath: "\(folder)/\(Checkpoint.configFile)").map { String(decoding: $0, as: UTF8.self) } ?? ""
+        // The config by what it means for the tensors (their scaling), not its bytes.
+        let configPath = "\(folder)/\(Checkpoint.configFile)"
+        if let data = FileManager.default.contents(atPath: configPath), let config = try? AdapterConfig(data: data, source: configPath) {
+            text += "|r=\(config.r);alpha=\(config.loraAlpha);rslora=\(config.useRslora);dora=\(config.useDora);bias=\(config.loraBias)"
+            text += ";ranks=\(config.rankPattern.sorted { $0.key < $1.key });alphas=\(config.alphaPattern.sorted { $0.key < $1.key })"
+        }
         let data = withExtendedLifetime(file) { () -> String in
             let first = file.tensors.map(\.dataOffsets.lowerBound).min() ?? 0
             let start = file.fileBytes.count - (file.tensors.map(\.dataOffsets.upperBound).max() ?? 0) + first

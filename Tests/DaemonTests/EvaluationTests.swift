@@ -137,10 +137,11 @@ import Testing
         var evaluations = try #require(live.snapshot()).evaluations
         #expect(evaluations.count == 5 && Set(evaluations.map(\.value)).count == 1)
         try copyFixture(live, steps: [20, 30])
-        #expect(try once(live, environment(live, ["--log", log], candidates: candidates).merging(settings) { $1 }).status == 0)
+        let second = try once(live, environment(live, ["--log", log], candidates: candidates).merging(settings) { $1 })
+        #expect(second.status == 0, "\(second.stderr)")
         calls = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
         // merge, checkpoint, svd, linear; ema with half_life 20 is the merge (auto: two saves of 10).
-        #expect(calls.dropFirst() == ["merge 30 2", "checkpoint 30 2", "candidate 30 2", "candidate 30 2"], "\(calls)")
+        #expect(calls.dropFirst() == ["merge 30 2", "checkpoint 30 2", "candidate 30 2", "candidate 30 2"], "\(calls)\n\(second.stderr)")
         evaluations = try #require(live.snapshot()).evaluations.filter { $0.mergeID == 2 }
         #expect(evaluations.count == 5 && evaluations[0].value == evaluations[3].value)
         let status = try #require(StatusReport.decode(Data(try MWADProcess.run(["status", "--ledger", live.ledger, "--json"]).stdout.utf8)).evaluationSummary)
