@@ -163,7 +163,8 @@ public actor EvaluationWorker {
             let start = file.fileBytes.count - (file.tensors.map(\.dataOffsets.upperBound).max() ?? 0) + first
             return FileDigest.sha256(UnsafeRawBufferPointer(rebasing: file.fileBytes[start...]))
         }
-        return FileDigest.sha256(Array((text + data).utf8).withUnsafeBytes { $0 })
+        // Hashed inside the closure: the buffer lives only as long as it runs.
+        return Array((text + data).utf8).withUnsafeBytes { FileDigest.sha256($0) }
     }
 
     /// The index of the best score; on a tie the merge, then the checkpoint, win (the
