@@ -19,14 +19,6 @@ enum MemberTable {
                 return column == 1 ? cell + pad : pad + cell  // names left, numbers right
             }.joined(separator: "  ")
         }
-        var footer: [String] = []
-        if let error = manifest.report?.truncationError {
-            let worst = manifest.report?.moduleErrors?.max { $0.value < $1.value }
-            footer.append(String(format: "truncated to rank %d: relative error %.3g overall", manifest.report?.rank ?? 0, error)
-                + (worst.map { String(format: ", %.3g in %@ (the worst module)", $0.value, $0.key) } ?? ""))
-        } else if let rank = manifest.report?.rank {
-            footer.append("output rank \(rank) per module" + ((manifest.report?.rankPattern ?? [:]).isEmpty ? "" : " (others in rank_pattern)"))
-        }
-        return ([manifest.settings.summary] + lines + footer).joined(separator: "\n")
+        return ([manifest.settings.summary] + lines + [manifest.report?.summary].compactMap { $0 }).joined(separator: "\n")
     }
 }

@@ -54,6 +54,17 @@ public struct MergeReport: Sendable, Equatable, Codable {
         self.truncationError = truncationError
     }
 
+    /// One line for people (`mwad merge`, `mwad status`): the truncation error and its
+    /// worst module, or the output rank; nil where the method says nothing.
+    public var summary: String? {
+        if let truncationError {
+            let worst = moduleErrors?.max { $0.value < $1.value }
+            return String(format: "truncated to rank %d: relative error %.3g overall", rank ?? 0, truncationError)
+                + (worst.map { String(format: ", %.3g in %@ (the worst module)", $0.value, $0.key) } ?? "")
+        }
+        return rank.map { "output rank \($0) per module" + ((rankPattern ?? [:]).isEmpty ? "" : " (others in rank_pattern)") }
+    }
+
     enum CodingKeys: String, CodingKey {
         case rank
         case rankPattern = "rank_pattern"

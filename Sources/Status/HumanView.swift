@@ -92,16 +92,7 @@ public enum HumanView {
             let step = $0.metricStep.map { " (step \($0))" } ?? ""
             return ["\($0.step)", $0.name, ($0.metric.map { String(format: "%.6f", $0) } ?? "-") + step, String(format: "%.6f", $0.weight)]
         }
-        var lines: [String] = []
-        if let report = merge.report {
-            if let error = report.truncationError {
-                let worst = report.moduleErrors?.max { $0.value < $1.value }
-                lines.append(String(format: "truncated to rank %d: relative error %.3g overall", report.rank ?? 0, error)
-                    + (worst.map { String(format: ", %.3g in %@ (worst)", $0.value, $0.key) } ?? ""))
-            } else if let rank = report.rank {
-                lines.append("output rank \(rank) per module" + ((report.rankPattern ?? [:]).isEmpty ? "" : " (others in rank_pattern)"))
-            }
-        }
+        let lines = [merge.report?.summary].compactMap { $0 }
         let bars = [""] + merge.members.map { Blocks.bar($0.weight, width: 40) }
         return table(rows, leftAligned: [1]).enumerated().map { index, text in
             bars[index].isEmpty ? text : "\(text)  \(bars[index])"

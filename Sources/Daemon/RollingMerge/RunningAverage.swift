@@ -40,9 +40,8 @@ extension RollingMerge {
         let loaded = try loadRetained(&adding, now: now)
         members = members.filter { row in trusted?.members[SumUpdate.key(row)] != nil || adding.contains { $0.id == row.id } }
         guard let newestRow = members.last else { return nil }
-        var newest = loaded.last { $0.step == newestRow.step }
-        if newest == nil { newest = try? load(newestRow) }
-        guard let newest else { return nil }
+        // Its adapter_config.json goes with the merge: a lost copy is an error to report.
+        let newest = try loaded.last { $0.step == newestRow.step } ?? load(newestRow)
         var scores: [String: Double] = trusted?.members ?? [:]
         var sumMembers: [WindowSum.Member] = []
         for (row, checkpoint) in zip(adding, loaded) {
