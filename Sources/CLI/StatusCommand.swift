@@ -12,7 +12,8 @@ struct StatusCommand: ParsableCommand {
         discussion: """
             Reads the ledger without writing to it; safe while the daemon runs. Without \
             --ledger or --watch, lists the ledgers found in $STATE_DIRECTORY, /var/lib/mwad/*/ \
-            and $XDG_STATE_HOME/mwad/*/; --watch finds the ledger of that run among them.
+            and $XDG_STATE_HOME/mwad/*/; --watch finds the ledger of that run among them. \
+            A daemon started with --state-dir keeps its ledger there: give the same --state-dir.
             """
     )
 
@@ -22,6 +23,9 @@ struct StatusCommand: ParsableCommand {
     @Option(help: "The watched run directory (its ledger is searched where mwad keeps ledgers).")
     var watch: String?
 
+    @Option(help: "The state directory the daemon was given with --state-dir (its ledger.sqlite is read).")
+    var stateDir: String?
+
     @Flag(help: "Print the documented JSON object instead of the human view.")
     var json = false
 
@@ -29,14 +33,17 @@ struct StatusCommand: ParsableCommand {
     var all = false
 
     func validate() throws {
-        if ledger != nil && watch != nil { throw ValidationError("Give either --ledger or --watch, not both.") }
+        if ledger != nil && (watch != nil || stateDir != nil) {
+            throw ValidationError("Give either --ledger or --watch/--state-dir, not both.")
+        }
     }
 
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
         do {
-            guard ledger != nil || watch != nil else { return try list(environment) }
-            let path = try ledger ?? find(watch: RunDirectory.absolute(watch!), environment)
+            guard ledger != nil || watch != nil || stateDir != nil else { return try list(environment) }
+            let path = try ledger ?? stateDir.map { "\(RunDirectory.absolute($0))/\(LedgerLocation.fileName)" }
+                ?? find(watch: RunDirectory.absolute(watch!), environment)
             let reader = try LedgerReader(path: path)
             let report = StatusReport(ledger: path, snapshot: try reader.snapshot(), now: Date(), all: all,
                                       daemonState: { DaemonState.of($0, now: Date()) })
@@ -51,7 +58,13 @@ struct StatusCommand: ParsableCommand {
     private func find(watch: String, _ environment: [String: String]) throws -> String {
         let known = LedgerLocation.knownLedgers(environment: environment)
         if let match = known.first(where: { (try? LedgerReader(path: $0).snapshot().run?.watchPath) == watch }) { return match }
-        return LedgerLocation.ledger(watch: watch, environment: environment)
+        let fallback = LedgerLocation.ledger(watch: watch, environment: environment)
+        guard FileManager.default.fileExists(atPath: fallback) else {
+            // The one case a search cannot cover: a daemon given its own --state-dir.
+            throw CommandError("no ledger for \(watch) in $STATE_DIRECTORY, /var/lib/mwad/*/ or $XDG_STATE_HOME/mwad/*/; "
+                + "if mwad ran with --state-dir DIR (or state_directory in its config), give the same --state-dir DIR")
+        }
+        return fallback
     }
 
     /// One line per known ledger: its run, its daemon, its last step and merge.

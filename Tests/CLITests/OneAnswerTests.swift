@@ -76,7 +76,7 @@ import Testing
 
     @Test func statusWithBothLedgerAndWatchSaysNotBoth() throws {
         let stderr = try usage(["status", "--ledger", "x", "--watch", "y"])
-        #expect(stderr.contains("Give either --ledger or --watch, not both."))
+        #expect(stderr.contains("Give either --ledger or --watch/--state-dir, not both."))
     }
 
     /// The state directory follows the ledger unless given.
@@ -92,6 +92,23 @@ import Testing
         #expect(given.status == 0, "\(given.stderr)")
         #expect(FileManager.default.fileExists(atPath: dir.file("c/retained")))
         #expect(!FileManager.default.fileExists(atPath: dir.file("b/retained")))
+    }
+
+    /// A daemon given --state-dir keeps its ledger outside the searched places: status
+    /// --watch says to give the same --state-dir, and --state-dir finds it.
+    @Test func statusFindsALedgerMadeWithStateDir() throws {
+        let run = dir.file("run")
+        try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Fixtures.checkpoint(Fixtures.f32Run, 10), toPath: "\(run)/checkpoint-10")
+        let environment = ["XDG_STATE_HOME": dir.file("xdg"), "STATE_DIRECTORY": ""]
+        let daemon = try MWADProcess.run(["run", "--watch", run, "--out", dir.file("o"), "--state-dir", dir.file("s"), "--once"],
+                                         environment: environment)
+        #expect(daemon.status == 0, "\(daemon.stderr)")
+        let lost = try MWADProcess.run(["status", "--watch", run], environment: environment)
+        #expect(lost.status == 1 && lost.stderr.contains("if mwad ran with --state-dir DIR (or state_directory in its config), give the same --state-dir DIR"),
+                "\(lost.stderr)")
+        let found = try MWADProcess.run(["status", "--state-dir", dir.file("s")], environment: environment)
+        #expect(found.status == 0 && found.stdout.contains("checkpoint-10"), "\(found.stdout)\(found.stderr)")
     }
 
     /// An output the trainer would delete, or the run itself, is refused with the
