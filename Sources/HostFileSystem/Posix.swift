@@ -5,6 +5,14 @@ public enum Posix {
     /// `strerror(errno)`, read at once (before anything else can change errno).
     public static func errnoText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
 
+    /// The name of the user this process runs as (its uid if it has none), for messages
+    /// about permissions.
+    public static func userName() -> String {
+        let uid = geteuid()
+        guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return "uid \(uid)" }
+        return String(cString: name)
+    }
+
     /// Makes a new directory `PREFIX` + six random characters (`mkdtemp(3)`), with
     /// `mode`; returns its path, or the errno text when it could not.
     public static func makeTemporaryDirectory(prefix: String, mode: mode_t = 0o700) -> Result<String, PosixError> {

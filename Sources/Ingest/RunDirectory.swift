@@ -98,7 +98,12 @@ public struct RunDirectory: Sendable {
         if let underlying, underlying.domain == NSPOSIXErrorDomain {
             return String(cString: strerror(Int32(underlying.code)))
         }
-        return (error as NSError).localizedDescription
+        // Foundation reports some errnos as its own codes, with a sentence for a reason.
+        switch (error as? CocoaError)?.code {
+        case .fileReadNoPermission?: return String(cString: strerror(EACCES))
+        case .fileReadNoSuchFile?, .fileNoSuchFile?: return String(cString: strerror(ENOENT))
+        default: return (error as NSError).localizedDescription
+        }
     }
 }
 

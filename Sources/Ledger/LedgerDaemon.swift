@@ -26,6 +26,18 @@ extension Ledger {
         }
     }
 
+    /// Sets (or, with nil, clears) the failure that persists now; `since` is kept while
+    /// the text stays the same.
+    public func setProblem(_ text: String?, at date: Date = Date()) throws(LedgerError) {
+        try write { db in
+            try db.execute(sql: """
+                UPDATE daemon SET problem_since = CASE WHEN ? IS NULL THEN NULL
+                                                       WHEN problem IS ? THEN problem_since ELSE ? END,
+                                  problem = ?
+                """, arguments: [text, text, date, text])
+        }
+    }
+
     public func daemon() throws(LedgerError) -> DaemonRecord? {
         try read { db in try DaemonRecord.fetchOne(db) }
     }

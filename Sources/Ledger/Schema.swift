@@ -14,6 +14,7 @@ enum Schema {
         migrator.registerMigration("v5-missed-and-whole-settings", migrate: v5)
         migrator.registerMigration("v6-evaluations", migrate: v6)
         migrator.registerMigration("v7-method-reports", migrate: v7)
+        migrator.registerMigration("v8-daemon-problem", migrate: v8)
         return migrator
     }
 
@@ -179,5 +180,14 @@ enum Schema {
     private static func v7(_ db: Database) throws {
         try db.alter(table: "merge") { t in t.add(column: "report", .text) }
         try db.alter(table: "merge_member") { t in t.add(column: "metric_step", .integer) }
+    }
+
+    /// A failure that persists right now (an unreadable run directory or checkpoint),
+    /// cleared when it is gone; `last_error` stays as history.
+    private static func v8(_ db: Database) throws {
+        try db.alter(table: "daemon") { t in
+            t.add(column: "problem", .text)
+            t.add(column: "problem_since", .datetime)
+        }
     }
 }

@@ -14,6 +14,9 @@ public enum HumanView {
             line("settings", run.settings.summary)
         }
         line("daemon", daemon(report.daemon, now: report.generatedAt))
+        if let problem = report.daemon.problem {
+            line("problem", "\(problem) (since \(report.daemon.problemSince.map(time) ?? "?"))")
+        }
         line("checkpoints", checkpoints(report))
         if let merge = report.merge {
             line("merge", "#\(merge.id) at \(time(merge.created)) · \(merge.members.count == 1 ? "1 member" : "\(merge.members.count) members") · \(String(format: "%.2f", merge.durationSeconds)) s · sha256 \(merge.outputSha256.prefix(12))\(merge.hookStatus.map { " · hook \($0)" } ?? "")")

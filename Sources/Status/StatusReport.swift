@@ -58,6 +58,10 @@ public struct StatusReport: Codable, Sendable {
         public var heartbeatAgeSeconds: Double?
         public var lastError: String?
         public var lastErrorAt: Date?
+        /// What fails now and keeps failing (cleared as soon as it works): only while
+        /// the daemon runs.
+        public var problem: String?
+        public var problemSince: Date?
     }
 
     public struct Counts: Codable, Sendable {
@@ -192,7 +196,8 @@ extension StatusReport.Daemon {
     init(_ record: DaemonRecord?, state: DaemonState, now: Date) {
         self.init(state: state, pid: record?.pid, host: record?.host, version: record?.version, started: record?.startedAt,
                   heartbeat: record?.heartbeatAt, heartbeatAgeSeconds: record.map { now.timeIntervalSince($0.heartbeatAt) },
-                  lastError: record?.lastError, lastErrorAt: record?.lastErrorAt)
+                  lastError: record?.lastError, lastErrorAt: record?.lastErrorAt,
+                  problem: state == .running ? record?.problem : nil, problemSince: state == .running ? record?.problemSince : nil)
     }
 }
 

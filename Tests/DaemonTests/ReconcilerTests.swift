@@ -16,14 +16,14 @@ import Weigh
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
     var run: String { dir.file("run") }
 
-    func make(_ ledger: Ledger) -> Reconciler {
+    func make(_ ledger: Ledger, clock: @escaping @Sendable () -> Date = { Date(timeIntervalSince1970: 1_800_000_000) }) -> Reconciler {
         let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
         let store = RetainedStore(stateDirectory: dir.file("state"))
         let reporter = FailureReporter(ledger: ledger, logger: logger)
         let settings = MergeSettings()
         return Reconciler(directory: run, layout: .huggingFace,
                           ingestor: CheckpointIngestor(settings: settings, layout: .huggingFace, method: LinearMethod(), store: store,
-                                                       settleTime: 10),
+                                                       settleTime: 10, clock: clock),
                           ledger: ledger,
                           recorder: Recorder(ledger: ledger, store: store, logger: logger, reporter: reporter, settings: settings),
                           reporter: reporter)
@@ -58,6 +58,18 @@ import Weigh
         let row = try #require(try ledger.checkpoints().first)
         let written = try #require(FileTimes.modified("\(run)/checkpoint-10/trainer_state.json"))
         #expect(row.discoveredAt >= written.addingTimeInterval(-0.001))
+    }
+
+    /// ingested_at is when the copy was retained, not when the pass began (it was always
+    /// equal to discovered_at).
+    @Test func ingestedAtIsWhenTheCopyFinished() throws {
+        let ledger = try Ledger.inMemory()
+        try TrainerWriter(runDirectory: run).save(step: 10)
+        var sightings = Sightings()
+        let copied = t0.addingTimeInterval(2.5)
+        _ = make(ledger, clock: { copied }).pass(sightings: &sightings, now: t0)
+        let row = try #require(try ledger.checkpoints().first)
+        #expect(row.discoveredAt == t0 && row.ingestedAt == copied, "\(row)")
     }
 
     /// A folder seen incomplete and then deleted by rotation is recorded as missed.

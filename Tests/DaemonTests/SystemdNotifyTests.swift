@@ -21,7 +21,7 @@ import Testing
         let watchdog = try #require(messages.firstIndex(of: "WATCHDOG=1"))
         let stopping = try #require(messages.firstIndex(of: "STOPPING=1"))
         #expect(ready < status && status < watchdog && watchdog < stopping, "\(messages)")
-        #expect(messages[status].contains("step 10 · 1 members in merge #1"), "\(messages[status])")
+        #expect(messages[status].contains("step 10 · 1 member in merge #1"), "\(messages[status])")
         #expect(messages.filter { $0 == "WATCHDOG=1" }.count >= 2)  // every 0.2 s, half of WATCHDOG_USEC
     }
 

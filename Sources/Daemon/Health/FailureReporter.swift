@@ -11,6 +11,8 @@ final class FailureReporter {
     private var lastReported: String?
     /// Whether anything failed since ``clear()``: what `--once` answers with.
     private(set) var failedSinceClear = false
+    /// The failures that persist now, by what failed (see ``problem(_:_:)``).
+    private var problems: [String: String] = [:]
 
     init(ledger: Ledger, logger: Logger) {
         self.ledger = ledger
@@ -29,6 +31,29 @@ final class FailureReporter {
         }
         logger.error("\(text)")
         try? ledger.recordError(text)
+    }
+
+    /// Reports a failure that lasts until ``resolve(_:)`` says it is gone (an unreadable
+    /// run directory or checkpoint): `mwad status` and `STATUS=` show it meanwhile.
+    /// `selfDescribed`: the error names its file and says what failed; shown alone.
+    func problem(_ what: String, _ error: any Error, selfDescribed: Bool = false) {
+        report(what, error)
+        let text = selfDescribed ? "\(error)" : "\(what): \(error)"
+        guard problems[what] != text else { return }
+        problems[what] = text
+        try? ledger.setProblem(problemText)
+    }
+
+    /// `what` works again: its problem, if any, is cleared (and its next failure is news).
+    func resolve(_ what: String) {
+        if lastReported == what { lastReported = nil }
+        guard problems.removeValue(forKey: what) != nil else { return }
+        try? ledger.setProblem(problemText)
+    }
+
+    /// The persisting failures, one line (nil when there are none).
+    var problemText: String? {
+        problems.isEmpty ? nil : problems.keys.sorted().map { problems[$0]! }.joined(separator: "; ")
     }
 
     /// Something succeeded: the next failure is news again.

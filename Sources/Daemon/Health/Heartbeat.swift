@@ -61,15 +61,34 @@ final class Heartbeat {
         return beat
     }
 
-    /// One line for `systemctl status`: last step, members, last merge.
-    static func statusLine(_ snapshot: LedgerSnapshot?, watching directory: String, present: Bool) -> String {
-        guard present else { return "waiting for \(directory) to appear" }
+    /// Seconds until the next heartbeat or watchdog ping is due. The loop sleeps no
+    /// longer: were it to sleep a whole interval from any wake-up, one just before a
+    /// deadline would put the beat off by an interval (heartbeats drifted to ~2x).
+    func secondsUntilDue(now: Date) -> Double {
+        var due = lastBeat.addingTimeInterval(config.heartbeatInterval).timeIntervalSince(now)
+        if let interval = notifier.watchdogInterval {
+            due = min(due, lastWatchdog.addingTimeInterval(interval).timeIntervalSince(now))
+        }
+        return max(0, due)
+    }
+
+    /// One line for `systemctl status`: what persists failing, if anything, then the
+    /// last step, members, last merge (or why the run directory is not there).
+    static func statusLine(_ snapshot: LedgerSnapshot?, watching directory: String, absence: String?, problem: String?) -> String {
+        let base = statusLine(snapshot, watching: directory, absence: absence)
+        return problem.map { "\($0) · \(base)" } ?? base
+    }
+
+    private static func statusLine(_ snapshot: LedgerSnapshot?, watching directory: String, absence: String?) -> String {
+        if let absence { return absence }
         let rows = snapshot?.ingested ?? []
         guard let snapshot, let merge = snapshot.merge else {
-            return rows.isEmpty ? "watching \(directory); no checkpoint yet" : "\(rows.count) checkpoints; no merge yet"
+            return rows.isEmpty ? "watching \(directory); no checkpoint yet"
+                : "\(rows.count) checkpoint\(rows.count == 1 ? "" : "s"); no merge yet"
         }
         let last = rows.last.map { "step \($0.step)" } ?? "no step"
-        return "\(last) · \(snapshot.members.count) members in merge #\(merge.id!) · published \(clock(merge.createdAt))"
+        let members = snapshot.members.count
+        return "\(last) · \(members) member\(members == 1 ? "" : "s") in merge #\(merge.id!) · published \(clock(merge.createdAt))"
     }
 
     /// `HH:mm:ssZ`, UTC.

@@ -26,6 +26,8 @@ final class DaemonLoop {
     private var schedule: MergeSchedule
     private var waiting: [String: String] = [:]
     private var statusLine = ""
+    /// What the status line was made from besides the ledger: it follows them at once.
+    private var statusInputs: [String?] = []
     private var ready = false
 
     init(engine: DaemonEngine) {
@@ -96,7 +98,7 @@ final class DaemonLoop {
         root.refresh()
         let events = root.drain()
         guard root.isPresent else {
-            refreshStatusLine()
+            if currentStatusInputs != statusInputs || statusLine.isEmpty { refreshStatusLine() }
             return
         }
         let pass = reconciler.pass(sightings: &sightings, appeared: events.appeared, now: now)
@@ -107,8 +109,11 @@ final class DaemonLoop {
             await merge(now: now)
             schedule.merged()
         }
-        if pass.changed || statusLine.isEmpty { refreshStatusLine() }
+        if pass.changed || statusLine.isEmpty || currentStatusInputs != statusInputs { refreshStatusLine() }
     }
+
+    /// The run directory's absence and the persisting problem, which change without a row.
+    private var currentStatusInputs: [String?] { [root.isPresent ? nil : root.absence, reporter.problemText] }
 
     private func merge(now: Date) async {
         do {
@@ -132,14 +137,14 @@ final class DaemonLoop {
     /// After a change: the status line and the metrics file follow.
     private func refreshStatusLine() {
         let snapshot = try? engine.ledger.snapshot()
-        statusLine = Heartbeat.statusLine(snapshot, watching: config.watchDirectory, present: root.isPresent)
+        statusInputs = currentStatusInputs
+        statusLine = Heartbeat.statusLine(snapshot, watching: config.watchDirectory, absence: statusInputs[0], problem: statusInputs[1])
         if let snapshot { metrics.write(snapshot, up: true) }
     }
 
     /// Seconds until the loop must look again even without an event.
     private func nextTimeout(now: Date) -> Double {
-        var timeout = min(config.reconcileInterval, config.heartbeatInterval)
-        if let watchdog = engine.notifier.watchdogInterval { timeout = min(timeout, watchdog) }
+        var timeout = min(config.reconcileInterval, heartbeat.secondsUntilDue(now: now))
         if !root.isWatched { timeout = min(timeout, config.pollInterval) }
         if !waiting.isEmpty { timeout = min(timeout, max(0.5, config.settleTime / 4)) }
         if schedule.burstStart != nil { timeout = min(timeout, schedule.secondsUntilDue(at: now)) }

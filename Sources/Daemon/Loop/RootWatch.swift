@@ -1,4 +1,5 @@
 import Foundation
+import HostFileSystem
 import Ingest
 import Logging
 import Watch
@@ -109,6 +110,16 @@ final class RootWatch {
         }
         state = .missing(watcher)
         if Self.isDirectory(directory) { arm() }
+    }
+
+    /// Why the directory is not there, for `STATUS=`: not created yet, or hidden by a
+    /// parent folder this user may not search (it exists, but mwad cannot tell).
+    var absence: String {
+        var info = stat()
+        if stat(directory, &info) != 0, errno == EACCES {
+            return "cannot see \(directory): a parent folder is not searchable by user \(Posix.userName()) (Permission denied)"
+        }
+        return "waiting for \(directory) to appear"
     }
 
     static func isDirectory(_ path: String) -> Bool {

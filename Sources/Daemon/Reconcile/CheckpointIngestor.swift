@@ -1,4 +1,5 @@
 import Foundation
+import HostFileSystem
 import Ingest
 import Ledger
 import Merge
@@ -17,6 +18,8 @@ struct CheckpointIngestor {
     /// How long files must stay unchanged before a trainer that writes no
     /// `trainer_state.json` counts as done, or an unparsable one as broken.
     let settleTime: TimeInterval
+    /// The time a copy finished (`ingested_at`); a pass's `now` is when it began.
+    var clock: @Sendable () -> Date = { Date() }
 
     enum Outcome {
         /// Not complete yet; look again later (what is awaited).
@@ -25,6 +28,8 @@ struct CheckpointIngestor {
         case unchanged
         /// The folder was deleted before it could be copied (how far it got).
         case vanished(String)
+        /// A file this user may not read: waited on, and shown as a problem (the reason).
+        case unreadable(String)
         /// Usable: retained, to be recorded.
         case ingested(CheckpointRecord)
         /// Unusable, to be recorded with its reason.
@@ -64,6 +69,13 @@ struct CheckpointIngestor {
             // missed if the folder is gone, else judged on what is left.
             if !exists(folder) || (error as? RetainError)?.vanished == true {
                 return .vanished("it was deleted while being copied (\(error))")
+            }
+            // Not the checkpoint's fault: a mode or owner to fix (or a trainer that writes
+            // a private temporary file and renames it, as diffusers does). Tried again at
+            // each pass; readable, it is ingested.
+            if let retain = error as? RetainError, retain.unreadable {
+                return .unreadable("\((retain.path as NSString).lastPathComponent) is not readable by user \(Posix.userName()) "
+                    + "(\(retain.reason)); make the run readable to it (group or mode)")
             }
             // Written to while copied: the write's own event brings the next try.
             if let retain = error as? RetainError, retain.changing {
@@ -120,6 +132,9 @@ struct CheckpointIngestor {
         do { row.retainedPath = try store.commit(staged, step: ref.step) } catch {
             return reject(&row, staged, "cannot retain a copy: \(error)")
         }
+        // discovered_at dates what was read (the files' times count); ingested_at is
+        // when the copy was retained, so that status tells how long ingest took.
+        row.ingestedAt = max(seen, clock())
         return .ingested(row)
     }
 

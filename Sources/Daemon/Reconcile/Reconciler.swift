@@ -24,6 +24,8 @@ struct Reconciler {
         var waiting: [String: String] = [:]
         /// The directory could not be listed or the ledger not read.
         var failed = false
+        /// Checkpoint folders with a file this user may not read, and which.
+        var unreadable: [String: String] = [:]
     }
 
     /// Reconciles at `now`. `appeared` names checkpoint folders that events said were
@@ -40,10 +42,15 @@ struct Reconciler {
             let recorded = Set(snapshot.checkpoints.filter { $0.status != .missed }.map { ($0.sourcePath as NSString).lastPathComponent })
             recorder.recordSkipped(run.skipped.filter { !($0.reason == RunDirectory.vanishedWhileListing && recorded.contains($0.name)) })
         } catch {
-            reporter.report(error is LedgerError ? "cannot read the ledger" : "cannot list \(directory)", error)
+            if error is LedgerError {
+                reporter.report("cannot read the ledger", error)
+            } else {
+                reporter.problem(listing, error, selfDescribed: error is IngestError)
+            }
             result.failed = true
             return result
         }
+        reporter.resolve(listing)
         let current = snapshot.current
         let skipped = Set(run.skipped.map(\.name))
         for name in appeared where !skipped.contains(name) {
@@ -59,6 +66,10 @@ struct Reconciler {
             case .waiting(let reason):
                 result.waiting[ref.name] = reason
                 sightings.note(ref.name, reason)
+            case .unreadable(let reason):
+                result.waiting[ref.name] = reason
+                result.unreadable[ref.name] = reason
+                sightings.note(ref.name, reason)
             case .vanished(let how):
                 sightings.note(ref.name, how)
             case .unchanged:
@@ -68,6 +79,11 @@ struct Reconciler {
                 result.changed = true
                 if let ingested = recorder.record(row, known: known) { reference.ingested(ingested) }
             }
+        }
+        if result.unreadable.isEmpty {
+            reporter.resolve(Self.unreadable)
+        } else {
+            reporter.problem(Self.unreadable, UnreadableCheckpoints(files: result.unreadable))
         }
         for missed in sightings.takeVanished(now: now, exists: Self.exists) {
             recorder.recordMissed(missed)
@@ -79,6 +95,10 @@ struct Reconciler {
         }, now: now)
         return result
     }
+
+    /// What the problems this pass raises and resolves are called.
+    private var listing: String { "cannot list \(directory)" }
+    private static let unreadable = "cannot read checkpoints"
 
     /// Whether anything is at `path`, a dangling symbolic link included.
     private static func exists(_ path: String) -> Bool {
@@ -119,4 +139,10 @@ final class WindowReference {
         newest = row
         opened = nil
     }
+}
+
+/// Checkpoint folders holding files this user may not read, each with which and why.
+struct UnreadableCheckpoints: Error, CustomStringConvertible {
+    var files: [String: String]
+    var description: String { files.keys.sorted().map { "\($0): \(files[$0]!)" }.joined(separator: "; ") }
 }

@@ -148,5 +148,8 @@ struct RetainError: Error, CustomStringConvertible {
     /// The trainer's file grew or was rewritten while it was copied: still being
     /// written (trainers write `trainer_state.json` in place, not atomically).
     var changing = false
+    /// The trainer's file exists but this user may not read it (EACCES, EPERM): a
+    /// permission to fix, not a broken checkpoint.
+    var unreadable = false
     var description: String { "\(path): \(reason)" }
 }

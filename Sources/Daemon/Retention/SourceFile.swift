@@ -20,7 +20,7 @@ final class SourceFile {
         guard fd >= 0 else {
             let code = errno
             throw RetainError(path: path, reason: code == ELOOP ? "is a symbolic link (not followed)" : Posix.errnoText(code),
-                              vanished: code == ENOENT)
+                              vanished: code == ENOENT, unreadable: code == EACCES || code == EPERM)
         }
         var info = stat()
         let statFailed = fstat(fd, &info) != 0 ? Posix.errnoText() : nil

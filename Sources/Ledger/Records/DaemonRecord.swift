@@ -18,6 +18,9 @@ public struct DaemonRecord: Codable, Sendable, Equatable, FetchableRecord, Persi
     public var stoppedAt: Date?
     public var lastError: String?
     public var lastErrorAt: Date?
+    /// A failure that persists now (what mwad waits on), cleared as soon as it is gone.
+    public var problem: String?
+    public var problemSince: Date?
 
     public init(pid: Int32, host: String, version: String, startedAt: Date, heartbeatAt: Date, heartbeatInterval: Double,
                 stoppedAt: Date? = nil, lastError: String? = nil, lastErrorAt: Date? = nil) {
@@ -37,5 +40,6 @@ public struct DaemonRecord: Codable, Sendable, Equatable, FetchableRecord, Persi
         case pid, host, version
         case startedAt = "started_at", heartbeatAt = "heartbeat_at", heartbeatInterval = "heartbeat_interval"
         case stoppedAt = "stopped_at", lastError = "last_error", lastErrorAt = "last_error_at"
+        case problem, problemSince = "problem_since"
     }
 }
