@@ -18,10 +18,12 @@ public struct LedgerSnapshot: Sendable {
     public var evaluations: [EvaluationRecord]
     /// The adapter last published as the best.
     public var best: BestRecord?
+    /// Every checkpoint that was a member of any merge.
+    public var everMerged: Set<Int64>
 
     public init(run: RunRecord?, daemon: DaemonRecord?, checkpoints: [CheckpointRecord], merge: MergeRecord?,
                 members: [MergeMemberRecord], skipped: [SkippedRecord] = [], evaluations: [EvaluationRecord] = [],
-                best: BestRecord? = nil) {
+                best: BestRecord? = nil, everMerged: Set<Int64> = []) {
         self.run = run
         self.daemon = daemon
         self.checkpoints = checkpoints
@@ -30,6 +32,7 @@ public struct LedgerSnapshot: Sendable {
         self.skipped = skipped
         self.evaluations = evaluations
         self.best = best
+        self.everMerged = everMerged
     }
 
     /// Reads everything in `db`'s current transaction. Works on a ledger of any
@@ -48,7 +51,8 @@ public struct LedgerSnapshot: Sendable {
             members: members,
             skipped: applied.contains("v4-skipped-folders") ? try SkippedRecord.order(Column("name")).fetchAll(db) : [],
             evaluations: applied.contains("v6-evaluations") ? try EvaluationRecord.order(EvaluationRecord.Columns.id).fetchAll(db) : [],
-            best: applied.contains("v6-evaluations") ? try BestRecord.fetchOne(db) : nil)
+            best: applied.contains("v6-evaluations") ? try BestRecord.fetchOne(db) : nil,
+            everMerged: Set(try Int64.fetchAll(db, sql: "SELECT DISTINCT checkpoint_id FROM merge_member")))
     }
 
     /// The checkpoint row with `id`.

@@ -71,6 +71,9 @@ public enum HumanView {
     private static func checkpoints(_ report: StatusReport) -> String {
         let c = report.counts
         var text = "\(c.ingested) ingested, \(c.rejected) rejected, \(c.missed) missed, \(c.evicted) evicted, \(c.replaced) replaced"
+        if c.neverMerged > 0 {
+            text += " (\(c.neverMerged) of them never in a merge: ingested and evicted between two merges)"
+        }
         if let last = report.lastIngested {
             let metric = lossMetric(report)
             let value = metric == "eval_loss" ? last.evalLoss : last.trainLoss

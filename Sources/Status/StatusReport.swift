@@ -66,6 +66,9 @@ public struct StatusReport: Codable, Sendable {
 
     public struct Counts: Codable, Sendable {
         public var ingested = 0, rejected = 0, evicted = 0, replaced = 0, missed = 0
+        /// Evicted without ever being in a merge: ingested and pushed out of the window
+        /// inside one burst, before the merge at its end.
+        public var neverMerged = 0
     }
 
     public struct Checkpoint: Codable, Sendable {
@@ -151,7 +154,7 @@ extension StatusReport {
         run = snapshot.run.map(Run.init)
         daemon = Daemon(snapshot.daemon, state: daemonState(snapshot.daemon), now: now)
         let rows = snapshot.checkpoints
-        counts = Counts(rows)
+        counts = Counts(rows, everMerged: snapshot.everMerged)
         lastIngested = rows.filter { $0.ingestedAt != nil && $0.status != .rejected }
             .max { ($0.ingestedAt!, $0.step) < ($1.ingestedAt!, $1.step) }.map(Checkpoint.init)
         merge = snapshot.merge.map { Merge($0, members: snapshot.members, snapshot: snapshot) }
@@ -202,12 +205,14 @@ extension StatusReport.Daemon {
 }
 
 extension StatusReport.Counts {
-    init(_ rows: [CheckpointRecord]) {
+    init(_ rows: [CheckpointRecord], everMerged: Set<Int64>) {
         for row in rows {
             switch row.status {
             case .ingested: ingested += 1
             case .rejected: rejected += 1
-            case .evicted: evicted += 1
+            case .evicted:
+                evicted += 1
+                if let id = row.id, !everMerged.contains(id) { neverMerged += 1 }
             case .replaced: replaced += 1
             case .missed: missed += 1
             }

@@ -9,6 +9,19 @@ import Weigh
 @Suite struct StatusViewTests {
     let dir = TemporaryDirectory()
 
+    /// Evicted checkpoints that no merge ever held (ingested and evicted between two
+    /// merges, as in a burst at the speed limit) are counted apart; those a merge held are not.
+    @Test func evictedCheckpointsNoMergeHeldAreCounted() throws {
+        let path = try StatusFixture.make(in: dir)
+        var snapshot = try LedgerReader(path: path).snapshot()
+        #expect(StatusReport(ledger: path, snapshot: snapshot, now: StatusFixture.now, all: false) { _ in .running }.counts.neverMerged == 5)
+        let evicted = snapshot.checkpoints.filter { $0.status == .evicted }.compactMap(\.id)
+        snapshot.everMerged.formUnion(evicted.suffix(2))
+        let report = StatusReport(ledger: path, snapshot: snapshot, now: StatusFixture.now, all: false) { _ in .running }
+        #expect(report.counts.evicted == 5 && report.counts.neverMerged == 3)
+        #expect(HumanView.render(report).contains("5 evicted, 0 replaced (3 of them never in a merge: ingested and evicted between two merges)"))
+    }
+
     func report(all: Bool = false) throws -> StatusReport {
         let path = try StatusFixture.make(in: dir)
         let snapshot = try LedgerReader(path: path).snapshot()
