@@ -16,7 +16,8 @@ import Testing
     /// An unprivileged daemon that has merged checkpoint-10.
     func unprivilegedDaemonWithOneMerge() throws -> (LiveRun, DaemonProcess, TrainerWriter) {
         let live = try LiveRun()
-        let daemon = try live.start(environment: ["MWAD_WATCH_RECONCILE_INTERVAL": "1"], unprivileged: true)
+        // A file unreadable for settle_time is a problem (one only just written is waited on quietly).
+        let daemon = try live.start(environment: ["MWAD_WATCH_RECONCILE_INTERVAL": "1", "MWAD_WATCH_SETTLE_TIME": "1"], unprivileged: true)
         let writer = TrainerWriter(runDirectory: live.run)
         try writer.save(step: 10)
         #expect(live.waitForMerge(through: 10), "\(daemon.log)")

@@ -74,8 +74,12 @@ struct CheckpointIngestor {
             // a private temporary file and renames it, as diffusers does). Tried again at
             // each pass; readable, it is ingested.
             if let retain = error as? RetainError, retain.unreadable {
-                return .unreadable("\((retain.path as NSString).lastPathComponent) is not readable by user \(Posix.userName()) "
-                    + "(\(retain.reason)); make the run readable to it (group or mode)")
+                // Just written (a file created 0600 and then opened up, or renamed into
+                // place): wait quietly; only a file that stays unreadable is a problem.
+                let reason = "\((retain.path as NSString).lastPathComponent) is not readable by user \(Posix.userName()) "
+                    + "(\(retain.reason)); make the run readable to it (group or mode)"
+                guard settled(retain.path, now: now) else { return .waiting(reason) }
+                return .unreadable(reason)
             }
             // Written to while copied: the write's own event brings the next try.
             if let retain = error as? RetainError, retain.changing {
