@@ -7,8 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-swift build -c release --static-swift-stdlib --product mwad
-binary=$(swift build -c release --static-swift-stdlib --show-bin-path)/mwad
+source scripts/release-build.sh
+release_build
+binary=$release_binary
 runtime=$(dirname "$(readlink -f "$(command -v swift)")")/../lib/swift/linux
 runtime=$(readlink -f "$runtime")
 [[ -f $runtime/libswiftCore.so ]] || { echo "no libswiftCore.so in $runtime" >&2; exit 1; }
