@@ -10,6 +10,6 @@ for version in 1.29.0 ""; do
 done
 for script in deploy/slurm/*.sbatch scripts/*.sh .ci/run; do
     bash -n "$script"
-    shellcheck "$script"
+    shellcheck -x "$script"   # -x: follows the scripts they source (paths from the repository root)
 done
 echo "deploy recipes: ok"
