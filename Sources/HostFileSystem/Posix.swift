@@ -6,12 +6,13 @@ public enum Posix {
     public static func errnoText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
 
     /// The name of the user this process runs as (its uid if it has none), for messages
-    /// about permissions.
-    public static func userName() -> String {
+    /// about permissions. Looked up once: it cannot change, and the daemon's loop asks
+    /// at every pass while something is unreadable.
+    public static let userName: String = {
         let uid = geteuid()
         guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return "uid \(uid)" }
         return String(cString: name)
-    }
+    }()
 
     /// Makes a new directory `PREFIX` + six random characters (`mkdtemp(3)`), with
     /// `mode`; returns its path, or the errno text when it could not.

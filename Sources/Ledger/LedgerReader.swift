@@ -49,7 +49,7 @@ public final class LedgerReader: Sendable {
     /// Everything status shows, read in one transaction: a consistent snapshot in which
     /// a merge appears with all its members or not at all.
     public func snapshot() throws(LedgerError) -> LedgerSnapshot {
-        do { return try queue.read { db in try LedgerSnapshot.fetch(db) } } catch {
+        do { return try queue.read { db in try LedgerSnapshot.fetch(db, mergeHistory: true) } } catch {
             throw LedgerError(error, path: path)
         }
     }

@@ -18,7 +18,9 @@ public struct LedgerSnapshot: Sendable {
     public var evaluations: [EvaluationRecord]
     /// The adapter last published as the best.
     public var best: BestRecord?
-    /// Every checkpoint that was a member of any merge.
+    /// Every checkpoint that was a member of any merge, for status's counts. Read only
+    /// by ``LedgerReader`` (status): the daemon's snapshot at each pass leaves it empty,
+    /// so that its cost does not grow with the run's merge history.
     public var everMerged: Set<Int64>
 
     public init(run: RunRecord?, daemon: DaemonRecord?, checkpoints: [CheckpointRecord], merge: MergeRecord?,
@@ -36,8 +38,9 @@ public struct LedgerSnapshot: Sendable {
     }
 
     /// Reads everything in `db`'s current transaction. Works on a ledger of any
-    /// earlier schema (status reads ledgers an older daemon still holds).
-    static func fetch(_ db: Database) throws -> LedgerSnapshot {
+    /// earlier schema (status reads ledgers an older daemon still holds). With
+    /// `mergeHistory`, also ``everMerged``.
+    static func fetch(_ db: Database, mergeHistory: Bool = false) throws -> LedgerSnapshot {
         let merge = try MergeRecord.order(MergeRecord.Columns.id.desc).fetchOne(db)
         let members = try merge.map {
             try MergeMemberRecord.filter(MergeMemberRecord.Columns.mergeID == $0.id).order(MergeMemberRecord.Columns.position).fetchAll(db)
@@ -52,7 +55,7 @@ public struct LedgerSnapshot: Sendable {
             skipped: applied.contains("v4-skipped-folders") ? try SkippedRecord.order(Column("name")).fetchAll(db) : [],
             evaluations: applied.contains("v6-evaluations") ? try EvaluationRecord.order(EvaluationRecord.Columns.id).fetchAll(db) : [],
             best: applied.contains("v6-evaluations") ? try BestRecord.fetchOne(db) : nil,
-            everMerged: Set(try Int64.fetchAll(db, sql: "SELECT DISTINCT checkpoint_id FROM merge_member")))
+            everMerged: mergeHistory ? Set(try Int64.fetchAll(db, sql: "SELECT DISTINCT checkpoint_id FROM merge_member")) : [])
     }
 
     /// The checkpoint row with `id`.

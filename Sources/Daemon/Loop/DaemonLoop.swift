@@ -27,7 +27,7 @@ final class DaemonLoop {
     private var waiting: [String: String] = [:]
     private var statusLine = ""
     /// What the status line was made from besides the ledger: it follows them at once.
-    private var statusInputs: [String?] = []
+    private var statusInputs = StatusInputs()
     private var ready = false
 
     init(engine: DaemonEngine) {
@@ -113,7 +113,14 @@ final class DaemonLoop {
     }
 
     /// The run directory's absence and the persisting problem, which change without a row.
-    private var currentStatusInputs: [String?] { [root.isPresent ? nil : root.absence, reporter.problemText] }
+    private struct StatusInputs: Equatable {
+        var absence: String?
+        var problem: String?
+    }
+
+    private var currentStatusInputs: StatusInputs {
+        StatusInputs(absence: root.isPresent ? nil : root.absence, problem: reporter.problemText)
+    }
 
     private func merge(now: Date) async {
         do {
@@ -138,7 +145,8 @@ final class DaemonLoop {
     private func refreshStatusLine() {
         let snapshot = try? engine.ledger.snapshot()
         statusInputs = currentStatusInputs
-        statusLine = Heartbeat.statusLine(snapshot, watching: config.watchDirectory, absence: statusInputs[0], problem: statusInputs[1])
+        statusLine = Heartbeat.statusLine(snapshot, watching: config.watchDirectory, absence: statusInputs.absence,
+                                          problem: statusInputs.problem)
         if let snapshot { metrics.write(snapshot, up: true) }
     }
 

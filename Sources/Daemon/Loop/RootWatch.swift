@@ -117,7 +117,7 @@ final class RootWatch {
     var absence: String {
         var info = stat()
         if stat(directory, &info) != 0, errno == EACCES {
-            return "cannot see \(directory): a parent folder is not searchable by user \(Posix.userName()) (Permission denied)"
+            return "cannot see \(directory): a parent folder is not searchable by user \(Posix.userName) (Permission denied)"
         }
         return "waiting for \(directory) to appear"
     }

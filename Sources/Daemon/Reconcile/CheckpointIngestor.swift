@@ -76,7 +76,7 @@ struct CheckpointIngestor {
             if let retain = error as? RetainError, retain.unreadable {
                 // Just written (a file created 0600 and then opened up, or renamed into
                 // place): wait quietly; only a file that stays unreadable is a problem.
-                let reason = "\((retain.path as NSString).lastPathComponent) is not readable by user \(Posix.userName()) "
+                let reason = "\((retain.path as NSString).lastPathComponent) is not readable by user \(Posix.userName) "
                     + "(\(retain.reason)); make the run readable to it (group or mode)"
                 guard settled(retain.path, now: now) else { return .waiting(reason) }
                 return .unreadable(reason)
