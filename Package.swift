@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration", from: "1.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
     ],
     targets: [
         // Linux calls the Glibc module does not expose (renameat2, statfs).
@@ -32,9 +33,12 @@ let package = Package(
             name: "SafeTensors",
             dependencies: ["CLinuxSupport", .product(name: "SystemPackage", package: "swift-system")]
         ),
+        // TensorBoard event files: TFRecord framing and the Event protobuf (generated
+        // from Protos/ by scripts/generate-protos.sh and committed), read and written.
+        .target(name: "TensorBoard", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(
             name: "Ingest",
-            dependencies: ["SafeTensors", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["SafeTensors", "TensorBoard", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // Weightings, windows and the parameters both they and merge methods declare.
         .target(name: "Weigh", dependencies: ["Ingest"]),
@@ -96,6 +100,7 @@ let package = Package(
         ),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "MWADTestKit"]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "MWADTestKit"]),
+        .testTarget(name: "TensorBoardTests", dependencies: ["TensorBoard", "MWADTestKit"]),
         .testTarget(name: "WeighTests", dependencies: ["Weigh", "Settings", "MWADTestKit"]),
         .testTarget(name: "MergeTests", dependencies: ["Merge", "Weigh", "MWADTestKit"]),
         .testTarget(name: "PublishTests", dependencies: ["Publish", "MWADTestKit"]),

@@ -1,0 +1,77 @@
+import Foundation
+import SwiftProtobuf
+
+/// Appends events to a TensorBoard event file of its own, as TensorBoard's writers
+/// do: `events.out.tfevents.<seconds>.<host>.mwad` in `directory`, opened with a
+/// `file_version` event, each record framed and checksummed as ``RecordReader``
+/// reads it, and fsynced as it is written, so that a reader never waits on a buffer
+/// and a crash leaves at most an incomplete last record, which readers skip.
+public final class EventWriter {
+    public let path: String
+    private let fd: Int32
+
+    /// Creates the file (and `directory`); `now` dates it.
+    public init(directory: String, now: Date = Date()) throws(TensorBoardError) {
+        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+            throw .unwritable(path: directory, reason: error.localizedDescription)
+        }
+        let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "localhost"
+        var path = "\(directory)/events.out.tfevents.\(Int(now.timeIntervalSince1970)).\(host).mwad"
+        var fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o644)
+        var attempt = 1
+        while fd < 0, errno == EEXIST {  // two starts in one second
+            attempt += 1
+            path = "\(directory)/events.out.tfevents.\(Int(now.timeIntervalSince1970)).\(host).mwad.\(attempt)"
+            fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o644)
+        }
+        guard fd >= 0 else { throw .unwritable(path: path, reason: String(cString: strerror(errno))) }
+        self.path = path
+        self.fd = fd
+        var version = Tensorboard_Event()
+        version.wallTime = now.timeIntervalSince1970
+        version.fileVersion = "brain.Event:2"
+        try write(version)
+    }
+
+    deinit { close(fd) }
+
+    /// Appends one event of scalar summaries (`tag` → value) at `step`.
+    public func scalars(_ values: [(tag: String, value: Double)], step: Int64, at time: Date = Date()) throws(TensorBoardError) {
+        var summary = Tensorboard_Summary()
+        summary.value = values.map { item in
+            var value = Tensorboard_Summary.Value()
+            value.tag = item.tag
+            value.simpleValue = Float(item.value)
+            return value
+        }
+        var event = Tensorboard_Event()
+        event.wallTime = time.timeIntervalSince1970
+        event.step = step
+        event.summary = summary
+        try write(event)
+    }
+
+    /// Appends `event` as one record and fsyncs the file.
+    public func write(_ event: Tensorboard_Event) throws(TensorBoardError) {
+        let data: [UInt8]
+        do { data = try event.serializedBytes() } catch { throw .unwritable(path: path, reason: "\(error)") }
+        let record = Self.frame(data)
+        var done = 0
+        while done < record.count {
+            let wrote = record.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + done, record.count - done) }
+            if wrote < 0, errno == EINTR { continue }
+            guard wrote > 0 else { throw .unwritable(path: path, reason: String(cString: strerror(errno))) }
+            done += wrote
+        }
+        guard fsync(fd) == 0 else { throw .unwritable(path: path, reason: "fsync: \(String(cString: strerror(errno)))") }
+    }
+
+    /// `data` as one TFRecord: length, its masked CRC, the data, its masked CRC.
+    public static func frame(_ data: [UInt8]) -> [UInt8] {
+        var length = withUnsafeBytes(of: UInt64(data.count).littleEndian, Array.init)
+        let lengthCRC = withUnsafeBytes(of: CRC32C.masked(CRC32C.checksum(length)).littleEndian, Array.init)
+        let dataCRC = withUnsafeBytes(of: CRC32C.masked(CRC32C.checksum(data)).littleEndian, Array.init)
+        length += lengthCRC
+        return length + data + dataCRC
+    }
+}
