@@ -10,17 +10,24 @@ import Weigh
 struct MergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
-        abstract: "Merge the last N checkpoints of a run directory into one PEFT adapter.",
+        abstract: "Merge the last N checkpoints of a run directory into one adapter.",
         discussion: """
             Weights follow the power form of MWA with penalty p: 'loss' gives w_i ∝ L_i^(-p), \
             'step' gives w_i ∝ s_i^p, 'uniform' (or p = 0) gives w_i = 1/N. The output folder \
-            is replaced atomically; it holds adapter_model.safetensors, adapter_config.json \
-            and mwa_merge.json.
+            is replaced atomically; it holds the adapter in the run's own format and file name \
+            (a PEFT folder: adapter_model.safetensors and adapter_config.json; a diffusers folder: \
+            pytorch_lora_weights.safetensors) and mwa_merge.json.
             """
     )
 
-    @Argument(help: "The trainer's output directory, holding checkpoint-<step> folders.")
+    @Argument(help: "The trainer's output directory, holding its checkpoint folders.")
     var runDirectory: String?
+
+    @Option(help: "The trainer's layout: \(LayoutCatalog.names.joined(separator: ", ")) (auto: decided from the files).")
+    var layout = "auto"
+
+    @Option(help: "The TensorBoard tag (or torchtune DiskLogger key) read as the loss; the layout's default when not given.")
+    var metricsTag: String?
 
     @Option(parsing: .upToNextOption, help: "Merge these checkpoint folders instead of a run's latest.")
     var checkpoints: [String] = []
@@ -49,6 +56,9 @@ struct MergeCommand: ParsableCommand {
             }
         }
         if out == nil && !dryRun { throw ValidationError("Missing --out (or use --dry-run).") }
+        if !LayoutCatalog.names.contains(layout) {
+            throw ValidationError("--layout \(layout) is not a layout mwad knows: \(LayoutCatalog.names.joined(separator: ", ")).")
+        }
         if let out, let problem = RunDirectory.outputPlacementProblem(out, run: runDirectory) { throw ValidationError("--out \(out) \(problem)") }
         _ = try settings.merged(window: checkpoints.isEmpty ? nil : checkpoints.count)  // together, as the merge takes them
     }
@@ -66,7 +76,8 @@ struct MergeCommand: ParsableCommand {
 
     private func merge() throws {
         let settings = try settings.merged(window: checkpoints.isEmpty ? nil : checkpoints.count)
-        let members = try chooseMembers(window: settings.window)
+        let layout = try resolvedLayout()
+        let members = try chooseMembers(window: settings.window, layout: layout)
         let plan = try MergePlan(checkpoints: members, settings: settings)
         if dryRun {
             let manifest = MergeManifest(plan: plan, created: Date())
@@ -79,7 +90,7 @@ struct MergeCommand: ParsableCommand {
         defer { withExtendedLifetime(lock) {} }
         if let ledger { _ = try Ledger(path: ledger, run: watchDirectory(plan)) }
         let started = Date()
-        let manifest = try MergePublisher.publish(plan, to: out!, now: started)
+        let manifest = try MergePublisher.publish(plan, to: out!, form: layout.output, now: started)
         if let ledger { try record(plan, manifest, in: ledger, started: started) }
         if json {
             print(String(decoding: manifest.encoded(), as: UTF8.self))
@@ -106,17 +117,17 @@ struct MergeCommand: ParsableCommand {
 
     /// The window's members, newest first through the run's complete checkpoints: an
     /// incomplete or broken one is skipped with a warning and does not count.
-    private func chooseMembers(window: WindowSpec) throws -> [Checkpoint] {
+    private func chooseMembers(window: WindowSpec, layout: any TrainerLayout) throws -> [Checkpoint] {
         if !checkpoints.isEmpty {
-            return try checkpoints.map { path throws(IngestError) in try Checkpoint.load(folder: path) }
+            return try checkpoints.map { path throws(IngestError) in try Checkpoint.load(folder: path, layout: layout) }
         }
-        let run = try RunDirectory.scan(runDirectory!)
+        let run = try RunDirectory.scan(runDirectory!, layout: layout)
         for entry in run.skipped { printWarning("skipped \(entry.name): \(entry.reason)") }
         var selector = WindowSpec.Selector(window)
         var chosen: [Checkpoint] = []
         walk: for ref in run.checkpoints.reversed() {
             let checkpoint: Checkpoint
-            do { checkpoint = try Checkpoint.load(ref) } catch {
+            do { checkpoint = try Checkpoint.load(ref, layout: layout) } catch {
                 printWarning("skipped \(ref.name): \(error.description)")
                 continue
             }
@@ -126,10 +137,24 @@ struct MergeCommand: ParsableCommand {
             case .stop: break walk
             }
         }
-        guard !chosen.isEmpty else { throw CommandError("\(run.path): no complete checkpoint-<step> folder to merge") }
+        guard !chosen.isEmpty else { throw CommandError("\(run.path): no complete \(layout.name) checkpoint to merge") }
         if let count = window.count, chosen.count < count, window.steps == nil {
             printWarning("window short: \(chosen.count) of \(count) checkpoints (the run has no more complete ones\(window.stride > 1 ? " at stride \(window.stride)" : ""))")
         }
         return chosen.reversed()
+    }
+
+    /// The layout named by `--layout`, or the one the run's (or first folder's) files show.
+    private func resolvedLayout() throws -> any TrainerLayout {
+        if let named = LayoutCatalog.named(layout) { return named.make(metricsTag) }
+        if let first = checkpoints.first {
+            return (LayoutCatalog.detect(folder: RunDirectory.absolute(first)) ?? HuggingFaceLayout.description).make(metricsTag)
+        }
+        let run = RunDirectory.absolute(runDirectory!)
+        guard let found = LayoutCatalog.detect(in: run) else {
+            _ = try RunDirectory.scan(run, layout: HuggingFaceLayout())  // says why a folder cannot be read
+            throw CommandError("\(run): no checkpoint of a layout mwad knows (\(LayoutCatalog.names.dropFirst().joined(separator: ", "))); name one with --layout")
+        }
+        return found.description.make(metricsTag)
     }
 }

@@ -9,9 +9,9 @@ enum CandidateMerge {
     static func make(_ settings: MergeSettings, from job: EvalJob, to folder: String) throws {
         let chosen = settings.window.select(job.members.map(\.step)).map { job.members[$0] }
         let members = try chosen.map { member in
-            try Checkpoint.load(CheckpointRef(step: member.step, path: member.folder, origin: member.source))
+            try Checkpoint.load(CheckpointRef(step: member.step, path: member.folder, origin: member.source), layout: job.layout)
         }
         let plan = try MergePlan(checkpoints: members, settings: settings)
-        try MergePublisher.publish(plan, to: folder)
+        try MergePublisher.publish(plan, to: folder, form: job.layout.output)
     }
 }

@@ -18,6 +18,8 @@ public struct EvalJob: Sendable {
 
     public var mergeID: Int64
     public var settings: MergeSettings
+    /// The run's layout: how its members are read and its merges published.
+    public var layout: any TrainerLayout
     public var folder: String
     /// The frozen published merge.
     public var merge: String
@@ -28,19 +30,20 @@ public struct EvalJob: Sendable {
 
     /// Freezes merge `mergeID`, published at `output`, and its `members` (step,
     /// retained copy, trainer folder) under `root`.
-    public static func freeze(mergeID: Int64, settings: MergeSettings, output: String,
+    public static func freeze(mergeID: Int64, settings: MergeSettings, layout: any TrainerLayout, output: String,
                               members: [(step: Int64, retained: String, source: String)], root: String) throws -> EvalJob {
         let folder = "\(root)/merge-\(mergeID)"
         try? FileManager.default.removeItem(atPath: folder)
         try FileManager.default.createDirectory(atPath: "\(folder)/members", withIntermediateDirectories: true)
         var frozen: [Member] = []
         for member in members {
-            let copy = "\(folder)/members/checkpoint-\(member.step)"
+            // Under the trainer's own name: the layout reads the copy as it read the original.
+            let copy = "\(folder)/members/\((member.source as NSString).lastPathComponent)"
             try linkOrCopy(member.retained, to: copy)
             frozen.append(Member(step: member.step, folder: copy, source: member.source))
         }
         try linkOrCopy(output, to: "\(folder)/merge")
-        return EvalJob(mergeID: mergeID, settings: settings, folder: folder, merge: "\(folder)/merge", members: frozen)
+        return EvalJob(mergeID: mergeID, settings: settings, layout: layout, folder: folder, merge: "\(folder)/merge", members: frozen)
     }
 
     /// Hard links each file of `source` into the new folder `destination` (the

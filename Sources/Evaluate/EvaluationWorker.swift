@@ -87,7 +87,7 @@ public actor EvaluationWorker {
         // checkpoint, and a candidate may equal the merge.
         var scored: [String: Int] = [:]
         for (record, folder, same) in targets {
-            let digest = Self.identity(same ?? folder)
+            let digest = Self.identity(same ?? folder, form: job.layout.output)
             if let digest, let earlier = scored[digest] {
                 var same = results[earlier]
                 (same.target, same.settings, same.durationSeconds, same.startedAt) = (record.target, record.settings, 0, Date())
@@ -149,12 +149,11 @@ public actor EvaluationWorker {
     /// half-life equal to the one given, has other provenance but the same tensors).
     /// Nil where the adapter cannot be read: then it is evaluated, and the evaluator
     /// says what is wrong.
-    static func identity(_ folder: String) -> String? {
-        guard let file = try? SafeTensorsFile(path: "\(folder)/\(Checkpoint.adapterFile)") else { return nil }
+    static func identity(_ folder: String, form: OutputForm) -> String? {
+        guard let file = try? SafeTensorsFile(path: "\(folder)/\(form.adapterFile)") else { return nil }
         var text = file.tensors.sorted { $0.name < $1.name }.map { "\($0.name):\($0.dtype.rawValue):\($0.shape)" }.joined(separator: ";")
         // The config by what it means for the tensors (their scaling), not its bytes.
-        let configPath = "\(folder)/\(Checkpoint.configFile)"
-        if let data = FileManager.default.contents(atPath: configPath), let config = try? AdapterConfig(data: data, source: configPath) {
+        if let configFile = form.configFile, case let configPath = "\(folder)/\(configFile)", let data = FileManager.default.contents(atPath: configPath), let config = try? AdapterConfig(data: data, source: configPath) {
             text += "|r=\(config.r);alpha=\(config.loraAlpha);rslora=\(config.useRslora);dora=\(config.useDora);bias=\(config.loraBias)"
             text += ";ranks=\(config.rankPattern.sorted { $0.key < $1.key });alphas=\(config.alphaPattern.sorted { $0.key < $1.key })"
         }
@@ -183,7 +182,7 @@ public actor EvaluationWorker {
         guard let output = settings.bestOutput else { return nil }
         let manifest = BestManifest(job: job, results: results, best: best, settings: settings)
         do {
-            try FolderPublisher.publish(folder, to: output, manifest: manifest.encoded(), manifestName: BestManifest.fileName)
+            try FolderPublisher.publish(folder, to: output, form: job.layout.output, manifest: manifest.encoded(), manifestName: BestManifest.fileName)
             if lastFailure?.hasPrefix("publishing") == true { lastFailure = nil }
             return output
         } catch {

@@ -1,27 +1,33 @@
 import Foundation
 import SafeTensors
 
-/// A complete checkpoint: its `trainer_state.json` parsed and its adapter validated.
+/// A complete checkpoint: its metrics read and its adapter validated.
 public struct Checkpoint: Sendable {
     public static let adapterFile = "adapter_model.safetensors"
     public static let configFile = "adapter_config.json"
     public static let stateFile = "trainer_state.json"
     /// For trainers that write no `trainer_state.json`: `{"step": …, "loss": …}`.
     public static let sidecarFile = "mwad_metrics.json"
+    /// A retained copy's metrics where the run's log holds them (not the folder): the
+    /// log as it was when the checkpoint was ingested, in `trainer_state.json`'s form.
+    public static let logFile = "mwad_log.json"
 
     public var ref: CheckpointRef
     public var state: TrainerState
     /// The mapped, validated adapter.
     public var adapter: SafeTensorsFile
+    /// The adapter's format (its tensor names and where its scaling is).
+    public var format: AdapterFormat
+    /// Its PEFT `adapter_config.json`, nil where the layout has none.
+    public var configPath: String?
 
     public var step: Int64 { ref.step }
     public var name: String { ref.name }
-    public var configPath: String { (ref.path as NSString).appendingPathComponent(Self.configFile) }
 
-    /// Reads the checkpoint at `ref`. The trainer writes `trainer_state.json` last, so
-    /// a checkpoint without it is still being written (or was abandoned). Without
-    /// `adapter_config.json` no merge of it could be loaded by PEFT, so it is required too.
-    public static func load(_ ref: CheckpointRef, layout: any TrainerLayout = .huggingFace) throws(IngestError) -> Checkpoint {
+    /// Reads the checkpoint at `ref` as `layout` lays it out: its metrics, its
+    /// required files (for HF Trainer, `adapter_config.json`: without it no merge could
+    /// be loaded by PEFT) and its adapter, validated.
+    public static func load(_ ref: CheckpointRef, layout: any TrainerLayout) throws(IngestError) -> Checkpoint {
         let state = try layout.metrics(in: ref.path)
         for file in layout.requiredFiles.dropFirst() { _ = try existing(ref, file) }
         let adapter: SafeTensorsFile
@@ -30,16 +36,18 @@ public struct Checkpoint: Sendable {
         } catch let error as IngestError { throw error } catch {
             throw .unreadable(path: ref.path, reason: "\(error)")
         }
-        return Checkpoint(ref: ref, state: state, adapter: adapter)
+        return Checkpoint(ref: ref, state: state, adapter: adapter, format: layout.adapterFormat, configPath: layout.configPath(in: ref.path))
     }
 
-    /// Reads a folder named by the user; its step comes from its name or, failing
-    /// that, from `global_step` in its `trainer_state.json`.
-    public static func load(folder path: String) throws(IngestError) -> Checkpoint {
+    /// Reads a folder named by the user, in `given` or else the layout its files show
+    /// (HF Trainer's where they show none); its step comes from its name or, failing that, from
+    /// `global_step` in its `trainer_state.json`.
+    public static func load(folder path: String, layout given: (any TrainerLayout)? = nil) throws(IngestError) -> Checkpoint {
         let path = RunDirectory.absolute(path)
         let name = (path as NSString).lastPathComponent
-        if case .checkpoint(let step) = CheckpointName(name) {
-            return try load(CheckpointRef(step: step, path: path))
+        let layout = given ?? LayoutCatalog.detect(folder: path)?.make(nil) ?? HuggingFaceLayout()
+        if case .checkpoint(let step) = layout.classify(name, in: (path as NSString).deletingLastPathComponent) {
+            return try load(CheckpointRef(step: step, path: path), layout: layout)
         }
         var info = stat()
         guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
@@ -47,7 +55,7 @@ public struct Checkpoint: Sendable {
         }
         let state = try TrainerState.load(try existing(CheckpointRef(step: 0, path: path), stateFile))
         guard let step = state.globalStep else { throw .unknownStep(path: path) }
-        return try load(CheckpointRef(step: step, path: path))
+        return try load(CheckpointRef(step: step, path: path), layout: layout)
     }
 
     /// The checkpoint's value of `metric` (see ``TrainerState/value(of:atStep:smoothing:)``).

@@ -43,7 +43,7 @@ public struct RunDirectory: Sendable {
 
     /// Lists `path`. Symbolic links are never followed: a link could point anywhere,
     /// and the trainer never makes them.
-    public static func scan(_ path: String, layout: any TrainerLayout = .huggingFace) throws(IngestError) -> RunDirectory {
+    public static func scan(_ path: String, layout: any TrainerLayout) throws(IngestError) -> RunDirectory {
         let path = absolute(path)
         var info = stat()
         guard stat(path, &info) == 0 else { throw .runDirectoryUnreadable(path: path, reason: String(cString: strerror(errno))) }
@@ -55,7 +55,7 @@ public struct RunDirectory: Sendable {
         var found: [CheckpointRef] = []
         var skipped: [SkippedEntry] = []
         for name in names.sorted() {
-            switch layout.classify(name) {
+            switch layout.classify(name, in: path) {
             case .other: continue
             case .malformed(let reason): skipped.append(SkippedEntry(name: name, reason: reason))
             case .checkpoint(let step):
@@ -111,7 +111,7 @@ extension RunDirectory {
     /// The newest `count` checkpoints that load completely, in step order, and the
     /// newer ones passed over on the way, with why (a checkpoint still being written,
     /// a broken file). Older checkpoints are not read once the window is full.
-    public func latestComplete(_ count: Int, layout: any TrainerLayout = .huggingFace) -> (checkpoints: [Checkpoint], passedOver: [SkippedEntry]) {
+    public func latestComplete(_ count: Int, layout: any TrainerLayout) -> (checkpoints: [Checkpoint], passedOver: [SkippedEntry]) {
         var chosen: [Checkpoint] = []
         var passedOver: [SkippedEntry] = []
         for ref in checkpoints.reversed() where chosen.count < count {

@@ -26,6 +26,11 @@ extension Ledger {
         }
     }
 
+    /// Records the layout the run is read in, and how it was chosen.
+    public func setLayout(_ text: String) throws(LedgerError) {
+        try write { db in try db.execute(sql: "UPDATE daemon SET layout = ?", arguments: [text]) }
+    }
+
     /// Sets (or, with nil, clears) the failure that persists now; `since` is kept while
     /// the text stays the same.
     public func setProblem(_ text: String?, at date: Date = Date()) throws(LedgerError) {

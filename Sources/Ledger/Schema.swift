@@ -15,6 +15,7 @@ enum Schema {
         migrator.registerMigration("v6-evaluations", migrate: v6)
         migrator.registerMigration("v7-method-reports", migrate: v7)
         migrator.registerMigration("v8-daemon-problem", migrate: v8)
+        migrator.registerMigration("v9-daemon-layout", migrate: v9)
         return migrator
     }
 
@@ -189,5 +190,10 @@ enum Schema {
             t.add(column: "problem", .text)
             t.add(column: "problem_since", .datetime)
         }
+    }
+
+    /// The trainer layout the daemon reads the run in, and how it was chosen.
+    private static func v9(_ db: Database) throws {
+        try db.alter(table: "daemon") { t in t.add(column: "layout", .text) }
     }
 }

@@ -1,3 +1,4 @@
+import Ingest
 import SafeTensors
 
 /// One member of a merge: its adapter and its normalised weight.
@@ -12,9 +13,13 @@ public struct MergeInput: Sendable {
     /// The member's `adapter_config.json`: its LoRA scaling, which the exact methods
     /// need (nil where the caller has none; those methods then refuse the member).
     public var config: AdapterConfig?
+    /// The adapter's format: where its scaling is when it has no config.
+    public var format: AdapterFormat
 
-    public init(name: String, file: SafeTensorsFile, weight: Double, valuesKnownFinite: Bool = false, config: AdapterConfig? = nil) {
+    public init(name: String, file: SafeTensorsFile, weight: Double, valuesKnownFinite: Bool = false, config: AdapterConfig? = nil,
+                format: AdapterFormat = .peft) {
         self.name = name
+        self.format = format
         self.file = file
         self.weight = weight
         self.valuesKnownFinite = valuesKnownFinite

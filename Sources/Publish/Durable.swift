@@ -2,7 +2,7 @@ import Foundation
 import HostFileSystem
 
 /// fsync helpers: what is renamed into place must already be on disk.
-enum Durable {
+public enum Durable {
     /// fsyncs every regular file below `folder`, then the folder itself.
     static func syncTree(_ folder: String) throws(PublishError) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
@@ -18,7 +18,7 @@ enum Durable {
     }
 
     /// Writes `data` to a new file at `path` and fsyncs it.
-    static func write(_ data: Data, to path: String) throws(PublishError) {
+    public static func write(_ data: Data, to path: String) throws(PublishError) {
         do { try data.write(to: URL(fileURLWithPath: path), options: .withoutOverwriting) } catch {
             throw .io(path: path, operation: "writing", reason: "\(error.localizedDescription)")
         }

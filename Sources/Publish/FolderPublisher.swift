@@ -5,14 +5,12 @@ import Ingest
 /// another place, atomically, with a manifest saying what it is: how the daemon hands
 /// over the best adapter of each evaluated window.
 public enum FolderPublisher {
-    /// The files copied, when present: the adapter, its config, and the merge manifest.
-    public static let files = [Checkpoint.adapterFile, Checkpoint.configFile, AtomicDirectory.marker]
-
-    /// Replaces `target` with the adapter files of `source` and `manifest` as
+    /// Replaces `target` with the files of `form` in `source` (the adapter, its config
+    /// where the layout has one), its merge manifest when it has one, and `manifest` as
     /// `manifestName` (which also marks `target` as mwad's, safe to replace next time).
-    public static func publish(_ source: String, to target: String, manifest: Data, manifestName: String) throws(PublishError) {
+    public static func publish(_ source: String, to target: String, form: OutputForm, manifest: Data, manifestName: String) throws(PublishError) {
         try AtomicDirectory.replace(target, marker: manifestName) { staging throws(PublishError) in
-            for name in files where FileManager.default.fileExists(atPath: "\(source)/\(name)") {
+            for name in form.files + [AtomicDirectory.marker] where FileManager.default.fileExists(atPath: "\(source)/\(name)") {
                 let data: Data
                 do { data = try Data(contentsOf: URL(fileURLWithPath: "\(source)/\(name)")) } catch {
                     throw .io(path: "\(source)/\(name)", operation: "reading", reason: RunDirectory.reason(error))

@@ -7,16 +7,17 @@ import SafeTensors
 import Settings
 import Weigh
 
-/// Merges a plan's members and publishes the result atomically as a PEFT adapter
-/// folder: `adapter_model.safetensors`, `adapter_config.json` (the newest member's,
-/// or the method's rewrite of it) and `mwa_merge.json`.
+/// Merges a plan's members and publishes the result atomically as a folder in the
+/// members' layout's form: the adapter under the layout's name (for a PEFT folder,
+/// `adapter_model.safetensors`), the config where the layout has one (the newest
+/// member's, or the method's rewrite of it), and `mwa_merge.json`.
 public enum MergePublisher {
-    /// Publishes `plan` at `output`; returns the manifest written. On failure the
+    /// Publishes `plan` at `output` in `form`; returns the manifest written. On failure the
     /// previous output is left as it was. `writeAdapter` writes the merged adapter
     /// where the caller merges otherwise than by the plan's method (the daemon's
     /// running window sum). The merged adapter is hashed as it is written.
     @discardableResult
-    public static func publish(_ plan: MergePlan, to output: String, now: Date = Date(), digests: [String]? = nil,
+    public static func publish(_ plan: MergePlan, to output: String, form: OutputForm, now: Date = Date(), digests: [String]? = nil,
                                writeAdapter: ((MergeOutput) throws(PublishError) -> Void)? = nil)
         throws(PublishError) -> MergeManifest {
         // The members are hashed (each on its own core) while the merge streams.
@@ -26,7 +27,7 @@ public enum MergePublisher {
             let hasher = BackgroundDigest()
             defer { _ = hasher.finalize() }  // ends its thread on every path
             // Not fsynced here: AtomicDirectory fsyncs the whole staging folder.
-            let adapter = MergeOutput(path: (staging as NSString).appendingPathComponent(Checkpoint.adapterFile),
+            let adapter = MergeOutput(path: (staging as NSString).appendingPathComponent(form.adapterFile),
                                       metadata: Provenance.metadata(for: plan), sync: false) { hasher.update($0) }
             // A running sum (writeAdapter) is linear: no method reads the members then.
             let inputs = writeAdapter == nil ? try inputs(plan) : []
@@ -42,10 +43,16 @@ public enum MergePublisher {
             var made = MergeManifest(plan: plan, created: now, digests: digests ?? hashing!.wait(), report: report)
             made.outputSHA256 = hasher.finalize()
             manifest = made
-            let config = (staging as NSString).appendingPathComponent(Checkpoint.configFile)
-            let rewritten: Data?
-            do throws(MergeError) { rewritten = try method.adapterConfig(for: inputs, report: report) } catch { throw .merge(error) }
-            if let rewritten { try Durable.write(rewritten, to: config) } else { try copy(plan.newestCheckpoint.configPath, to: config) }
+            if let configFile = form.configFile {
+                let config = (staging as NSString).appendingPathComponent(configFile)
+                let rewritten: Data?
+                do throws(MergeError) { rewritten = try method.adapterConfig(for: inputs, report: report) } catch { throw .merge(error) }
+                if let rewritten {
+                    try Durable.write(rewritten, to: config)
+                } else if let source = plan.newestCheckpoint.configPath {
+                    try copy(source, to: config)
+                }
+            }
             try Durable.write(made.encoded(), to: (staging as NSString).appendingPathComponent(AtomicDirectory.marker))
         }
         return manifest!  // set whenever the replace succeeded
@@ -58,14 +65,14 @@ public enum MergePublisher {
             guard let checkpoint = member.checkpoint else {
                 throw .io(path: member.source, operation: "merging", reason: "\(member.name) is not read (its copy was folded into the running sum)")
             }
-            let path = checkpoint.configPath
             let config: AdapterConfig?
-            if let data = FileManager.default.contents(atPath: path) {
+            if let path = checkpoint.configPath, let data = FileManager.default.contents(atPath: path) {
                 do { config = try AdapterConfig(data: data, source: path) } catch { throw .merge(error) }
             } else {
                 config = nil
             }
-            inputs.append(MergeInput(name: checkpoint.name, file: checkpoint.adapter, weight: member.weight, config: config))
+            inputs.append(MergeInput(name: checkpoint.name, file: checkpoint.adapter, weight: member.weight, config: config,
+                                     format: checkpoint.format))
         }
         return inputs
     }

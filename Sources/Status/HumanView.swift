@@ -14,6 +14,7 @@ public enum HumanView {
             line("settings", run.settings.summary)
         }
         line("daemon", daemon(report.daemon, now: report.generatedAt))
+        if let layout = report.daemon.layout { line("layout", layout) }
         if let problem = report.daemon.problem {
             line("problem", "\(problem) (since \(report.daemon.problemSince.map(time) ?? "?"))")
         }

@@ -62,6 +62,8 @@ public struct StatusReport: Codable, Sendable {
         /// the daemon runs.
         public var problem: String?
         public var problemSince: Date?
+        /// The trainer layout the daemon reads the run in, and how it was chosen.
+        public var layout: String?
     }
 
     public struct Counts: Codable, Sendable {
@@ -200,7 +202,8 @@ extension StatusReport.Daemon {
         self.init(state: state, pid: record?.pid, host: record?.host, version: record?.version, started: record?.startedAt,
                   heartbeat: record?.heartbeatAt, heartbeatAgeSeconds: record.map { now.timeIntervalSince($0.heartbeatAt) },
                   lastError: record?.lastError, lastErrorAt: record?.lastErrorAt,
-                  problem: state == .running ? record?.problem : nil, problemSince: state == .running ? record?.problemSince : nil)
+                  problem: state == .running ? record?.problem : nil, problemSince: state == .running ? record?.problemSince : nil,
+                  layout: record?.layout)
     }
 }
 

@@ -19,17 +19,17 @@ public enum ConfigLoader {
 
     /// The keys with the merge settings `catalog` knows.
     public static func keys(_ catalog: Catalog) -> [(key: String, defaultValue: String)] {
-        baseKeys.prefix(9) + SettingsText.names(catalog).map { ("merge.\($0)", SettingsText.defaultText($0, catalog: catalog)) }
-            + baseKeys.dropFirst(9)
+        baseKeys.prefix(10) + SettingsText.names(catalog).map { ("merge.\($0)", SettingsText.defaultText($0, catalog: catalog)) }
+            + baseKeys.dropFirst(10)
     }
 
     private static let baseKeys: [(key: String, defaultValue: String)] = [
         ("watch.directory", ""), ("watch.mode", "auto"), ("watch.poll_interval", "5"),
-        ("watch.reconcile_interval", "60"), ("watch.settle_time", "10"), ("watch.debounce", "0.5"),
+        ("watch.reconcile_interval", "60"), ("watch.settle_time", "10"), ("watch.debounce", "0.5"), ("watch.layout", "auto"),
         ("output", ""), ("ledger", ""), ("state_directory", ""),
         ("merge.recompute_every", "50"), ("merge.running_sum", "auto"),
         ("hook.on_merge", ""), ("hook.timeout", "60"),
-        ("heartbeat_interval", "10"), ("log.level", "info"), ("metrics.textfile", ""),
+        ("heartbeat_interval", "10"), ("log.level", "info"), ("metrics.textfile", ""), ("metrics.tag", ""),
         ("eval.command", ""), ("eval.metric", "eval_loss"), ("eval.goal", "minimize"), ("eval.timeout", "900"),
         ("eval.nice", "10"), ("eval.best_output", ""), ("eval.candidates", ""),
     ]
@@ -74,6 +74,8 @@ public enum ConfigLoader {
             recomputeEvery: try values.parse("merge.recompute_every", "a whole number >= 1") { Int($0).flatMap { $0 >= 1 ? $0 : nil } },
             runningSum: try values.choice("merge.running_sum", RunningSumPolicy.self),
             watchMode: try values.choice("watch.mode", DaemonConfig.WatchMode.self),
+            layout: try values.parse("watch.layout", LayoutCatalog.names.joined(separator: ", ")) { LayoutCatalog.names.contains($0) ? $0 : nil },
+            metricsTag: try values.string("metrics.tag"),
             pollInterval: try values.seconds("watch.poll_interval"),
             reconcileInterval: try values.seconds("watch.reconcile_interval"),
             settleTime: try values.seconds("watch.settle_time"),

@@ -27,6 +27,10 @@ public struct DaemonConfig: Sendable, Equatable {
     /// When window updates go through the running sum (`merge.running_sum`).
     public var runningSum: RunningSumPolicy
     public var watchMode: WatchMode
+    /// The trainer's layout (`watch.layout`): `auto` or a name in ``LayoutCatalog``.
+    public var layout: String
+    /// The TensorBoard tag (or DiskLogger key) read as the loss; nil for the layout's default.
+    public var metricsTag: String?
     /// Seconds between scans in poll mode.
     public var pollInterval: Double
     /// Seconds between safety-net scans in every mode.
@@ -49,4 +53,9 @@ public struct DaemonConfig: Sendable, Equatable {
     /// Measuring each merge on the user's evaluator (`eval.*`); nil without `eval.command`.
     public var evaluation: EvalSettings?
     public var logLevel: Logger.Level
+
+    /// The layout `watch.layout` names, reading `metrics.tag`.
+    public func makeLayout() -> any TrainerLayout {
+        LayoutCatalog.named(layout).map { $0.make(metricsTag) } ?? AutoLayout(tag: metricsTag)
+    }
 }

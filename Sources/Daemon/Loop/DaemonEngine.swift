@@ -26,13 +26,13 @@ public final class DaemonEngine: Sendable {
     private let lockLost = Atomic<Bool>(false)
 
     public init(config: DaemonConfig, ledger: Ledger, lock: LedgerLock? = nil, logger: Logger, notifier: SystemdNotifier,
-                layout: any TrainerLayout = .huggingFace, clock: @escaping @Sendable () -> Date = { Date() }) {
+                clock: @escaping @Sendable () -> Date = { Date() }) {
         self.config = config
         self.ledger = ledger
         self.lock = lock
         self.logger = logger
         self.notifier = notifier
-        self.layout = layout
+        layout = config.makeLayout()
         self.clock = clock
     }
 

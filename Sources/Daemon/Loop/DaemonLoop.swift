@@ -22,6 +22,7 @@ final class DaemonLoop {
     private let hooks: HookQueue
     private let metrics: MetricsFile
     private let evaluation: EvaluationQueue
+    private var layoutReport: LayoutReport
     private var sightings = Sightings()
     private var schedule: MergeSchedule
     private var waiting: [String: String] = [:]
@@ -50,7 +51,8 @@ final class DaemonLoop {
         heartbeat = Heartbeat(config: config, ledger: ledger, notifier: engine.notifier, reporter: reporter)
         hooks = HookQueue(argv: config.onMerge, timeout: config.hookTimeout, ledger: ledger, logger: logger)
         metrics = MetricsFile(path: config.metricsTextfile, ledger: ledger, reporter: reporter)
-        evaluation = EvaluationQueue(config: config, ledger: ledger, logger: logger)
+        evaluation = EvaluationQueue(config: config, layout: engine.layout, ledger: ledger, logger: logger)
+        layoutReport = LayoutReport(layout: engine.layout, ledger: ledger, logger: logger)
         schedule = MergeSchedule(debounce: config.debounce)
     }
 
@@ -78,6 +80,7 @@ final class DaemonLoop {
         var reflected = false
         if root.isPresent {
             _ = reconciler.pass(sightings: &sightings, now: engine.clock())
+            layoutReport.check()
             await evaluation.resume()
             await merge(now: engine.clock())
             await evaluation.drain()  // --once waits for the evaluations of its window
@@ -102,6 +105,7 @@ final class DaemonLoop {
             return
         }
         let pass = reconciler.pass(sightings: &sightings, appeared: events.appeared, now: now)
+        layoutReport.check()
         waiting = pass.waiting
         if pass.changed || events.any { schedule.activity(at: now) }
         // At start-up the files were all there already: no burst to wait out.
@@ -165,6 +169,7 @@ final class DaemonLoop {
         let strategy = engine.watchStrategy
         engine.logger.info("mwad \(MWADVersion.current) watching \(config.watchDirectory) (\(strategy.polling ? "polling every \(MergeSettings.number(config.pollInterval)) s" : "inotify"): \(strategy.reason)); output \(config.output); ledger \(config.ledger); \(config.merge.summary)")
         heartbeat.recordStart(now: engine.clock())
+        layoutReport.check()
         AtomicDirectory.removeLeftovers(of: config.output)
         RetainedStore(stateDirectory: config.stateDirectory).removeLeftovers()
         SumUpdate.removeLeftovers(stateDirectory: config.stateDirectory)

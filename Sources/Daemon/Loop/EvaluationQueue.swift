@@ -1,5 +1,6 @@
 import Evaluate
 import Foundation
+import Ingest
 import Ledger
 import Logging
 import Settings
@@ -14,9 +15,11 @@ final class EvaluationQueue {
     private let logger: Logger
     private let worker: EvaluationWorker?
     private let root: String
+    private let layout: any TrainerLayout
 
-    init(config: DaemonConfig, ledger: Ledger, logger: Logger) {
+    init(config: DaemonConfig, layout: any TrainerLayout, ledger: Ledger, logger: Logger) {
         self.config = config
+        self.layout = layout
         self.ledger = ledger
         self.logger = logger
         root = "\(config.stateDirectory)/eval"
@@ -47,7 +50,7 @@ final class EvaluationQueue {
         guard let worker else { return }
         do {
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-            let job = try EvalJob.freeze(mergeID: id, settings: settings, output: config.output, members: members, root: root)
+            let job = try EvalJob.freeze(mergeID: id, settings: settings, layout: layout, output: config.output, members: members, root: root)
             await worker.enqueue(job)
         } catch {
             logger.error("cannot set merge #\(id) aside for evaluation: \(error)")

@@ -79,7 +79,7 @@ final class RootWatch {
             do {
                 let layout = self.layout
                 watcher = try InotifyWatcher(directory: directory,
-                                             isCheckpointFolder: { if case .checkpoint = layout.classify($0) { true } else { false } },
+                                             isCheckpointFolder: { [directory] in if case .checkpoint = layout.classify($0, in: directory) { true } else { false } },
                                              wake: wake)
                 watcher?.start()
             } catch {

@@ -45,24 +45,29 @@ struct CheckpointIngestor {
 
     func ingest(_ ref: CheckpointRef, known: CheckpointRecord?, reference: () -> Reference?, now: Date) -> Outcome {
         let folder = ref.path
-        let metricsFile: String
+        let metricsFile: String?
         switch layout.completion(of: folder, now: now, settleTime: settleTime) {
         case .waiting(let reason): return .waiting(reason)
         case .complete(let file): metricsFile = file
         }
-        if let known, isUnchanged(known, ref: ref, metricsFile: "\(folder)/\(metricsFile)") {
+        // Where the folder holds no metrics file, the adapter stands for it (its time
+        // and its settling).
+        let metricsPath = "\(folder)/\(metricsFile ?? layout.adapterFile)"
+        if let known, isUnchanged(known, ref: ref, metricsFile: metricsPath) {
             return .unchanged
         }
         for required in layout.requiredFiles where !exists("\(folder)/\(required)") {
             // A pickle where the adapter belongs is no write in progress: said at once.
             let pickle = IngestError.pickleHint(folder, required)
-            return settled("\(folder)/\(metricsFile)", now: now) || !pickle.isEmpty
+            return settled(metricsPath, now: now) || !pickle.isEmpty
                 ? .rejected(rejection(ref, now: now, reason: "\(folder): \(required) is missing\(pickle)"))
                 : .waiting("\(required) was not written yet")
         }
         let staged: RetainedStore.Staged
         do {
-            staged = try store.stage(from: folder, required: layout.retainedFiles(metricsFile: metricsFile))
+            // Metrics the run logs (not the folder) are kept with the copy as they are now.
+            let logged = layout.loggedMetrics(of: folder, step: ref.step).map { [Checkpoint.logFile: $0.encoded()] } ?? [:]
+            staged = try store.stage(from: folder, required: layout.retainedFiles(metricsFile: metricsFile), written: logged)
         } catch {
             // A file seen a moment ago and gone now: the folder is being deleted (a
             // recursive delete empties it before removing it). The next pass decides:
@@ -91,7 +96,7 @@ struct CheckpointIngestor {
             store.discard(staged.folder)
             return .unchanged
         }
-        return judge(ref, staged: staged, reference: reference(), metricsFile: "\(folder)/\(metricsFile)", now: now)
+        return judge(ref, staged: staged, reference: reference(), metricsFile: metricsPath, now: now)
     }
 
     /// Reads the staged copy: metrics, format, metric value, tensors against the window.
@@ -124,16 +129,16 @@ struct CheckpointIngestor {
             let metric = checkpoint.value(of: weighting.metric, smoothing: settings.smoothing)
             // A metric the weighting cannot use (missing, not finite) refuses the checkpoint once.
             _ = try weighting.weights(for: [Candidate(name: ref.path, step: checkpoint.step, metricValue: metric)])
-            let config = FileManager.default.contents(atPath: checkpoint.configPath).flatMap {
-                try? AdapterConfig(data: $0, source: checkpoint.configPath)
+            let config = checkpoint.configPath.flatMap { path in
+                FileManager.default.contents(atPath: path).flatMap { try? AdapterConfig(data: $0, source: path) }
             }
             try method.checkMember(MergeInput(name: ref.path, file: checkpoint.adapter, weight: 0,
-                                              valuesKnownFinite: staged.adapterScan == .allFinite, config: config),
-                                   reference: reference.map { MergeInput(name: $0.name, file: $0.file, weight: 0) })
+                                              valuesKnownFinite: staged.adapterScan == .allFinite, config: config, format: checkpoint.format),
+                                   reference: reference.map { MergeInput(name: $0.name, file: $0.file, weight: 0, format: checkpoint.format) })
         } catch {
             return reject(&row, staged, "\(error)")
         }
-        do { row.retainedPath = try store.commit(staged, step: ref.step) } catch {
+        do { row.retainedPath = try store.commit(staged, name: ref.name) } catch {
             return reject(&row, staged, "cannot retain a copy: \(error)")
         }
         // discovered_at dates what was read (the files' times count); ingested_at is

@@ -54,7 +54,7 @@ struct Reconciler {
         let current = snapshot.current
         let skipped = Set(run.skipped.map(\.name))
         for name in appeared where !skipped.contains(name) {
-            if case .checkpoint(let step) = layout.classify(name), current[step].map({ $0.status == .missed }) ?? true {
+            if case .checkpoint(let step) = layout.classify(name, in: run.path), current[step].map({ $0.status == .missed }) ?? true {
                 sightings.saw(path: "\(run.path)/\(name)", step: step, at: now)
             }
         }

@@ -1,6 +1,7 @@
 import Foundation
 import HostFileSystem
 import Ingest
+import Publish
 import SafeTensors
 
 /// Copies of the checkpoints in the merge window, in the run's state directory.
@@ -39,10 +40,10 @@ struct RetainedStore {
     }
 
     /// Copies the `required` files of `folder` (the first must be the adapter) and
-    /// those of `optional` that exist into a new staging folder. Every file is opened
-    /// before any is copied: once open, a folder deleted by `save_total_limit` can
-    /// still be copied whole.
-    func stage(from folder: String, required: [String], optional: [String] = []) throws -> Staged {
+    /// those of `optional` that exist into a new staging folder, and writes `written`
+    /// (name → bytes) beside them. Every file is opened before any is copied: once
+    /// open, a folder deleted by `save_total_limit` can still be copied whole.
+    func stage(from folder: String, required: [String], optional: [String] = [], written: [String: Data] = [:]) throws -> Staged {
         let names = required + optional.filter { FileManager.default.fileExists(atPath: "\(folder)/\($0)") }
         let sources = try names.map { try SourceFile(path: "\(folder)/\($0)") }
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
@@ -56,6 +57,9 @@ struct RetainedStore {
             let digests = try zip(names, sources).enumerated().map { index, file in
                 try Self.copy(file.1, to: "\(staging)/\(file.0)", observe: index == 0 ? scan.consume : nil)
             }
+            for (name, data) in written.sorted(by: { $0.key < $1.key }) {
+                do { try Durable.write(data, to: "\(staging)/\(name)") } catch { throw RetainError(path: "\(staging)/\(name)", reason: "\(error)") }
+            }
             return Staged(folder: staging, adapterSHA256: digests[0], adapterSize: sources[0].size, adapterScan: scan.outcome,
                           newestModification: sources.map(\.modified).max()!)
         } catch {
@@ -64,10 +68,11 @@ struct RetainedStore {
         }
     }
 
-    /// Moves a staged copy into place for `step`; returns its folder.
-    func commit(_ staged: Staged, step: Int64) throws -> String {
+    /// Moves a staged copy into place as `name` (the trainer's folder name, so that the
+    /// layout reads the copy as it reads the original); returns its folder.
+    func commit(_ staged: Staged, name: String) throws -> String {
         let parent = "\(root)/\(staged.adapterSHA256.prefix(16))"
-        let final = "\(parent)/checkpoint-\(step)"
+        let final = "\(parent)/\(name)"
         try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
         if FileManager.default.fileExists(atPath: final) {
             discard(staged.folder)  // the same content, retained before

@@ -54,7 +54,7 @@ struct RollingMerge {
         // Through the running sum when the method has one and it touches fewer bytes
         // than merging the window afresh (RunningSumPolicy); else a full merge.
         var sum = try Catalog.shared.method(config.merge.method).hasRunningSum
-            ? SumUpdate(config: config, window: window, checkpoints: checkpoints, snapshot: snapshot) : nil
+            ? SumUpdate(config: config, layout: layout, window: window, checkpoints: checkpoints, snapshot: snapshot) : nil
         if let update = sum, !update.pays(under: config.runningSum) {
             update.removeSaved()
             sum = nil
@@ -74,7 +74,7 @@ struct RollingMerge {
         let digests = window.map { $0.adapterSHA256 ?? "" }
         let manifest: MergeManifest
         do {
-            manifest = try MergePublisher.publish(plan, to: config.output, now: started, digests: digests, writeAdapter: sum?.write)
+            manifest = try MergePublisher.publish(plan, to: config.output, form: layout.output, now: started, digests: digests, writeAdapter: sum?.write)
         } catch {
             sum?.discard()
             throw error

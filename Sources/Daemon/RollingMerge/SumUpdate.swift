@@ -50,7 +50,7 @@ struct SumUpdate {
 
     /// Nil when the weighting's weights do not each depend on one checkpoint (no
     /// running sum can follow them).
-    init?(config: DaemonConfig, window: [CheckpointRecord], checkpoints: [Checkpoint], snapshot: LedgerSnapshot) throws {
+    init?(config: DaemonConfig, layout: any TrainerLayout, window: [CheckpointRecord], checkpoints: [Checkpoint], snapshot: LedgerSnapshot) throws {
         path = "\(config.stateDirectory)/window-sum.safetensors"
         spare = "\(path).spare"
         try? FileManager.default.removeItem(atPath: WindowSum.checkPath(spare))  // scratch is never trusted
@@ -67,7 +67,7 @@ struct SumUpdate {
         let lastMembers = Self.lastMergeKeys(snapshot)
         if let saved, saved.fingerprint == fingerprint, saved.updates < config.recomputeEvery,
            Set(saved.members.keys) == lastMembers,
-           let leaving = Self.leaving(saved, window: Set(members.map(\.key)), snapshot: snapshot),
+           let leaving = Self.leaving(saved, window: Set(members.map(\.key)), snapshot: snapshot, adapterFile: layout.adapterFile),
            members.allSatisfy({ abs($0.score - saved.reference) < 300 }) {
             previous = saved
             adding = members.filter { saved.members[$0.key] == nil }
@@ -140,11 +140,11 @@ struct SumUpdate {
 
     /// The saved members not in the window, opened from their retained copies (nil if
     /// one cannot be read: the sum is then recomputed).
-    private static func leaving(_ saved: WindowSum.State, window: Set<String>, snapshot: LedgerSnapshot) -> [WindowSum.Member]? {
+    private static func leaving(_ saved: WindowSum.State, window: Set<String>, snapshot: LedgerSnapshot, adapterFile: String) -> [WindowSum.Member]? {
         var members: [WindowSum.Member] = []
         for (key, score) in saved.members where !window.contains(key) {
             guard let row = snapshot.checkpoints.first(where: { Self.key($0) == key }), let retained = row.retainedPath,
-                  let file = try? SafeTensorsFile(path: "\(retained)/\(Checkpoint.adapterFile)") else { return nil }
+                  let file = try? SafeTensorsFile(path: "\(retained)/\(adapterFile)") else { return nil }
             members.append(WindowSum.Member(key: key, file: file, score: score))
         }
         return members

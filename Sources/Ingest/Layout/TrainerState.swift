@@ -34,6 +34,24 @@ public struct TrainerState: Sendable, Equatable, Decodable {
         case logHistory = "log_history"
     }
 
+    /// The state as `trainer_state.json` holds it (`global_step`, `log_history`), with
+    /// non-finite values written as Python's json writes them, so ``decode(_:path:)``
+    /// reads it back.
+    public func encoded() -> Data {
+        func number(_ value: Double) -> String {
+            value.isNaN ? "NaN" : value.isInfinite ? (value > 0 ? "Infinity" : "-Infinity") : "\(value)"
+        }
+        let entries = logHistory.map { entry in
+            var fields: [String] = []
+            if let step = entry.step { fields.append("\"step\": \(step)") }
+            if let loss = entry.loss { fields.append("\"loss\": \(number(loss))") }
+            if let evalLoss = entry.evalLoss { fields.append("\"eval_loss\": \(number(evalLoss))") }
+            return "{" + fields.joined(separator: ", ") + "}"
+        }
+        let step = globalStep.map { "\"global_step\": \($0), " } ?? ""
+        return Data("{\(step)\"log_history\": [\(entries.joined(separator: ", "))]}\n".utf8)
+    }
+
     /// Reads and decodes `path`. Python's json writes non-finite floats as bare
     /// `NaN`/`Infinity`, which strict JSON refuses; JSON5 mode reads them, so that a
     /// NaN loss is reported as a NaN loss rather than as a broken file.

@@ -21,6 +21,8 @@ public struct DaemonRecord: Codable, Sendable, Equatable, FetchableRecord, Persi
     /// A failure that persists now (what mwad waits on), cleared as soon as it is gone.
     public var problem: String?
     public var problemSince: Date?
+    /// The trainer layout the run is read in, and how it was chosen (`diffusers (auto: …)`).
+    public var layout: String?
 
     public init(pid: Int32, host: String, version: String, startedAt: Date, heartbeatAt: Date, heartbeatInterval: Double,
                 stoppedAt: Date? = nil, lastError: String? = nil, lastErrorAt: Date? = nil) {
@@ -40,6 +42,6 @@ public struct DaemonRecord: Codable, Sendable, Equatable, FetchableRecord, Persi
         case pid, host, version
         case startedAt = "started_at", heartbeatAt = "heartbeat_at", heartbeatInterval = "heartbeat_interval"
         case stoppedAt = "stopped_at", lastError = "last_error", lastErrorAt = "last_error_at"
-        case problem, problemSince = "problem_since"
+        case problem, problemSince = "problem_since", layout
     }
 }

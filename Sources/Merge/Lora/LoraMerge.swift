@@ -42,6 +42,8 @@ struct LoraMerge {
 
     /// Refuses an adapter whose config says the factors alone do not give ΔW.
     static func checkConfig(_ input: MergeInput, method: String) throws(MergeError) {
+        // diffusers' and kohya's files carry their scaling themselves (alpha = rank, or `.alpha`).
+        guard input.format == .peft else { return }
         guard let config = input.config else {
             throw .unsupportedAdapter(member: input.name, method: method, reason: "it has no adapter_config.json to read its LoRA scaling from")
         }
@@ -64,10 +66,20 @@ struct LoraMerge {
     func factors(_ module: LoraModules.Module) -> [Factors] {
         inputs.map { input in
             let rank = input.file.tensor(named: module.a)!.shape[0]
-            let scaling = input.config!.scaling(module: module.name, rank: rank)
+            let scaling = Self.scaling(input, module, rank: rank)
             return Factors(a: TensorValues.doubles(input.file, module.a), b: TensorValues.doubles(input.file, module.b),
                            rank: rank, coefficient: input.weight * scaling)
         }
+    }
+
+    /// The LoRA scaling of `module` in `input`: alpha/r from its kohya `.alpha` tensor,
+    /// else from its PEFT config; 1 where the format implies alpha = r (diffusers' files,
+    /// kohya's without `.alpha`).
+    static func scaling(_ input: MergeInput, _ module: LoraModules.Module, rank: Int) -> Double {
+        if let alpha = module.alpha, input.file.tensor(named: alpha) != nil {
+            return TensorValues.doubles(input.file, alpha)[0] / Double(rank)
+        }
+        return input.config?.scaling(module: module.name, rank: rank) ?? 1
     }
 
     /// The members' ranks of `module`, oldest first.
@@ -84,7 +96,12 @@ struct LoraMerge {
                produce: (LoraModules.Module, DType) throws(MergeError) -> Output) throws(MergeError) {
         let reference = inputs.last!
         var byTensor: [String: LoraModules.Module] = [:]
-        for module in modules.modules { byTensor[module.a] = module; byTensor[module.b] = module }
+        var byAlpha: [String: LoraModules.Module] = [:]
+        for module in modules.modules {
+            byTensor[module.a] = module
+            byTensor[module.b] = module
+            if let alpha = module.alpha { byAlpha[alpha] = module }
+        }
         let specs = reference.file.tensors.map { tensor in
             guard let module = byTensor[tensor.name] else { return TensorSpec(name: tensor.name, dtype: tensor.dtype, shape: tensor.shape) }
             let shape = shapes(module, ranks(module))
@@ -95,6 +112,11 @@ struct LoraMerge {
         var pending: [String: (output: Output, written: Int)] = [:]
         try withExtendedLifetime(inputs) { () throws(MergeError) in
             for tensor in writer.layout {
+                // The output's scaling is 1: a kohya module's alpha is its new rank.
+                if let module = byAlpha[tensor.name] {
+                    try append(TensorValues.encode([Double(shapes(module, ranks(module)).a[0])], as: tensor.dtype), tensor, to: writer)
+                    continue
+                }
                 guard let module = byTensor[tensor.name] else {
                     if tensor.elementCount > 0 { try LinearMerge.streamAverage(tensor, inputs: inputs, workspace: workspace, writer: writer) }
                     continue

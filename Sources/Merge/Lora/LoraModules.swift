@@ -11,6 +11,8 @@ public struct LoraModules: Sendable {
         /// The tensor names of its factors.
         public var a: String
         public var b: String
+        /// Its scalar alpha tensor (kohya's `.alpha`), where the file holds one.
+        public var alpha: String? = nil
     }
 
     public var modules: [Module]
@@ -38,6 +40,7 @@ public struct LoraModules: Sendable {
                                           reason: "it has LoRA biases ('\(name)', lora_bias): a bias is added, not multiplied, so the factors cannot carry it")
             }
             guard let (module, kind) = Self.factor(name) else {
+                if name.hasSuffix(".alpha"), names.contains(String(name.dropLast(".alpha".count)) + ".lora_down.weight") { continue }
                 if name.contains("lora_") {
                     throw .unsupportedAdapter(member: member, method: method, reason: "its tensor '\(name)' is a LoRA tensor of a kind mwad does not know")
                 }
@@ -58,7 +61,11 @@ public struct LoraModules: Sendable {
                 throw .unsupportedAdapter(member: member, method: method,
                                           reason: "'\(name)' has shape \(aShape) and '\(b)' \(bShape): a LoRA pair is A [r, in] and B [out, r] with the same r ≥ 1")
             }
-            modules.append(Module(name: module, a: name, b: b))
+            let alpha = String(name.dropLast(".lora_down.weight".count)) + ".alpha"
+            if name.hasSuffix(".lora_down.weight"), let info = file.tensor(named: alpha), info.elementCount != 1 {
+                throw .unsupportedAdapter(member: member, method: method, reason: "'\(alpha)' has shape \(info.shape); a module's alpha is one number")
+            }
+            modules.append(Module(name: module, a: name, b: b, alpha: name.hasSuffix(".lora_down.weight") && names.contains(alpha) ? alpha : nil))
         }
         for tensor in file.tensors where Self.factor(tensor.name)?.kind == "B" && !names.contains(Self.partnerA(of: tensor.name)) {
             throw .unsupportedAdapter(member: member, method: method, reason: "'\(tensor.name)' has no matching A factor")
@@ -67,25 +74,31 @@ public struct LoraModules: Sendable {
         self.others = others
     }
 
+    /// The names of a module's A and B factors in each format: PEFT's (also diffusers'
+    /// text-to-image scripts'), PEFT's embeddings, diffusers' DreamBooth scripts', kohya's.
+    static let suffixes = [(".lora_A.weight", ".lora_B.weight"), (".lora_embedding_A", ".lora_embedding_B"),
+                           (".lora.down.weight", ".lora.up.weight"), (".lora_down.weight", ".lora_up.weight")]
+
     /// The module name and `A`/`B` of a LoRA factor's tensor name, nil for other tensors.
     static func factor(_ name: String) -> (module: String, kind: String)? {
-        for (suffix, kind) in [(".lora_A.weight", "A"), (".lora_B.weight", "B"), (".lora_embedding_A", "A"), (".lora_embedding_B", "B")]
-        where name.hasSuffix(suffix) {
-            var module = String(name.dropLast(suffix.count))
-            if module.hasPrefix(prefix) { module.removeFirst(prefix.count) }
-            return (module, kind)
+        for (a, b) in suffixes {
+            for (suffix, kind) in [(a, "A"), (b, "B")] where name.hasSuffix(suffix) {
+                var module = String(name.dropLast(suffix.count))
+                if module.hasPrefix(prefix) { module.removeFirst(prefix.count) }
+                return (module, kind)
+            }
         }
         return nil
     }
 
     static func partner(of a: String) -> String {
-        a.hasSuffix(".lora_A.weight") ? String(a.dropLast(".lora_A.weight".count)) + ".lora_B.weight"
-            : String(a.dropLast("_A".count)) + "_B"
+        let (suffixA, suffixB) = suffixes.first { a.hasSuffix($0.0) }!
+        return String(a.dropLast(suffixA.count)) + suffixB
     }
 
     static func partnerA(of b: String) -> String {
-        b.hasSuffix(".lora_B.weight") ? String(b.dropLast(".lora_B.weight".count)) + ".lora_A.weight"
-            : String(b.dropLast("_B".count)) + "_A"
+        let (suffixA, suffixB) = suffixes.first { b.hasSuffix($0.1) }!
+        return String(b.dropLast(suffixB.count)) + suffixA
     }
 }
 

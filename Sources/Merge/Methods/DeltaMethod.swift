@@ -59,7 +59,7 @@ public struct DeltaMethod: MergeMethod {
         a.reserveCapacity(aInfos.reduce(0) { $0 + $1.dataOffsets.count })
         for (index, input) in lora.inputs.enumerated() {
             let rank = aInfos[index].shape[0]
-            let c = input.weight * input.config!.scaling(module: module.name, rank: rank)
+            let c = input.weight * LoraMerge.scaling(input, module, rank: rank)
             a += Scale.bytes(input.file.bytes(of: aInfos[index]), by: c, dtype: dtype)
         }
         let outputs = bInfos[0].shape[0]

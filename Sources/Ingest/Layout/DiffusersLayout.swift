@@ -1,0 +1,71 @@
+import Foundation
+
+/// diffusers' LoRA example scripts (DreamBooth, text-to-image; SimpleTuner writes the
+/// same): `checkpoint-<step>/pytorch_lora_weights.safetensors`, written to a temporary
+/// name and renamed into place, then accelerate's `optimizer.bin`, `scheduler.bin` and
+/// `random_states_0.pkl`. There is no `adapter_config.json`. The loss is `train_loss` in
+/// the TensorBoard event files accelerate writes under `logs/<project>/`, flushed at
+/// each step before the checkpoint of that step is saved. `checkpoints_total_limit`
+/// deletes the oldest folders before each save.
+public struct DiffusersLayout: TrainerLayout {
+    public static let weightsFile = "pytorch_lora_weights.safetensors"
+
+    public static let description = LayoutDescription(
+        name: "diffusers", trainers: "diffusers' LoRA example scripts (DreamBooth, text-to-image), SimpleTuner",
+        checkpoint: "checkpoint-<step>/ with pytorch_lora_weights.safetensors (diffusers keys, both styles)",
+        completion: "the weights file renamed into place and the loss of its step logged (or the settle time passed)",
+        metrics: "the train_loss scalar in TensorBoard event files under logs/ (metrics.tag)",
+        output: "a diffusers folder: pytorch_lora_weights.safetensors, mwa_merge.json",
+        defaultTag: "train_loss") { tag in DiffusersLayout(tag: tag ?? "train_loss") }
+
+    /// The run's TensorBoard log, read as it grows.
+    public let log: LoggedMetrics
+
+    public init(tag: String = "train_loss") {
+        log = LoggedMetrics(tag: tag)
+    }
+
+    public var name: String { Self.description.name }
+
+    public func classify(_ name: String, in run: String) -> CheckpointName { CheckpointName(name) }
+
+    public var requiredFiles: [String] { [Self.weightsFile] }
+
+    public var adapterFormat: AdapterFormat { .diffusers }
+
+    public var metricsFiles: [String] { [Checkpoint.logFile] }
+
+    public func completion(of folder: String, now: Date, settleTime: TimeInterval) -> Completion {
+        let weights = "\(folder)/\(Self.weightsFile)"
+        guard let written = FileTimes.modified(weights) else { return .waiting("\(Self.weightsFile) was not written yet") }
+        guard let step = step(ofFolder: folder) else { return .complete(metricsFile: nil) }
+        // The loss of the step is logged before the save; a log that lags (or a run
+        // with no TensorBoard) is waited for the settle time, then judged as it is.
+        if log.hasReached(step, run: (folder as NSString).deletingLastPathComponent) || now.timeIntervalSince(written) >= settleTime {
+            return .complete(metricsFile: nil)
+        }
+        return .waiting("the \(log.tag) of step \(step) was not in \(log.folder)/ yet")
+    }
+
+    public func metrics(in folder: String) throws(IngestError) -> TrainerState {
+        let kept = "\(folder)/\(Checkpoint.logFile)"
+        if FileManager.default.fileExists(atPath: kept) { return try TrainerState.load(kept) }
+        guard let step = step(ofFolder: folder) else { throw .unknownStep(path: folder) }
+        return log.state(ofRun: (folder as NSString).deletingLastPathComponent, step: step)
+    }
+
+    public func loggedMetrics(of folder: String, step: Int64) -> TrainerState? {
+        log.state(ofRun: (folder as NSString).deletingLastPathComponent, step: step)
+    }
+
+    public func takeLogProblems() -> [String] { log.takeProblems() }
+
+    /// Its checkpoint folders hold diffusers' weights file.
+    public static func evidence(in directory: String, entries: [String]) -> String? {
+        for name in entries.sorted() where CheckpointName(name) != .other
+            && FileManager.default.fileExists(atPath: "\(directory)/\(name)/\(weightsFile)") {
+            return "\(name) holds \(weightsFile)"
+        }
+        return nil
+    }
+}

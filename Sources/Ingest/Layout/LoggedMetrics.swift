@@ -1,0 +1,65 @@
+import Foundation
+import Synchronization
+import TensorBoard
+
+/// Metrics a run logs outside its checkpoints, read as the log grows: TensorBoard
+/// event files under its log folder, or torchtune's `DiskLogger` text files there when
+/// it has them. One reader per run is kept across checkpoints, so that each file is
+/// read once, from where the last read stopped.
+public final class LoggedMetrics: Sendable {
+    /// The summary tag (or `DiskLogger` key) read as the training loss.
+    public let tag: String
+    /// The run's log folder, relative to the run directory.
+    public let folder: String
+    /// Whether `DiskLogger` files are read first (torchtune).
+    public let readsDiskLogger: Bool
+    private let logs = Mutex<[String: (events: ScalarLog, text: DiskLog)]>([:])
+    private let problems = Mutex<[String]>([])
+
+    public init(tag: String, folder: String = "logs", readsDiskLogger: Bool = false) {
+        self.tag = tag
+        self.folder = folder
+        self.readsDiskLogger = readsDiskLogger
+    }
+
+    /// The values logged by the run at `run`, brought up to date, by step.
+    public func points(ofRun run: String) -> [ScalarLog.Point] {
+        let directory = "\(run)/\(folder)"
+        let log = logs.withLock { logs in
+            if let log = logs[directory] { return log }
+            let made = (ScalarLog(directory: directory, tag: tag), DiskLog(directory: directory, key: tag))
+            logs[directory] = made
+            return made
+        }
+        if readsDiskLogger, !DiskLog.files(in: directory).isEmpty {
+            record(log.text.refresh())
+            return log.text.points
+        }
+        record(log.events.refresh())
+        return log.events.points
+    }
+
+    private func record(_ found: [String]) {
+        if !found.isEmpty { problems.withLock { $0 += found } }
+    }
+
+    /// The loss of the checkpoint at `step` of the run at `run`: every value logged at
+    /// or before it, as a trainer state.
+    public func state(ofRun run: String, step: Int64) -> TrainerState {
+        let points = points(ofRun: run).filter { $0.step <= step }
+        return TrainerState(globalStep: step, logHistory: points.map { TrainerState.LogEntry(step: $0.step, loss: $0.value) })
+    }
+
+    /// Whether the run has logged a value at `step` or later (so the one for `step` is in).
+    public func hasReached(_ step: Int64, run: String) -> Bool {
+        (points(ofRun: run).last?.step ?? Int64.min) >= step
+    }
+
+    /// The problems met since the last call.
+    public func takeProblems() -> [String] {
+        problems.withLock { found in
+            defer { found = [] }
+            return found
+        }
+    }
+}
