@@ -67,13 +67,13 @@ let package = Package(
         // Measuring each merge on the user's evaluation; publishing the best adapter.
         .target(
             name: "Evaluate",
-            dependencies: ["Ingest", "Weigh", "Settings", "Publish", "Ledger", "HostFileSystem", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Ingest", "Weigh", "Settings", "Publish", "Ledger", "HostFileSystem", "TensorBoard", .product(name: "Logging", package: "swift-log")]
         ),
         // The long-running service: configuration, ingest, rolling merge, systemd.
         .target(
             name: "Daemon",
             dependencies: [
-                "Ingest", "Weigh", "Settings", "Merge", "Publish", "Ledger", "Watch", "HostFileSystem", "SafeTensors", "MetricsExport", "Evaluate",
+                "Ingest", "Weigh", "Settings", "Merge", "Publish", "Ledger", "Watch", "HostFileSystem", "SafeTensors", "MetricsExport", "Evaluate", "TensorBoard",
                 "CLinuxSupport",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Yams", package: "Yams"),
@@ -95,14 +95,14 @@ let package = Package(
 
         .target(
             name: "MWADTestKit",
-            dependencies: ["SafeTensors", "Ingest"],
+            dependencies: ["SafeTensors", "Ingest", "TensorBoard"],
             path: "Tests/MWADTestKit"
         ),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "MWADTestKit"]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "MWADTestKit"]),
         .testTarget(name: "TensorBoardTests", dependencies: ["TensorBoard", "MWADTestKit"]),
         .testTarget(name: "WeighTests", dependencies: ["Weigh", "Settings", "MWADTestKit"]),
-        .testTarget(name: "MergeTests", dependencies: ["Merge", "Weigh", "MWADTestKit"]),
+        .testTarget(name: "MergeTests", dependencies: ["Merge", "Weigh", "Ingest", "MWADTestKit"]),
         .testTarget(name: "PublishTests", dependencies: ["Publish", "MWADTestKit"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "HostFileSystem", "Weigh", "Settings", "MWADTestKit"]),
         .testTarget(name: "WatchTests", dependencies: ["Watch", "MWADTestKit"]),

@@ -6,6 +6,7 @@ import Logging
 import Publish
 import SafeTensors
 import Settings
+import TensorBoard
 import Weigh
 
 /// Evaluates published windows in the background, one evaluation at a time: the merge,
@@ -22,8 +23,11 @@ public actor EvaluationWorker {
     private var running: Task<Void, Never>?
     private var lastFailure: String?
 
-    public init(settings: EvalSettings, ledger: Ledger, logger: Logger, scratch: String) {
+    private let scoreBoard: ScoreBoard?
+
+    public init(settings: EvalSettings, ledger: Ledger, logger: Logger, scratch: String, scoreBoard: ScoreBoard? = nil) {
         self.settings = settings
+        self.scoreBoard = scoreBoard
         self.ledger = ledger
         self.logger = logger
         evaluator = EvaluatorProcess(settings: settings, scratch: scratch)
@@ -104,6 +108,9 @@ public actor EvaluationWorker {
         let published = best.flatMap { publishBest(results, best: $0, folder: targets[$0].folder, job: job) }
         do { try ledger.record(evaluations: results, best: best, bestOutput: published) } catch {
             logger.error("cannot record the evaluations of merge #\(job.mergeID): \(error)")
+        }
+        do throws(TensorBoardError) { try scoreBoard?.evaluated(results, best: best) } catch {
+            logger.warning("cannot log the scores of merge #\(job.mergeID) to TensorBoard: \(error)")
         }
         logger.info("\(EvaluationSummary.line(results, best: best, settings: settings, job: job))")
     }

@@ -51,6 +51,21 @@ public final class EventWriter {
         try write(event)
     }
 
+    /// Appends one text summary (`tag` → Markdown), shown by TensorBoard's Text tab: a
+    /// string tensor with the `text` plugin's metadata, as `SummaryWriter.add_text` writes it.
+    public func text(_ tag: String, _ markdown: String, step: Int64, at time: Date = Date()) throws(TensorBoardError) {
+        var value = Tensorboard_Summary.Value()
+        value.tag = tag
+        value.metadata.pluginData.pluginName = "text"
+        value.tensor.dtype = .dtString
+        value.tensor.stringVal = [Data(markdown.utf8)]
+        var event = Tensorboard_Event()
+        event.wallTime = time.timeIntervalSince1970
+        event.step = step
+        event.summary.value = [value]
+        try write(event)
+    }
+
     /// Appends `event` as one record and fsyncs the file.
     public func write(_ event: Tensorboard_Event) throws(TensorBoardError) {
         let data: [UInt8]

@@ -31,6 +31,9 @@ public struct DaemonConfig: Sendable, Equatable {
     public var layout: String
     /// The TensorBoard tag (or DiskLogger key) read as the loss; nil for the layout's default.
     public var metricsTag: String?
+    /// Where mwad writes its own TensorBoard event file (`tensorboard.logdir`): a
+    /// folder, `auto` (`<run>/<the layout's log folder>/mwad`), or nil for none.
+    public var tensorboardLogdir: String?
     /// Seconds between scans in poll mode.
     public var pollInterval: Double
     /// Seconds between safety-net scans in every mode.
@@ -53,6 +56,11 @@ public struct DaemonConfig: Sendable, Equatable {
     /// Measuring each merge on the user's evaluator (`eval.*`); nil without `eval.command`.
     public var evaluation: EvalSettings?
     public var logLevel: Logger.Level
+
+    /// The folder of mwad's event file, with the layout the run is read in.
+    public func scoreBoardFolder(_ layout: any TrainerLayout) -> String? {
+        tensorboardLogdir.map { $0 == "auto" ? "\(watchDirectory)/\(layout.logFolder)/mwad" : $0 }
+    }
 
     /// The layout `watch.layout` names, reading `metrics.tag`.
     public func makeLayout() -> any TrainerLayout {

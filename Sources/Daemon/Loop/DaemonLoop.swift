@@ -4,6 +4,8 @@ import Ledger
 import Logging
 import Merge
 import Publish
+import TensorBoard
+import Evaluate
 import Settings
 import Weigh
 
@@ -23,6 +25,7 @@ final class DaemonLoop {
     private let metrics: MetricsFile
     private let evaluation: EvaluationQueue
     private var layoutReport: LayoutReport
+    private let scoreBoard: ScoreBoard?
     private var sightings = Sightings()
     private var schedule: MergeSchedule
     private var waiting: [String: String] = [:]
@@ -51,7 +54,9 @@ final class DaemonLoop {
         heartbeat = Heartbeat(config: config, ledger: ledger, notifier: engine.notifier, reporter: reporter)
         hooks = HookQueue(argv: config.onMerge, timeout: config.hookTimeout, ledger: ledger, logger: logger)
         metrics = MetricsFile(path: config.metricsTextfile, ledger: ledger, reporter: reporter)
-        evaluation = EvaluationQueue(config: config, layout: engine.layout, ledger: ledger, logger: logger)
+        let layout = engine.layout
+        scoreBoard = config.scoreBoardFolder(layout).map { _ in ScoreBoard { config.scoreBoardFolder(layout)! } }
+        evaluation = EvaluationQueue(config: config, layout: engine.layout, ledger: ledger, logger: logger, scoreBoard: scoreBoard)
         layoutReport = LayoutReport(layout: engine.layout, ledger: ledger, logger: logger)
         schedule = MergeSchedule(debounce: config.debounce)
     }
@@ -132,6 +137,9 @@ final class DaemonLoop {
             reporter.succeeded()
             refreshStatusLine()
             hooks.enqueue(output: config.output, step: published.newestStep, mergeID: published.record.id!)
+            do throws(TensorBoardError) { try scoreBoard?.merged(published.weights) } catch {
+                engine.logger.warning("cannot log merge #\(published.record.id!) to TensorBoard: \(error)")
+            }
             await evaluation.enqueue(published)
         } catch {
             reporter.report("merge failed; the previous merge stays published", error)

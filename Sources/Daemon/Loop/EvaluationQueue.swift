@@ -17,13 +17,14 @@ final class EvaluationQueue {
     private let root: String
     private let layout: any TrainerLayout
 
-    init(config: DaemonConfig, layout: any TrainerLayout, ledger: Ledger, logger: Logger) {
+    init(config: DaemonConfig, layout: any TrainerLayout, ledger: Ledger, logger: Logger, scoreBoard: ScoreBoard?) {
         self.config = config
         self.layout = layout
         self.ledger = ledger
         self.logger = logger
         root = "\(config.stateDirectory)/eval"
-        worker = config.evaluation.map { EvaluationWorker(settings: $0, ledger: ledger, logger: logger, scratch: "\(config.stateDirectory)/eval") }
+        worker = config.evaluation.map { EvaluationWorker(settings: $0, ledger: ledger, logger: logger, scratch: "\(config.stateDirectory)/eval",
+                                                                scoreBoard: scoreBoard) }
     }
 
     /// Removes windows a crash left frozen, and queues the last merge if it was never

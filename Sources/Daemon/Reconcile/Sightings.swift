@@ -16,10 +16,12 @@ struct Sightings {
 
     private(set) var pending: [String: Sighting] = [:]
 
-    /// Notes that the folder `path` of `step` was seen at `now` (the first time counts).
+    /// Notes that the folder `path` of `step` was seen at `now` (the first time counts;
+    /// the step is the latest look's: a layout decided meanwhile may read it anew).
     mutating func saw(path: String, step: Int64, at now: Date) {
         let name = (path as NSString).lastPathComponent
         if pending[name] == nil { pending[name] = Sighting(step: step, path: path, firstSeen: now) }
+        pending[name]?.step = step
     }
 
     /// Notes what mwad found at its last look into the folder.

@@ -29,6 +29,8 @@ struct RollingMerge {
         /// The retained window (the members and what candidates take besides): step,
         /// retained copy, trainer folder, oldest first.
         var members: [(step: Int64, retained: String, source: String)]
+        /// The merge's members and their weights, oldest first.
+        var weights: [(name: String, step: Int64, weight: Double)]
     }
 
     /// Merges if needed; returns the new merge, if one was published.
@@ -88,7 +90,8 @@ struct RollingMerge {
         let steps = window.map(\.step)
         let how = sum.map { $0.previous == nil ? "exact" : "incremental: +\($0.adding.count) −\($0.removing.count)" } ?? "full"
         logger.info("published merge #\(record.id!) of \(steps.count == 1 ? "1 checkpoint" : "\(steps.count) checkpoints") (steps \(steps.first!)–\(steps.last!), \(plan.settings.summary), \(how)) to \(config.output) in \(String(format: "%.2f", duration)) s\(Self.shortness(window, snapshot: snapshot, of: config.merge.window.count))")
-        return Published(record: record, newestStep: steps.last!, members: retained.map { ($0.step, $0.retainedPath ?? "", $0.sourcePath) })
+        return Published(record: record, newestStep: steps.last!, members: retained.map { ($0.step, $0.retainedPath ?? "", $0.sourcePath) },
+                         weights: plan.members.map { ($0.name, $0.step, $0.weight) })
     }
 
     /// The window differs from the last merge's members, the merge was made with other

@@ -9,6 +9,8 @@ public final class AutoLayout: TrainerLayout {
     /// The `metrics.tag` given, for the layout decided.
     public let tag: String?
     private let decided = Mutex<(layout: any TrainerLayout, evidence: String)?>(nil)
+    /// Folders named by the undecided guess, whose step may not be the layout's.
+    private let guessed = Mutex<Set<String>>([])
 
     public init(tag: String? = nil) {
         self.tag = tag
@@ -38,7 +40,9 @@ public final class AutoLayout: TrainerLayout {
         if let layout = decide(run: run) { return layout.classify(name, in: run) }
         // Undecided: any name a layout takes for a checkpoint is one, to be looked at.
         let epoch = CheckpointName(name, prefix: "epoch_", noun: "epoch number")
-        return CheckpointName(name) != .other ? CheckpointName(name) : epoch == .other ? .other : epoch
+        let guess = CheckpointName(name) != .other ? CheckpointName(name) : epoch
+        if case .checkpoint = guess { _ = guessed.withLock { $0.insert("\(run)/\(name)") } }
+        return guess
     }
 
     public var requiredFiles: [String] { current.requiredFiles }
@@ -46,10 +50,16 @@ public final class AutoLayout: TrainerLayout {
     public var adapterFormat: AdapterFormat { current.adapterFormat }
     public var metricsFiles: [String] { current.metricsFiles }
     public var output: OutputForm { current.output }
+    public var logFolder: String { current.logFolder }
 
     public func completion(of folder: String, now: Date, settleTime: TimeInterval) -> Completion {
         guard let layout = decide(run: (folder as NSString).deletingLastPathComponent) else {
             return .waiting("no trainer's layout recognised yet (watch.layout is auto: no checkpoint folder holds an adapter file mwad knows)")
+        }
+        // Decided just now: the folder was named and stepped by the undecided guess
+        // (torchtune's step is not its epoch number), so it is looked at again.
+        if guessed.withLock({ $0.remove(RunDirectory.absolute(folder)) != nil || $0.remove(folder) != nil }) {
+            return .waiting("the layout was just decided (\(layout.name)); the folder is read at the next look")
         }
         return layout.completion(of: folder, now: now, settleTime: settleTime)
     }

@@ -33,6 +33,9 @@ public struct HuggingFaceLayout: TrainerLayout {
 
     public var metricsFiles: [String] { [Checkpoint.stateFile, Checkpoint.sidecarFile] }
 
+    /// HF Trainer's `logging_dir` default: `<output_dir>/runs/<time>_<host>`.
+    public var logFolder: String { "runs" }
+
     public func completion(of folder: String, now: Date, settleTime: TimeInterval) -> Completion {
         if exists("\(folder)/\(Checkpoint.stateFile)") { return .complete(metricsFile: Checkpoint.stateFile) }
         guard exists("\(folder)/\(Checkpoint.sidecarFile)") else { return .waiting("\(Checkpoint.stateFile) was not written yet") }

@@ -31,6 +31,10 @@ public protocol TrainerLayout: Sendable {
     /// What a published merge consists of.
     var output: OutputForm { get }
 
+    /// The run's TensorBoard folder, relative to the run directory, where
+    /// `tensorboard.logdir: auto` puts mwad's own event file.
+    var logFolder: String { get }
+
     /// Whether the checkpoint in `folder` is complete: the file holding its metrics,
     /// or what is still missing.
     func completion(of folder: String, now: Date, settleTime: TimeInterval) -> Completion
@@ -81,6 +85,8 @@ extension TrainerLayout {
     public func loggedMetrics(of folder: String, step: Int64) -> TrainerState? { nil }
 
     public func takeLogProblems() -> [String] { [] }
+
+    public var logFolder: String { "logs" }
 
     /// Every file retained for a checkpoint whose metrics are in `metricsFile`.
     public func retainedFiles(metricsFile: String?) -> [String] {

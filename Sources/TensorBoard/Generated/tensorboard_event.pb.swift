@@ -82,6 +82,7 @@ public nonisolated enum Tensorboard_DataType: SwiftProtobuf.Enum, Swift.CaseIter
   case dtFloat // = 1
   case dtDouble // = 2
   case dtInt32 // = 3
+  case dtString // = 7
   case dtInt64 // = 9
   case dtBfloat16 // = 14
   case dtHalf // = 19
@@ -97,6 +98,7 @@ public nonisolated enum Tensorboard_DataType: SwiftProtobuf.Enum, Swift.CaseIter
     case 1: self = .dtFloat
     case 2: self = .dtDouble
     case 3: self = .dtInt32
+    case 7: self = .dtString
     case 9: self = .dtInt64
     case 14: self = .dtBfloat16
     case 19: self = .dtHalf
@@ -110,6 +112,7 @@ public nonisolated enum Tensorboard_DataType: SwiftProtobuf.Enum, Swift.CaseIter
     case .dtFloat: return 1
     case .dtDouble: return 2
     case .dtInt32: return 3
+    case .dtString: return 7
     case .dtInt64: return 9
     case .dtBfloat16: return 14
     case .dtHalf: return 19
@@ -123,6 +126,7 @@ public nonisolated enum Tensorboard_DataType: SwiftProtobuf.Enum, Swift.CaseIter
     .dtFloat,
     .dtDouble,
     .dtInt32,
+    .dtString,
     .dtInt64,
     .dtBfloat16,
     .dtHalf,
@@ -344,6 +348,8 @@ public nonisolated struct Tensorboard_TensorProto: Sendable {
 
   public var intVal: [Int32] = []
 
+  public var stringVal: [Data] = []
+
   public var int64Val: [Int64] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -362,7 +368,7 @@ nonisolated extension Tensorboard_DataClass: SwiftProtobuf._ProtoNameProviding {
 }
 
 nonisolated extension Tensorboard_DataType: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0DT_INVALID\0\u{1}DT_FLOAT\0\u{1}DT_DOUBLE\0\u{1}DT_INT32\0\u{2}\u{6}DT_INT64\0\u{2}\u{5}DT_BFLOAT16\0\u{2}\u{5}DT_HALF\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0DT_INVALID\0\u{1}DT_FLOAT\0\u{1}DT_DOUBLE\0\u{1}DT_INT32\0\u{2}\u{4}DT_STRING\0\u{2}\u{2}DT_INT64\0\u{2}\u{5}DT_BFLOAT16\0\u{2}\u{5}DT_HALF\0")
 }
 
 nonisolated extension Tensorboard_Event: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -749,7 +755,7 @@ nonisolated extension Tensorboard_TensorShapeProto.Dim: SwiftProtobuf.Message, S
 
 nonisolated extension Tensorboard_TensorProto: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TensorProto"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}dtype\0\u{3}tensor_shape\0\u{3}version_number\0\u{3}tensor_content\0\u{3}float_val\0\u{3}double_val\0\u{3}int_val\0\u{4}\u{3}int64_val\0\u{4}\u{3}half_val\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}dtype\0\u{3}tensor_shape\0\u{3}version_number\0\u{3}tensor_content\0\u{3}float_val\0\u{3}double_val\0\u{3}int_val\0\u{3}string_val\0\u{4}\u{2}int64_val\0\u{4}\u{3}half_val\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -764,6 +770,7 @@ nonisolated extension Tensorboard_TensorProto: SwiftProtobuf.Message, SwiftProto
       case 5: try { try decoder.decodeRepeatedFloatField(value: &self.floatVal) }()
       case 6: try { try decoder.decodeRepeatedDoubleField(value: &self.doubleVal) }()
       case 7: try { try decoder.decodeRepeatedInt32Field(value: &self.intVal) }()
+      case 8: try { try decoder.decodeRepeatedBytesField(value: &self.stringVal) }()
       case 10: try { try decoder.decodeRepeatedInt64Field(value: &self.int64Val) }()
       case 13: try { try decoder.decodeRepeatedInt32Field(value: &self.halfVal) }()
       default: break
@@ -797,6 +804,9 @@ nonisolated extension Tensorboard_TensorProto: SwiftProtobuf.Message, SwiftProto
     if !self.intVal.isEmpty {
       try visitor.visitPackedInt32Field(value: self.intVal, fieldNumber: 7)
     }
+    if !self.stringVal.isEmpty {
+      try visitor.visitRepeatedBytesField(value: self.stringVal, fieldNumber: 8)
+    }
     if !self.int64Val.isEmpty {
       try visitor.visitPackedInt64Field(value: self.int64Val, fieldNumber: 10)
     }
@@ -815,6 +825,7 @@ nonisolated extension Tensorboard_TensorProto: SwiftProtobuf.Message, SwiftProto
     if lhs.floatVal != rhs.floatVal {return false}
     if lhs.doubleVal != rhs.doubleVal {return false}
     if lhs.intVal != rhs.intVal {return false}
+    if lhs.stringVal != rhs.stringVal {return false}
     if lhs.int64Val != rhs.int64Val {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true

@@ -1,0 +1,63 @@
+import Foundation
+import Ledger
+import MWADTestKit
+import Testing
+
+/// diffusers' and torchtune's runs replayed in their trainers' own write order (with
+/// diffusers' delete-before-save rotation) while `mwad run` watches with layout
+/// `auto` and the exact `delta` method: every checkpoint ends ingested or missed,
+/// never absent, and the merge is published in the layout's own form.
+@Suite(.serialized) struct LayoutReplayTests {
+    static let settings = ["MWAD_MERGE_METHOD": "delta", "MWAD_MERGE_WEIGHTING": "loss", "MWAD_MERGE_WINDOW": "3"]
+
+    @Test(arguments: [0.05, 0])
+    func diffusersRunWithItsRotation(apart: Double) throws {
+        let live = try LiveRun(createRun: false)
+        let daemon = try live.start(environment: Self.settings)
+        try FileManager.default.createDirectory(atPath: live.run, withIntermediateDirectories: true)
+        let writer = try DiffusersWriter(runDirectory: live.run, totalLimit: 2)
+        for step in stride(from: 10, through: 200, by: 10) {
+            try writer.save(step: step)
+            usleep(UInt32(apart * 1_000_000))
+        }
+        #expect(live.waitForMerge(through: 200), "\(daemon.log)")
+        #expect(daemon.stop() == 0)
+        let snapshot = try #require(live.snapshot())
+        let rows = snapshot.checkpoints
+        #expect(rows.map(\.step) == Array(stride(from: 10, through: 200, by: 10)).map(Int64.init), "absent: \(daemon.log)")
+        #expect(rows.allSatisfy { [.ingested, .evicted, .missed].contains($0.status) }, "\(rows.map { "\($0.step) \($0.status) \($0.reason ?? "")" })")
+        for row in rows where row.status != .missed {
+            #expect(abs((row.trainLoss ?? 0) - DiffusersWriter.loss(at: Int(row.step))) < 1e-6, "the loss of its step, from TensorBoard")
+        }
+        #expect(daemon.log.contains("NOTICE layout: diffusers (auto: checkpoint-10 holds pytorch_lora_weights.safetensors)"), "\(daemon.log)")
+        #expect(try #require(try Ledger(path: live.ledger).daemon()).layout == "diffusers (auto: checkpoint-10 holds pytorch_lora_weights.safetensors)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: live.output).sorted()
+        #expect(files == ["mwa_merge.json", "pytorch_lora_weights.safetensors"], "a diffusers folder")
+        print("diffusers, \(Int(apart * 1000)) ms apart: \(rows.filter { $0.status != .missed }.count) ingested, \(rows.filter { $0.status == .missed }.count) missed, 0 absent")
+    }
+
+    @Test(arguments: [0.05, 0])
+    func torchtuneRun(apart: Double) throws {
+        let live = try LiveRun(createRun: false)
+        let daemon = try live.start(environment: Self.settings)
+        try FileManager.default.createDirectory(atPath: live.run, withIntermediateDirectories: true)
+        let writer = try TorchtuneWriter(runDirectory: live.run)
+        for epoch in 0..<12 {
+            try writer.save(epoch: epoch)
+            usleep(UInt32(apart * 1_000_000))
+        }
+        #expect(live.waitForMerge(through: 120), "\(daemon.log)")
+        #expect(daemon.stop() == 0)
+        let rows = try #require(live.snapshot()).checkpoints
+        #expect(rows.map(\.step) == Array(stride(from: 10, through: 120, by: 10)).map(Int64.init), "steps, not epochs: \(daemon.log)")
+        #expect(rows.allSatisfy { $0.status == .ingested || $0.status == .evicted }, "no rotation: none missed")
+        for row in rows {
+            #expect(abs((row.trainLoss ?? 0) - TorchtuneWriter.loss(at: Int(row.step))) < 1e-9, "the DiskLogger's loss of its step")
+        }
+        #expect(daemon.log.contains("NOTICE layout: torchtune (auto: epoch_0 holds adapter_model.safetensors)"), "\(daemon.log)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: live.output).sorted()
+        #expect(files == ["adapter_config.json", "adapter_model.safetensors", "mwa_merge.json"], "a PEFT folder")
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(live.output)/adapter_config.json"))) as! [String: Any]
+        #expect(config["r"] as? Int == 24 && config["lora_alpha"] as? Int == 24, "delta: the summed rank, scaling 1")
+    }
+}
