@@ -47,6 +47,8 @@ def main(argv):
         print("eval loss is about three")
         return 0
     adapter = os.path.join(os.environ["MWAD_ADAPTER"], "adapter_model.safetensors")
+    if not os.path.exists(adapter):  # a diffusers folder
+        adapter = os.path.join(os.environ["MWAD_ADAPTER"], "pytorch_lora_weights.safetensors")
     print("scoring", adapter)
     print(json.dumps({"eval_loss": rms(adapter), "eval_tokens": 1}))
     return 0
