@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
         // For the fuzz targets in Fuzz/, which reach the parsers through these.
         .library(name: "Ingest", targets: ["Ingest"]),
+        .library(name: "TensorBoard", targets: ["TensorBoard"]),
         .library(name: "Daemon", targets: ["Daemon"]),
     ],
     dependencies: [

@@ -13,5 +13,7 @@ let package = Package(
         .executableTarget(name: "FuzzTrainerState", dependencies: [.product(name: "Ingest", package: "mwad")]),
         .executableTarget(name: "FuzzSidecar", dependencies: [.product(name: "Ingest", package: "mwad")]),
         .executableTarget(name: "FuzzConfig", dependencies: [.product(name: "Daemon", package: "mwad")]),
+        .executableTarget(name: "FuzzEventFile", dependencies: [.product(name: "TensorBoard", package: "mwad")]),
+        .executableTarget(name: "FuzzDiskLog", dependencies: [.product(name: "Ingest", package: "mwad")]),
     ]
 )

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Daemon
 import Foundation
+import Ingest
 
 /// `mwad run`: the daemon.
 struct RunCommand: AsyncParsableCommand {
@@ -35,6 +36,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "auto, inotify or poll (watch.mode).")
     var watchMode: DaemonConfig.WatchMode?
 
+    @Option(help: "The trainer's layout: \(LayoutCatalog.names.joined(separator: ", ")) (watch.layout; auto: decided from the files).")
+    var layout: String?
+
+    @Option(help: "The TensorBoard folder for mwad's own scores, or auto (tensorboard.logdir).")
+    var tensorboardLogdir: String?
+
     @Flag(help: "Reconcile, merge if needed, and exit: 0 when the published merge reflects the directory, else 1.")
     var once = false
 
@@ -67,6 +74,8 @@ struct RunCommand: AsyncParsableCommand {
         flags["ledger"] = ledger
         flags["state_directory"] = stateDir
         flags["watch.mode"] = watchMode?.rawValue
+        flags["watch.layout"] = layout
+        flags["tensorboard.logdir"] = tensorboardLogdir
         return flags
     }
 }

@@ -95,7 +95,8 @@ import Testing
         #expect(daemon.process.isRunning)
         #expect(try Data(contentsOf: URL(fileURLWithPath: "\(live.output)/adapter_model.safetensors")) == before)
         #expect(OutputReader.read(live.output) == .whole)
-        #expect(live.snapshot()?.daemon?.lastError?.contains("merge failed") == true)
+        // The log line is written before the ledger's row: wait for the row.
+        #expect(DaemonProcess.waitUntil(timeout: 10) { live.snapshot()?.daemon?.lastError?.contains("merge failed") == true })
 
         chmod(live.dir.path, 0o755)
         #expect(live.waitForMerge(through: 20), "\(daemon.log)")

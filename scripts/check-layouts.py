@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""The real-client check of the other trainers' layouts (CI runs it through .ci/run).
+
+diffusers: each method's merge of the last 3 checkpoints of a real diffusers run
+(`mwad merge RUN`, the layout detected from the files) is loaded into a fresh tiny
+UNet2DConditionModel with `load_lora_adapter(dir, weight_name=..., prefix="unet")`,
+with no unexpected or missing LoRA keys, and for `delta` its output must equal, within
+fp32 tolerance, that of the exact weighted delta W + Σ w_i·B_i·A_i (alpha = rank: s = 1)
+folded into the same UNet's weights, computed here in float64.
+torchtune: the merge of a real torchtune run loads with PeftModel.from_pretrained on
+the run's base model, and `delta`'s logits equal the exact weighted delta's.
+
+Usage: check-layouts.py MWAD FIXTURES   (FIXTURES holds diffusers-run*, torchtune-*)
+Prints one line per check and 'N passed, M failed'; exit 1 on a failure.
+"""
+import json, os, shutil, subprocess, sys, tempfile, warnings
+
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
+
+import torch
+from safetensors.torch import load_file
+from diffusers import UNet2DConditionModel
+from peft import PeftModel
+from transformers import AutoModelForCausalLM
+
+passed = failed = 0
+
+
+def check(ok, what):
+    global passed, failed
+    passed, failed = passed + bool(ok), failed + (not ok)
+    print(("ok    " if ok else "FAIL  ") + what, flush=True)
+
+
+def merge(mwad, run, out, method):
+    result = subprocess.run([mwad, "merge", run, "--out", out, "--window", "3", "--method", method, "--weighting", "loss", "--json"],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"mwad merge {run} --method {method} failed: {result.stderr}")
+    return json.loads(result.stdout)
+
+
+def unet():
+    """The architecture the fixture run trained (its LoRA shapes fix it), seeded."""
+    torch.manual_seed(0)
+    return UNet2DConditionModel(
+        sample_size=8, in_channels=4, out_channels=4, layers_per_block=1, block_out_channels=(32, 64),
+        norm_num_groups=16, attention_head_dim=4, down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+        up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"), cross_attention_dim=32).eval()
+
+
+g = torch.Generator().manual_seed(1)
+SAMPLE, TIMESTEP, TEXT = torch.randn(2, 4, 8, 8, generator=g), torch.tensor([10, 500]), torch.randn(2, 8, 32, generator=g)
+
+
+def unet_output(model):
+    with torch.no_grad():
+        return model(SAMPLE, TIMESTEP, TEXT, return_dict=False)[0].double()
+
+
+def factors(state):
+    """module (as named in the UNet) -> (A, B) for both diffusers key styles."""
+    out = {}
+    for key, tensor in state.items():
+        for a, b in ((".lora.down.weight", ".lora.up.weight"), (".lora_A.weight", ".lora_B.weight")):
+            if key.endswith(a):
+                module = key[: -len(a)].removeprefix("unet.")
+                out[module] = (tensor.double(), state[key[: -len(a)] + b].double())
+    return out
+
+
+def check_diffusers(mwad, run, workdir):
+    name = os.path.basename(run)
+    for method in ("delta", "linear", "svd"):
+        out = os.path.join(workdir, f"{name}-{method}")
+        manifest = merge(mwad, run, out, method)
+        check(sorted(os.listdir(out)) == ["mwa_merge.json", "pytorch_lora_weights.safetensors"], f"{name} {method}: a diffusers folder")
+        model = unet()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.load_lora_adapter(out, weight_name="pytorch_lora_weights.safetensors", prefix="unet")
+        keys = [str(w.message) for w in caught if "key" in str(w.message).lower()]
+        check(not keys, f"{name} {method}: load_lora_adapter with no key warnings {keys[:2]}")
+        got = unet_output(model)
+        if method != "delta":
+            print(f"      {method}: output differs from the exact delta's (not an exact method, or truncated)")
+            continue
+        reference = unet().double()
+        params = dict(reference.named_parameters())
+        for member in manifest["members"]:
+            state = load_file(os.path.join(run, member["name"], "pytorch_lora_weights.safetensors"))
+            for module, (a, b) in factors(state).items():
+                params[module + ".weight"].data += member["weight"] * (b @ a)
+        want = unet_output(reference.float())
+        error = (got - want).abs().max().item() / want.abs().max().item()
+        check(error < 1e-5, f"{name} delta: UNet output equals the exact weighted delta's (relative {error:.2e})")
+
+
+def check_torchtune(mwad, run, base, workdir):
+    out = os.path.join(workdir, "torchtune-delta")
+    manifest = merge(mwad, run, out, "delta")
+    check(sorted(os.listdir(out)) == ["adapter_config.json", "adapter_model.safetensors", "mwa_merge.json"], "torchtune delta: a PEFT folder")
+    inputs = torch.tensor([[(3 + 5 * i) % 97 for i in range(24)]])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base, torch_dtype=torch.float32), out).eval()
+    keys = [str(w.message) for w in caught if "key" in str(w.message).lower()]
+    check(not keys, f"torchtune delta: PeftModel.from_pretrained with no key warnings {keys[:2]}")
+    with torch.no_grad():
+        got = model(input_ids=inputs).logits.double()
+    reference = AutoModelForCausalLM.from_pretrained(base, torch_dtype=torch.float64).eval()
+    params = dict(reference.named_parameters())
+    for member in manifest["members"]:
+        folder = os.path.join(run, member["name"])
+        config = json.load(open(os.path.join(folder, "adapter_config.json")))
+        state = load_file(os.path.join(folder, "adapter_model.safetensors"))
+        for key, a in state.items():
+            if key.endswith(".lora_A.weight"):
+                b = state[key.replace("lora_A", "lora_B")].double()
+                module = key.removeprefix("base_model.model.")[: -len(".lora_A.weight")]
+                s = config["lora_alpha"] / a.shape[0]
+                params[module + ".weight"].data += member["weight"] * s * (b @ a.double())
+    with torch.no_grad():
+        want = reference(input_ids=inputs).logits
+    error = (got - want).abs().max().item() / want.abs().max().item()
+    check(error < 1e-5, f"torchtune delta: logits equal the exact weighted delta's (relative {error:.2e})")
+
+
+def main():
+    mwad, fixtures = sys.argv[1], sys.argv[2]
+    with tempfile.TemporaryDirectory() as workdir:
+        for run in ("diffusers-run", "diffusers-run-text2image"):
+            check_diffusers(mwad, os.path.join(fixtures, run), workdir)
+        check_torchtune(mwad, os.path.join(fixtures, "torchtune-run"), os.path.join(fixtures, "torchtune-base"), workdir)
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
