@@ -28,7 +28,12 @@ for target in "${targets[@]}"; do product "$target" >/dev/null; done
 
 echo "== building the fuzz targets (release, -sanitize=fuzzer,address)"
 mkdir -p Fuzz/.build
-build() { swift build --package-path Fuzz -c release --sanitize fuzzer --sanitize address >Fuzz/.build/build.log 2>&1; }
+# SwiftPM's --sanitize fuzzer instruments only the C targets for coverage: Swift code
+# needs its own -sanitize-coverage, or libFuzzer mutates blind ("no interesting
+# inputs were found"; seen on Swift 6.3). trace-cmp lets it solve comparisons.
+flags=(--package-path Fuzz -c release --sanitize fuzzer --sanitize address
+       -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp)
+build() { swift build "${flags[@]}" >Fuzz/.build/build.log 2>&1; }
 # An incremental build sometimes misses a file just added to the main package (a
 # SwiftPM planning quirk seen with path dependencies): then the build plan is
 # dropped so that the second try plans afresh.
@@ -37,7 +42,7 @@ if ! build && ! { replan && build; }; then
     grep -vE "^\[[0-9]+/[0-9]+\]|Cannot export local symbol" Fuzz/.build/build.log >&2
     exit 1
 fi
-bin=$(swift build --package-path Fuzz -c release --sanitize fuzzer --sanitize address --show-bin-path)
+bin=$(swift build "${flags[@]}" --show-bin-path)
 
 for target in "${targets[@]}"; do
     work=Fuzz/.build/corpus/$target
