@@ -48,10 +48,7 @@ public struct DiffusersLayout: TrainerLayout {
     }
 
     public func metrics(in folder: String) throws(IngestError) -> TrainerState {
-        let kept = "\(folder)/\(Checkpoint.logFile)"
-        if FileManager.default.fileExists(atPath: kept) { return try TrainerState.load(kept) }
-        guard let step = step(ofFolder: folder) else { throw .unknownStep(path: folder) }
-        return log.state(ofRun: (folder as NSString).deletingLastPathComponent, step: step)
+        try log.metrics(in: folder, step: step(ofFolder: folder))
     }
 
     public func loggedMetrics(of folder: String, step: Int64) -> TrainerState? {

@@ -50,6 +50,15 @@ public final class LoggedMetrics: Sendable {
         return TrainerState(globalStep: step, logHistory: points.map { TrainerState.LogEntry(step: $0.step, loss: $0.value) })
     }
 
+    /// The metrics of the checkpoint in `folder` at `step`: a retained copy's kept log
+    /// (``Checkpoint/logFile``), else the run's log (the folder's parent) up to `step`.
+    public func metrics(in folder: String, step: Int64?) throws(IngestError) -> TrainerState {
+        let kept = "\(folder)/\(Checkpoint.logFile)"
+        if FileManager.default.fileExists(atPath: kept) { return try TrainerState.load(kept) }
+        guard let step else { throw .unknownStep(path: folder) }
+        return state(ofRun: (folder as NSString).deletingLastPathComponent, step: step)
+    }
+
     /// Whether the run has logged a value at `step` or later (so the one for `step` is in).
     public func hasReached(_ step: Int64, run: String) -> Bool {
         (points(ofRun: run).last?.step ?? Int64.min) >= step
