@@ -59,6 +59,7 @@ enum StatusFixture {
         ], best: 2, bestOutput: "/data/runs/llama-best", at: start.addingTimeInterval(480))
         try ledger.daemonStarted(DaemonRecord(pid: 4242, host: "gpu01", version: "0.1.0", startedAt: start,
                                               heartbeatAt: now.addingTimeInterval(-4), heartbeatInterval: 10))
+        try ledger.setLayout("huggingface (auto: checkpoint-10 holds adapter_model.safetensors)")
         try ledger.recordError("checkpoint-90 rejected", at: start.addingTimeInterval(500))
         try ledger.setSkipped([("checkpoint-best", "'best' is not a step number")], now: start.addingTimeInterval(30))
         return path
