@@ -32,7 +32,7 @@ mkdir -p Fuzz/.build
 # needs its own -sanitize-coverage, or libFuzzer mutates blind ("no interesting
 # inputs were found"; seen on Swift 6.3). trace-cmp lets it solve comparisons.
 flags=(--package-path Fuzz -c release --sanitize fuzzer --sanitize address
-       -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp)
+       -Xswiftc "-sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp")
 build() { swift build "${flags[@]}" >Fuzz/.build/build.log 2>&1; }
 # An incremental build sometimes misses a file just added to the main package (a
 # SwiftPM planning quirk seen with path dependencies): then the build plan is
@@ -60,6 +60,12 @@ for target in "${targets[@]}"; do
     echo "corpus: $(find "Fuzz/Corpus/$target" -type f | wc -l) seeds, $(find "$work" -type f | wc -l) found; full log: $work.log"
     if ((status != 0)); then
         echo "the fuzzer exited with status $status" >&2
+        exit 1
+    fi
+    # libFuzzer's own sign that the code under test is not instrumented: a run that
+    # mutates blind finds nothing and would pass for clean.
+    if grep -q "no interesting inputs were found" "$work.log"; then
+        echo "the $target fuzzer ran without coverage (\"no interesting inputs were found\"): see $work.log" >&2
         exit 1
     fi
     if compgen -G "$findings/*" >/dev/null; then
