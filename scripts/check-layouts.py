@@ -7,10 +7,13 @@ UNet2DConditionModel with `load_lora_adapter(dir, weight_name=..., prefix="unet"
 with no unexpected or missing LoRA keys, and for `delta` its output must equal, within
 fp32 tolerance, that of the exact weighted delta W + Σ w_i·B_i·A_i (alpha = rank: s = 1)
 folded into the same UNet's weights, computed here in float64.
+flat (kohya, ai-toolkit): the merge (kohya keys, .alpha) is read by diffusers' own kohya
+converter (StableDiffusionPipeline.lora_state_dict) into the same UNet, and delta's
+output equals the exact weighted delta with each member's s = .alpha / r.
 torchtune: the merge of a real torchtune run loads with PeftModel.from_pretrained on
 the run's base model, and `delta`'s logits equal the exact weighted delta's.
 
-Usage: check-layouts.py MWAD FIXTURES   (FIXTURES holds diffusers-run*, torchtune-*)
+Usage: check-layouts.py MWAD FIXTURES   (FIXTURES holds diffusers-run*, flat-*, torchtune-*)
 Prints one line per check and 'N passed, M failed'; exit 1 on a failure.
 """
 import json, os, shutil, subprocess, sys, tempfile, warnings
@@ -21,7 +24,7 @@ os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
 
 import torch
 from safetensors.torch import load_file
-from diffusers import UNet2DConditionModel
+from diffusers import StableDiffusionPipeline, UNet2DConditionModel
 from peft import PeftModel
 from transformers import AutoModelForCausalLM
 
@@ -98,6 +101,39 @@ def check_diffusers(mwad, run, workdir):
         check(error < 1e-5, f"{name} delta: UNet output equals the exact weighted delta's (relative {error:.2e})")
 
 
+def check_flat(mwad, run, workdir):
+    """A kohya-keyed merge, converted by diffusers' own kohya reader, loads into the UNet;
+    delta's output equals the exact weighted delta of the members (s = .alpha / r)."""
+    name = os.path.basename(run)
+    out = os.path.join(workdir, f"{name}-delta")
+    manifest = merge(mwad, run, out, "delta")
+    check(sorted(os.listdir(out)) == ["mwa_merge.json", "pixel-mwa.safetensors"], f"{name} delta: a folder holding NAME-mwa.safetensors")
+    state, alphas = StableDiffusionPipeline.lora_state_dict(out, weight_name="pixel-mwa.safetensors")
+    model = unet()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.load_lora_adapter(state, network_alphas=alphas, prefix="unet")
+    keys = [str(w.message) for w in caught if "key" in str(w.message).lower()]
+    check(not keys, f"{name} delta: diffusers reads the kohya keys and load_lora_adapter takes them, no key warnings {keys[:2]}")
+    got = unet_output(model)
+    reference = unet().double()
+    modules = {module.replace(".", "_"): module for module, _ in reference.named_modules()}
+    params = dict(reference.named_parameters())
+    for member in manifest["members"]:
+        member_state = load_file(os.path.join(run, member["name"]))
+        for key, down in member_state.items():
+            if key.endswith(".lora_down.weight"):
+                stem = key[: -len(".lora_down.weight")]
+                up, alpha = member_state[stem + ".lora_up.weight"].double(), member_state[stem + ".alpha"].double().item()
+                module = modules[stem.removeprefix("lora_unet_")]
+                params[module + ".weight"].data += member["weight"] * (alpha / down.shape[0]) * (up @ down.double())
+    want = unet_output(reference.float())
+    error = (got - want).abs().max().item() / want.abs().max().item()
+    # ai-toolkit's files are F16: the merge is written in the members' dtype.
+    tolerance = 2e-3 if "aitoolkit" in name else 1e-5
+    check(error < tolerance, f"{name} delta: UNet output equals the exact weighted delta's (relative {error:.2e})")
+
+
 def check_torchtune(mwad, run, base, workdir):
     out = os.path.join(workdir, "torchtune-delta")
     manifest = merge(mwad, run, out, "delta")
@@ -133,6 +169,8 @@ def main():
     with tempfile.TemporaryDirectory() as workdir:
         for run in ("diffusers-run", "diffusers-run-text2image"):
             check_diffusers(mwad, os.path.join(fixtures, run), workdir)
+        for run in ("flat-kohya", "flat-kohya-epochs", "flat-aitoolkit"):
+            check_flat(mwad, os.path.join(fixtures, run), workdir)
         check_torchtune(mwad, os.path.join(fixtures, "torchtune-run"), os.path.join(fixtures, "torchtune-base"), workdir)
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)

@@ -29,9 +29,9 @@ public struct Checkpoint: Sendable {
     /// be loaded by PEFT) and its adapter, validated.
     public static func load(_ ref: CheckpointRef, layout: any TrainerLayout) throws(IngestError) -> Checkpoint {
         let state = try layout.metrics(in: ref.path)
-        for file in layout.requiredFiles.dropFirst() { _ = try existing(ref, file) }
+        for file in layout.requiredFiles.dropFirst() { _ = try existing(ref, file, layout) }
         let adapter: SafeTensorsFile
-        do { adapter = try SafeTensorsFile(path: try existing(ref, layout.adapterFile)) } catch let error as SafeTensorsError {
+        do { adapter = try SafeTensorsFile(path: try existing(ref, layout.adapterFile, layout)) } catch let error as SafeTensorsError {
             throw .invalidAdapter(error)
         } catch let error as IngestError { throw error } catch {
             throw .unreadable(path: ref.path, reason: "\(error)")
@@ -53,7 +53,7 @@ public struct Checkpoint: Sendable {
         guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
             throw .missingFile(checkpoint: path, file: "the folder")
         }
-        let state = try TrainerState.load(try existing(CheckpointRef(step: 0, path: path), stateFile))
+        let state = try TrainerState.load(try existing(CheckpointRef(step: 0, path: path), stateFile, layout))
         guard let step = state.globalStep else { throw .unknownStep(path: path) }
         return try load(CheckpointRef(step: step, path: path), layout: layout)
     }
@@ -73,8 +73,8 @@ public struct Checkpoint: Sendable {
         withExtendedLifetime(adapter) { FileDigest.sha256(adapter.fileBytes) }
     }
 
-    private static func existing(_ ref: CheckpointRef, _ file: String) throws(IngestError) -> String {
-        let path = (ref.path as NSString).appendingPathComponent(file)
+    private static func existing(_ ref: CheckpointRef, _ file: String, _ layout: any TrainerLayout) throws(IngestError) -> String {
+        let path = layout.path(of: file, in: ref.path)
         guard FileManager.default.fileExists(atPath: path) else {
             throw .missingFile(checkpoint: ref.path, file: file)
         }

@@ -60,7 +60,7 @@ public struct RunDirectory: Sendable {
             case .malformed(let reason): skipped.append(SkippedEntry(name: name, reason: reason))
             case .checkpoint(let step):
                 let full = (path as NSString).appendingPathComponent(name)
-                if let problem = Self.notAFolder(full) {
+                if let problem = Self.notA(layout.checkpointsAreFiles ? S_IFREG : S_IFDIR, full) {
                     skipped.append(SkippedEntry(name: name, reason: problem))
                 } else {
                     found.append(CheckpointRef(step: step, path: full))
@@ -70,14 +70,14 @@ public struct RunDirectory: Sendable {
         return RunDirectory(path: path, checkpoints: found.sorted { $0.step < $1.step }, skipped: skipped)
     }
 
-    /// Why `path` is not a plain directory, or nil when it is.
-    private static func notAFolder(_ path: String) -> String? {
+    /// Why `path` is not a plain directory (or, for `S_IFREG`, a regular file), or nil when it is.
+    private static func notA(_ kind: mode_t, _ path: String) -> String? {
         var info = stat()
         guard lstat(path, &info) == 0 else { return Self.vanishedWhileListing }
         switch info.st_mode & S_IFMT {
-        case S_IFDIR: return nil
+        case kind: return nil
         case S_IFLNK: return "symbolic link, not followed"
-        default: return "not a folder"
+        default: return kind == S_IFDIR ? "not a folder" : "not a regular file"
         }
     }
 

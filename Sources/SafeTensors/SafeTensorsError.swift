@@ -70,7 +70,7 @@ public struct SafeTensorsError: Error, Equatable, Sendable, CustomStringConverti
 
 extension SafeTensorsError.Rule {
     /// A sentence fragment for people.
-    var explanation: String {
+    public var explanation: String {
         switch self {
         case .unreadable(let why): "cannot be read: \(why)"
         case .fileTooSmall(let size): "is \(size) bytes, too small for the 8-byte header length"

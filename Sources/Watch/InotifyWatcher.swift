@@ -34,7 +34,9 @@ public final class InotifyWatcher: @unchecked Sendable {
         var stopped = false
     }
 
-    private static let rootMask = UInt32(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF)
+    // IN_CLOSE_WRITE: a checkpoint that is a file (kohya, ai-toolkit) is complete when
+    // closed after writing, in the root itself.
+    private static let rootMask = UInt32(IN_CREATE | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF)
         | UInt32(IN_ONLYDIR)
     private static let folderMask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE_SELF) | UInt32(IN_ONLYDIR) | UInt32(IN_DONT_FOLLOW)
 
@@ -162,7 +164,16 @@ public final class InotifyWatcher: @unchecked Sendable {
             record(.rootGone)
             return
         }
-        guard mask & UInt32(IN_ISDIR) != 0, isCheckpointFolder(name) else { return }
+        guard isCheckpointFolder(name) else { return }
+        if mask & UInt32(IN_ISDIR) == 0 {
+            // A checkpoint file: written, renamed in, or gone; there is nothing in it to watch.
+            if mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0 {
+                record(.folderAppeared(name))
+            } else if mask & UInt32(IN_DELETE | IN_MOVED_FROM) != 0 {
+                record(.folderVanished(name))
+            }
+            return
+        }
         if mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0 {
             addFolderWatch(name)
         } else if mask & UInt32(IN_DELETE | IN_MOVED_FROM) != 0 {

@@ -22,7 +22,7 @@ import Testing
     }
 
     func stage(_ folder: String) throws -> RetainedStore.Staged {
-        try store.stage(from: folder, required: ["adapter_model.safetensors", "trainer_state.json"])
+        try store.stage(from: folder, layout: HuggingFaceLayout(), required: ["adapter_model.safetensors", "trainer_state.json"])
     }
 
     /// What `save_total_limit` does to a folder the daemon is copying.

@@ -52,11 +52,11 @@ struct CheckpointIngestor {
         }
         // Where the folder holds no metrics file, the adapter stands for it (its time
         // and its settling).
-        let metricsPath = "\(folder)/\(metricsFile ?? layout.adapterFile)"
+        let metricsPath = layout.path(of: metricsFile ?? layout.adapterFile, in: folder)
         if let known, isUnchanged(known, ref: ref, metricsFile: metricsPath) {
             return .unchanged
         }
-        for required in layout.requiredFiles where !exists("\(folder)/\(required)") {
+        for required in layout.requiredFiles where !exists(layout.path(of: required, in: folder)) {
             // A pickle where the adapter belongs is no write in progress: said at once.
             let pickle = IngestError.pickleHint(folder, required)
             return settled(metricsPath, now: now) || !pickle.isEmpty
@@ -67,7 +67,7 @@ struct CheckpointIngestor {
         do {
             // Metrics the run logs (not the folder) are kept with the copy as they are now.
             let logged = layout.loggedMetrics(of: folder, step: ref.step).map { [Checkpoint.logFile: $0.encoded()] } ?? [:]
-            staged = try store.stage(from: folder, required: layout.retainedFiles(metricsFile: metricsFile), written: logged)
+            staged = try store.stage(from: folder, layout: layout, required: layout.retainedFiles(metricsFile: metricsFile), written: logged)
         } catch {
             // A file seen a moment ago and gone now: the folder is being deleted (a
             // recursive delete empties it before removing it). The next pass decides:
@@ -156,7 +156,7 @@ struct CheckpointIngestor {
     }
 
     private func rejection(_ ref: CheckpointRef, now: Date, reason: String) -> CheckpointRecord {
-        CheckpointRecord(step: ref.step, sourcePath: ref.path, adapterSize: FileTimes.size("\(ref.path)/\(layout.adapterFile)"),
+        CheckpointRecord(step: ref.step, sourcePath: ref.path, adapterSize: FileTimes.size(layout.path(of: layout.adapterFile, in: ref.path)),
                          status: .rejected, reason: reason, discoveredAt: now)
     }
 
@@ -166,7 +166,7 @@ struct CheckpointIngestor {
     /// while it was read may now be still, whatever its times say. Such tries fail at
     /// `open`, before anything is copied, or succeed.
     private func isUnchanged(_ known: CheckpointRecord, ref: CheckpointRef, metricsFile: String) -> Bool {
-        let adapter = "\(ref.path)/\(layout.adapterFile)"
+        let adapter = layout.path(of: layout.adapterFile, in: ref.path)
         guard known.adapterSHA256 != nil, known.sourcePath == ref.path, let size = FileTimes.size(adapter), size == known.adapterSize,
               let adapterTime = FileTimes.modified(adapter), let metricsTime = FileTimes.modified(metricsFile) else { return false }
         // The ledger keeps times to the millisecond; a file written in the same

@@ -39,13 +39,15 @@ struct RetainedStore {
         }
     }
 
-    /// Copies the `required` files of `folder` (the first must be the adapter) and
-    /// those of `optional` that exist into a new staging folder, and writes `written`
-    /// (name → bytes) beside them. Every file is opened before any is copied: once
-    /// open, a folder deleted by `save_total_limit` can still be copied whole.
-    func stage(from folder: String, required: [String], optional: [String] = [], written: [String: Data] = [:]) throws -> Staged {
-        let names = required + optional.filter { FileManager.default.fileExists(atPath: "\(folder)/\($0)") }
-        let sources = try names.map { try SourceFile(path: "\(folder)/\($0)") }
+    /// Copies the `required` files of the checkpoint at `checkpoint` (the first must be
+    /// the adapter; `layout` says where each is) and those of `optional` that exist
+    /// into a new staging folder, and writes `written` (name → bytes) beside them.
+    /// Every file is opened before any is copied: once open, a folder deleted by
+    /// `save_total_limit` can still be copied whole.
+    func stage(from checkpoint: String, layout: any TrainerLayout, required: [String], optional: [String] = [],
+               written: [String: Data] = [:]) throws -> Staged {
+        let names = required + optional.filter { FileManager.default.fileExists(atPath: layout.path(of: $0, in: checkpoint)) }
+        let sources = try names.map { try SourceFile(path: layout.path(of: $0, in: checkpoint)) }
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let staging: String
         switch Posix.makeTemporaryDirectory(prefix: "\(root)/.staging-") {

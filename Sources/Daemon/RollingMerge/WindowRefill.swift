@@ -40,7 +40,7 @@ struct WindowRefill {
     /// A new retained copy of `row` from its trainer folder, if that holds the same adapter.
     func recopy(_ row: CheckpointRecord) -> CheckpointRecord? {
         guard FileManager.default.fileExists(atPath: row.sourcePath),
-              let staged = try? store.stage(from: row.sourcePath, required: layout.requiredFiles, optional: layout.metricsFiles,
+              let staged = try? store.stage(from: row.sourcePath, layout: layout, required: layout.requiredFiles, optional: layout.metricsFiles,
                                             written: layout.loggedMetrics(of: row.sourcePath, step: row.step).map { [Checkpoint.logFile: $0.encoded()] } ?? [:])
         else { return nil }
         guard staged.adapterSHA256 == row.adapterSHA256, let path = try? store.commit(staged, name: row.name) else {

@@ -46,6 +46,8 @@ public final class AutoLayout: TrainerLayout {
     }
 
     public var requiredFiles: [String] { current.requiredFiles }
+    public var checkpointsAreFiles: Bool { current.checkpointsAreFiles }
+    public func path(of file: String, in checkpoint: String) -> String { current.path(of: file, in: checkpoint) }
     public var configFile: String? { current.configFile }
     public var adapterFormat: AdapterFormat { current.adapterFormat }
     public var metricsFiles: [String] { current.metricsFiles }

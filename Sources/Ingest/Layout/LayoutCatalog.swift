@@ -41,6 +41,7 @@ public enum LayoutCatalog {
         (HuggingFaceLayout.description, HuggingFaceLayout.evidence),
         (DiffusersLayout.description, DiffusersLayout.evidence),
         (TorchtuneLayout.description, TorchtuneLayout.evidence),
+        (FlatLayout.description, FlatLayout.evidence),
     ]
 
     /// The names `watch.layout` takes.

@@ -18,6 +18,14 @@ public protocol TrainerLayout: Sendable {
     /// Files every complete checkpoint has; the first is the adapter.
     var requiredFiles: [String] { get }
 
+    /// Whether a checkpoint is one file (its adapter) rather than a folder; its
+    /// retained copy is still a folder, holding the adapter as `requiredFiles[0]`.
+    var checkpointsAreFiles: Bool { get }
+
+    /// The path of `file` (one of `requiredFiles` or `metricsFiles`) of the checkpoint
+    /// at `checkpoint`: inside the folder, or the checkpoint itself where it is a file.
+    func path(of file: String, in checkpoint: String) -> String
+
     /// The checkpoints' PEFT `adapter_config.json`, nil where the format has none.
     var configFile: String? { get }
 
@@ -79,6 +87,10 @@ extension TrainerLayout {
     public var adapterFile: String { requiredFiles[0] }
 
     public var configFile: String? { nil }
+
+    public var checkpointsAreFiles: Bool { false }
+
+    public func path(of file: String, in checkpoint: String) -> String { "\(checkpoint)/\(file)" }
 
     public var output: OutputForm { OutputForm(adapterFile: adapterFile, configFile: configFile) }
 
