@@ -61,3 +61,31 @@ import Testing
         #expect(config["r"] as? Int == 24 && config["lora_alpha"] as? Int == 24, "delta: the summed rank, scaling 1")
     }
 }
+
+/// kohya's run replayed in its own write order (each file saved in place, then
+/// `save_last_n_steps` deleting the oldest) while `mwad run` watches with layout auto.
+@Suite(.serialized) struct FlatReplayTests {
+    @Test(arguments: [0.05, 0])
+    func kohyaRunWithItsRotation(apart: Double) throws {
+        let live = try LiveRun(createRun: false)
+        let daemon = try live.start(environment: LayoutReplayTests.settings)
+        try FileManager.default.createDirectory(atPath: live.run, withIntermediateDirectories: true)
+        let writer = try KohyaWriter(runDirectory: live.run, keep: 2)
+        for step in stride(from: 10, through: 200, by: 10) {
+            try writer.save(step: step)
+            usleep(UInt32(apart * 1_000_000))
+        }
+        #expect(live.waitForMerge(through: 200), "\(daemon.log)")
+        #expect(daemon.stop() == 0)
+        let rows = try #require(live.snapshot()).checkpoints
+        #expect(rows.map(\.step) == Array(stride(from: 10, through: 200, by: 10)).map(Int64.init), "absent: \(daemon.log)")
+        #expect(rows.allSatisfy { [.ingested, .evicted, .missed].contains($0.status) }, "\(rows.map { "\($0.step) \($0.status) \($0.reason ?? "")" })")
+        for row in rows where row.status != .missed {
+            #expect(abs((row.trainLoss ?? 0) - KohyaWriter.loss(at: Int(row.step))) < 1e-6, "the loss/current of its step")
+        }
+        #expect(daemon.log.contains("NOTICE layout: flat (auto: pixel-step00000010.safetensors is a kohya checkpoint file)"), "\(daemon.log)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: live.output).sorted()
+        #expect(files == ["mwa_merge.json", "pixel-mwa.safetensors"], "a folder holding NAME-mwa.safetensors")
+        print("kohya, \(Int(apart * 1000)) ms apart: \(rows.filter { $0.status != .missed }.count) ingested, \(rows.filter { $0.status == .missed }.count) missed, 0 absent")
+    }
+}

@@ -89,3 +89,45 @@ public final class TorchtuneWriter {
         }
     }
 }
+
+/// Writes checkpoints as kohya sd-scripts' `train_network.py` does with
+/// `save_every_n_steps` and `save_last_n_steps`: the loss of every step to TensorBoard
+/// (`loss/current`), and at each save `NAME-step<8 digits>.safetensors` written in place
+/// by `safetensors.torch.save_file` (header first, then the tensors, in pieces), then
+/// the oldest files beyond `keep` deleted. The files are those of the fixture run.
+public final class KohyaWriter {
+    public let runDirectory: String
+    public let keep: Int?
+    let source = Fixtures.root + "/flat-kohya"
+    private let events: EventWriter
+    private var logged = 0
+    private var saved: [String] = []
+
+    public init(runDirectory: String, keep: Int?) throws {
+        self.runDirectory = runDirectory
+        self.keep = keep
+        events = try EventWriter(directory: "\(runDirectory)/logs/pixel20261202/network_train")
+    }
+
+    public static func loss(at step: Int) -> Double { 0.3 + 8 / Double(step + 10) }
+
+    public func save(step: Int) throws {
+        while logged < step {
+            logged += 1
+            try events.scalars([("loss/current", Self.loss(at: logged))], step: Int64(logged))
+        }
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: "\(source)/pixel-step\(String(format: "%08d", (step / 10 - 1) % 4 * 10 + 10)).safetensors"))
+        let name = "pixel-step\(String(format: "%08d", step)).safetensors"
+        let path = "\(runDirectory)/\(name)"
+        guard FileManager.default.createFile(atPath: path, contents: nil) else { throw CocoaError(.fileWriteUnknown) }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        for start in stride(from: 0, to: bytes.count, by: 64 * 1024) {
+            try handle.write(contentsOf: bytes[start..<min(bytes.count, start + 64 * 1024)])
+        }
+        try handle.close()
+        saved.append(name)
+        if let keep {
+            while saved.count > keep { try FileManager.default.removeItem(atPath: "\(runDirectory)/\(saved.removeFirst())") }
+        }
+    }
+}

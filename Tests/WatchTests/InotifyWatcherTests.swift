@@ -54,6 +54,24 @@ import Watch
         watcher.stop()
     }
 
+    /// kohya and ai-toolkit checkpoints are files in the root: reported when closed
+    /// after writing or renamed in, and when deleted; other files are not.
+    @Test func checkpointFilesInTheRoot() throws {
+        let watcher = try InotifyWatcher(directory: dir.path, isCheckpointFolder: { $0.hasPrefix("pixel-step") }, wake: {})
+        watcher.start()
+        dir.write("pixel-step00000010.safetensors", "x")
+        dir.write("notes.txt", "x")
+        var seen = collect(watcher) { $0.contains(.folderAppeared("pixel-step00000010.safetensors")) }
+        dir.write("tmp", "x")
+        #expect(rename(dir.file("tmp"), dir.file("pixel-step00000020.safetensors")) == 0)
+        seen.formUnion(collect(watcher) { $0.contains(.folderAppeared("pixel-step00000020.safetensors")) })
+        try FileManager.default.removeItem(atPath: dir.file("pixel-step00000010.safetensors"))
+        seen.formUnion(collect(watcher) { $0.contains(.folderVanished("pixel-step00000010.safetensors")) })
+        #expect(seen == [.folderAppeared("pixel-step00000010.safetensors"), .folderAppeared("pixel-step00000020.safetensors"),
+                         .folderVanished("pixel-step00000010.safetensors")])
+        #expect(watcher.watchedFolders.isEmpty, "a file holds nothing to watch")
+    }
+
     @Test func aStagingFolderRenamedIntoPlace() throws {
         let watcher = try watcher()
         watcher.start()

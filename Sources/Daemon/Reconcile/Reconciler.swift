@@ -37,10 +37,9 @@ struct Reconciler {
         do {
             run = try RunDirectory.scan(directory, layout: layout)
             snapshot = try ledger.snapshot()
-            // A folder deleted while listed after it was ingested is the trainer's
-            // rotation at work, not something skipped.
-            let recorded = Set(snapshot.checkpoints.filter { $0.status != .missed }.map { ($0.sourcePath as NSString).lastPathComponent })
-            recorder.recordSkipped(run.skipped.filter { !($0.reason == RunDirectory.vanishedWhileListing && recorded.contains($0.name)) })
+            // A checkpoint deleted while listed is the trainer's rotation at work, not
+            // something skipped: it was seen, so it is ingested already or missed below.
+            recorder.recordSkipped(run.skipped.filter { $0.reason != RunDirectory.vanishedWhileListing })
         } catch {
             if error is LedgerError {
                 reporter.report("cannot read the ledger", error)
@@ -52,8 +51,9 @@ struct Reconciler {
         }
         reporter.resolve(listing)
         let current = snapshot.current
-        let skipped = Set(run.skipped.map(\.name))
-        for name in appeared where !skipped.contains(name) {
+        let vanished = Set(run.skipped.filter { $0.reason == RunDirectory.vanishedWhileListing }.map(\.name))
+        let skipped = Set(run.skipped.map(\.name)).subtracting(vanished)
+        for name in appeared.union(vanished) where !skipped.contains(name) {
             if case .checkpoint(let step) = layout.classify(name, in: run.path), current[step].map({ $0.status == .missed }) ?? true {
                 sightings.saw(path: "\(run.path)/\(name)", step: step, at: now)
             }
