@@ -16,7 +16,8 @@ struct MergeCommand: ParsableCommand {
             'step' gives w_i ∝ s_i^p, 'uniform' (or p = 0) gives w_i = 1/N. The output folder \
             is replaced atomically; it holds the adapter in the run's own format and file name \
             (a PEFT folder: adapter_model.safetensors and adapter_config.json; a diffusers folder: \
-            pytorch_lora_weights.safetensors) and mwa_merge.json.
+            pytorch_lora_weights.safetensors; kohya or ai-toolkit files: NAME-mwa.safetensors) \
+            and mwa_merge.json.
             """
     )
 
@@ -29,7 +30,7 @@ struct MergeCommand: ParsableCommand {
     @Option(help: "The TensorBoard tag (or torchtune DiskLogger key) read as the loss; the layout's default when not given.")
     var metricsTag: String?
 
-    @Option(parsing: .upToNextOption, help: "Merge these checkpoint folders instead of a run's latest.")
+    @Option(parsing: .upToNextOption, help: "Merge these checkpoints (folders, or kohya and ai-toolkit files) instead of a run's latest.")
     var checkpoints: [String] = []
 
     @Option(help: "The output folder (replaced atomically).")
