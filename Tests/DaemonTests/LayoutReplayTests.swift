@@ -10,26 +10,33 @@ import Testing
 @Suite(.serialized) struct LayoutReplayTests {
     static let settings = ["MWAD_MERGE_METHOD": "delta", "MWAD_MERGE_WEIGHTING": "loss", "MWAD_MERGE_WINDOW": "3"]
 
-    @Test(arguments: [0.05, 0])
-    func diffusersRunWithItsRotation(apart: Double) throws {
+    /// Starts `mwad run` on an empty run, lets `save` write steps 10…200 `apart`
+    /// seconds apart, waits for the merge of step 200 and stops the daemon; every
+    /// step has its ledger row (none absent).
+    static func replay(apart: Double, writer: (String) throws -> (Int) throws -> Void) throws -> (LiveRun, [CheckpointRecord], String) {
         let live = try LiveRun(createRun: false)
-        let daemon = try live.start(environment: Self.settings)
+        let daemon = try live.start(environment: settings)
         try FileManager.default.createDirectory(atPath: live.run, withIntermediateDirectories: true)
-        let writer = try DiffusersWriter(runDirectory: live.run, totalLimit: 2)
+        let save = try writer(live.run)
         for step in stride(from: 10, through: 200, by: 10) {
-            try writer.save(step: step)
+            try save(step)
             usleep(UInt32(apart * 1_000_000))
         }
         #expect(live.waitForMerge(through: 200), "\(daemon.log)")
         #expect(daemon.stop() == 0)
-        let snapshot = try #require(live.snapshot())
-        let rows = snapshot.checkpoints
+        let rows = try #require(live.snapshot()).checkpoints
         #expect(rows.map(\.step) == Array(stride(from: 10, through: 200, by: 10)).map(Int64.init), "absent: \(daemon.log)")
         #expect(rows.allSatisfy { [.ingested, .evicted, .missed].contains($0.status) }, "\(rows.map { "\($0.step) \($0.status) \($0.reason ?? "")" })")
+        return (live, rows, daemon.log)
+    }
+
+    @Test(arguments: [0.05, 0])
+    func diffusersRunWithItsRotation(apart: Double) throws {
+        let (live, rows, log) = try Self.replay(apart: apart) { run in try DiffusersWriter(runDirectory: run, totalLimit: 2).save(step:) }
         for row in rows where row.status != .missed {
             #expect(abs((row.trainLoss ?? 0) - DiffusersWriter.loss(at: Int(row.step))) < 1e-6, "the loss of its step, from TensorBoard")
         }
-        #expect(daemon.log.contains("NOTICE layout: diffusers (auto: checkpoint-10 holds pytorch_lora_weights.safetensors)"), "\(daemon.log)")
+        #expect(log.contains("NOTICE layout: diffusers (auto: checkpoint-10 holds pytorch_lora_weights.safetensors)"), "\(log)")
         #expect(try #require(try Ledger(path: live.ledger).daemon()).layout == "diffusers (auto: checkpoint-10 holds pytorch_lora_weights.safetensors)")
         let files = try FileManager.default.contentsOfDirectory(atPath: live.output).sorted()
         #expect(files == ["mwa_merge.json", "pytorch_lora_weights.safetensors"], "a diffusers folder")
@@ -67,23 +74,11 @@ import Testing
 @Suite(.serialized) struct FlatReplayTests {
     @Test(arguments: [0.05, 0])
     func kohyaRunWithItsRotation(apart: Double) throws {
-        let live = try LiveRun(createRun: false)
-        let daemon = try live.start(environment: LayoutReplayTests.settings)
-        try FileManager.default.createDirectory(atPath: live.run, withIntermediateDirectories: true)
-        let writer = try KohyaWriter(runDirectory: live.run, keep: 2)
-        for step in stride(from: 10, through: 200, by: 10) {
-            try writer.save(step: step)
-            usleep(UInt32(apart * 1_000_000))
-        }
-        #expect(live.waitForMerge(through: 200), "\(daemon.log)")
-        #expect(daemon.stop() == 0)
-        let rows = try #require(live.snapshot()).checkpoints
-        #expect(rows.map(\.step) == Array(stride(from: 10, through: 200, by: 10)).map(Int64.init), "absent: \(daemon.log)")
-        #expect(rows.allSatisfy { [.ingested, .evicted, .missed].contains($0.status) }, "\(rows.map { "\($0.step) \($0.status) \($0.reason ?? "")" })")
+        let (live, rows, log) = try LayoutReplayTests.replay(apart: apart) { run in try KohyaWriter(runDirectory: run, keep: 2).save(step:) }
         for row in rows where row.status != .missed {
             #expect(abs((row.trainLoss ?? 0) - KohyaWriter.loss(at: Int(row.step))) < 1e-6, "the loss/current of its step")
         }
-        #expect(daemon.log.contains("NOTICE layout: flat (auto: pixel-step00000010.safetensors is a kohya checkpoint file)"), "\(daemon.log)")
+        #expect(log.contains("NOTICE layout: flat (auto: pixel-step00000010.safetensors is a kohya checkpoint file)"), "\(log)")
         let files = try FileManager.default.contentsOfDirectory(atPath: live.output).sorted()
         #expect(files == ["mwa_merge.json", "pixel-mwa.safetensors"], "a folder holding NAME-mwa.safetensors")
         print("kohya, \(Int(apart * 1000)) ms apart: \(rows.filter { $0.status != .missed }.count) ingested, \(rows.filter { $0.status == .missed }.count) missed, 0 absent")
