@@ -67,6 +67,8 @@ import Testing
         #expect(layout.completion(of: file, now: Date(), settleTime: 10) == .complete(metricsFile: nil))
         #expect(layout.path(of: FlatLayout.copyFile, in: file) == file, "the checkpoint is its adapter")
         #expect(layout.path(of: FlatLayout.copyFile, in: run) == "\(run)/\(FlatLayout.copyFile)", "a retained copy is a folder")
+        try FileManager.default.removeItem(atPath: file)
+        #expect(layout.path(of: FlatLayout.copyFile, in: file) == file, "gone: what is missing is the trainer's file")
     }
 
     /// An epoch file's step is kohya's ss_steps: while its header is unreadable and the

@@ -39,12 +39,7 @@ public struct DiffusersLayout: TrainerLayout {
         let weights = "\(folder)/\(Self.weightsFile)"
         guard let written = FileTimes.modified(weights) else { return .waiting("\(Self.weightsFile) was not written yet") }
         guard let step = step(ofFolder: folder) else { return .complete(metricsFile: nil) }
-        // The loss of the step is logged before the save; a log that lags (or a run
-        // with no TensorBoard) is waited for the settle time, then judged as it is.
-        if log.hasReached(step, run: (folder as NSString).deletingLastPathComponent) || now.timeIntervalSince(written) >= settleTime {
-            return .complete(metricsFile: nil)
-        }
-        return .waiting("the \(log.tag) of step \(step) was not in \(log.folder)/ yet")
+        return log.completion(step: step, run: (folder as NSString).deletingLastPathComponent, written: written, now: now, settleTime: settleTime)
     }
 
     public func metrics(in folder: String) throws(IngestError) -> TrainerState {

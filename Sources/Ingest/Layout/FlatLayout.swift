@@ -68,11 +68,13 @@ public final class FlatLayout: TrainerLayout {
 
     public var checkpointsAreFiles: Bool { true }
 
-    /// The trainer's checkpoint is the adapter file itself; a retained copy holds it.
+    /// The trainer's checkpoint is the adapter file itself; a retained copy (a folder)
+    /// holds it. A checkpoint gone meanwhile is still named as the file, so that what
+    /// is reported missing is the trainer's file, not the copy's name.
     public func path(of file: String, in checkpoint: String) -> String {
         var info = stat()
-        if file == Self.copyFile, lstat(checkpoint, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG { return checkpoint }
-        return "\(checkpoint)/\(file)"
+        let isFolder = lstat(checkpoint, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+        return file == Self.copyFile && !isFolder ? checkpoint : "\(checkpoint)/\(file)"
     }
 
     public var adapterFormat: AdapterFormat { .kohya }
@@ -89,14 +91,8 @@ public final class FlatLayout: TrainerLayout {
             return .waiting("\(name) was not completely written yet (it \(error.rule.explanation))")
         }
         guard let step = step(ofFolder: file) else { return .complete(metricsFile: nil) }
-        let log = log(for: name)
-        // As for diffusers: the loss is logged at the step before the save; a log
-        // that lags, or none, is waited for the settle time.
-        if log.hasReached(step, run: (file as NSString).deletingLastPathComponent)
-            || now.timeIntervalSince(FileTimes.modified(file) ?? now) >= settleTime {
-            return .complete(metricsFile: nil)
-        }
-        return .waiting("the \(log.tag) of step \(step) was not in \(log.folder)/ yet")
+        return log(for: name).completion(step: step, run: (file as NSString).deletingLastPathComponent,
+                                         written: FileTimes.modified(file) ?? now, now: now, settleTime: settleTime)
     }
 
     public func metrics(in checkpoint: String) throws(IngestError) -> TrainerState {

@@ -64,6 +64,15 @@ public final class LoggedMetrics: Sendable {
         (points(ofRun: run).last?.step ?? Int64.min) >= step
     }
 
+    /// Whether a checkpoint of `step` whose adapter was written at `written` is
+    /// complete as far as the log goes. Trainers log a step's loss before saving it;
+    /// a log that lags (or a run with no log) is waited for the settle time, then the
+    /// checkpoint is judged as it is.
+    public func completion(step: Int64, run: String, written: Date, now: Date, settleTime: TimeInterval) -> Completion {
+        if hasReached(step, run: run) || now.timeIntervalSince(written) >= settleTime { return .complete(metricsFile: nil) }
+        return .waiting("the \(tag) of step \(step) was not in \(folder)/ yet")
+    }
+
     /// The problems met since the last call.
     public func takeProblems() -> [String] {
         problems.withLock { found in
