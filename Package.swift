@@ -107,7 +107,7 @@ let package = Package(
         .testTarget(name: "PublishTests", dependencies: ["Publish", "MWADTestKit"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "HostFileSystem", "Weigh", "Settings", "MWADTestKit"]),
         .testTarget(name: "WatchTests", dependencies: ["Watch", "MWADTestKit"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Evaluate", "Ledger", "Ingest", "SafeTensors", "Settings", "Status", "TensorBoard", "MWADTestKit"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Evaluate", "Ledger", "Ingest", "Publish", "SafeTensors", "Settings", "Status", "TensorBoard", "MWADTestKit"]),
         .testTarget(name: "StatusTests", dependencies: ["Status", "Ledger", "Weigh", "Settings", "MWADTestKit"], exclude: ["Golden"]),
         .testTarget(
             name: "CLITests",

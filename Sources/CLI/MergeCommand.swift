@@ -13,11 +13,12 @@ struct MergeCommand: ParsableCommand {
         abstract: "Merge the last N checkpoints of a run directory into one adapter.",
         discussion: """
             Weights follow the power form of MWA with penalty p: 'loss' gives w_i ∝ L_i^(-p), \
-            'step' gives w_i ∝ s_i^p, 'uniform' (or p = 0) gives w_i = 1/N. The output folder \
-            is replaced atomically; it holds the adapter in the run's own format and file name \
-            (a PEFT folder: adapter_model.safetensors and adapter_config.json; a diffusers folder: \
-            pytorch_lora_weights.safetensors; kohya or ai-toolkit files: NAME-mwa.safetensors) \
-            and mwa_merge.json.
+            'step' gives w_i ∝ s_i^p, 'uniform' (or p = 0) gives w_i = 1/N. The output is \
+            replaced atomically, in the run's own format and file names: a folder holding \
+            mwa_merge.json and a PEFT adapter (adapter_model.safetensors, adapter_config.json) \
+            or a diffusers one (pytorch_lora_weights.safetensors); for kohya or ai-toolkit \
+            files, the one file NAME-mwa.safetensors (in the --out folder, or --out itself \
+            when it ends in .safetensors), its manifest in its metadata (mwa_merge).
             """
     )
 
@@ -33,7 +34,7 @@ struct MergeCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Merge these checkpoints (folders, or kohya and ai-toolkit files) instead of a run's latest.")
     var checkpoints: [String] = []
 
-    @Option(help: "The output folder (replaced atomically).")
+    @Option(help: "The output folder (replaced atomically); for kohya or ai-toolkit files, a folder to put NAME-mwa.safetensors in, or that file.")
     var out: String?
 
     @OptionGroup var settings: SettingsOptions
@@ -60,7 +61,9 @@ struct MergeCommand: ParsableCommand {
         if !LayoutCatalog.names.contains(layout) {
             throw ValidationError("--layout \(layout) is not a layout mwad knows: \(LayoutCatalog.names.joined(separator: ", ")).")
         }
-        if let out, let problem = RunDirectory.outputPlacementProblem(out, run: runDirectory) { throw ValidationError("--out \(out) \(problem)") }
+        if let out, let problem = RunDirectory.outputPlacementProblem(out, run: runDirectory, form: placementForm()) {
+            throw ValidationError("--out \(out) \(problem)")
+        }
         _ = try settings.merged(window: checkpoints.isEmpty ? nil : checkpoints.count)  // together, as the merge takes them
     }
 
@@ -92,20 +95,19 @@ struct MergeCommand: ParsableCommand {
         if let ledger { _ = try Ledger(path: ledger, run: watchDirectory(plan)) }
         let started = Date()
         let manifest = try MergePublisher.publish(plan, to: out!, form: layout.output, now: started)
-        if let ledger { try record(plan, manifest, in: ledger, started: started) }
+        if let ledger { try record(plan, manifest, in: ledger, output: RunDirectory.absolute(layout.output.target(at: out!)), started: started) }
         if json {
             print(String(decoding: manifest.encoded(), as: UTF8.self))
         } else {
             print(MemberTable.render(manifest))
-            print("merged \(manifest.members.count == 1 ? "1 checkpoint" : "\(manifest.members.count) checkpoints") into \(out!)")
+            print("merged \(manifest.members.count == 1 ? "1 checkpoint" : "\(manifest.members.count) checkpoints") into \(layout.output.target(at: out!))")
         }
     }
 
-    private func record(_ plan: MergePlan, _ manifest: MergeManifest, in path: String, started: Date) throws {
+    private func record(_ plan: MergePlan, _ manifest: MergeManifest, in path: String, output: String, started: Date) throws {
         let watch = watchDirectory(plan)
         let ledger = try Ledger(path: path, run: watch)
-        let output = RunDirectory.absolute(out!)
-        try ledger.registerRun(watch: watch, output: output, settings: plan.settings, now: started)
+        try ledger.registerRun(watch: watch, output: RunDirectory.absolute(out!), settings: plan.settings, now: started)
         try ledger.recordPublished(plan, digests: manifest.members.map(\.adapterSHA256), output: output,
                                    outputSHA256: manifest.outputSHA256 ?? "", created: started,
                                    duration: Date().timeIntervalSince(started), report: manifest.report)
@@ -146,6 +148,12 @@ struct MergeCommand: ParsableCommand {
     }
 
     /// The layout named by `--layout`, or the one the run's (or first folder's) files show.
+    /// What the layout named, or the one the run shows, publishes (nil if none shows yet).
+    private func placementForm() -> OutputForm? {
+        let run = runDirectory.map(RunDirectory.absolute)
+        return (LayoutCatalog.named(layout) ?? run.flatMap { LayoutCatalog.detect(in: $0)?.description })?.make(nil).output
+    }
+
     private func resolvedLayout() throws -> any TrainerLayout {
         if let named = LayoutCatalog.named(layout) { return named.make(metricsTag) }
         if let first = checkpoints.first {

@@ -34,7 +34,9 @@ public struct DaemonService: Service {
         if once, !RootWatch.isDirectory(config.watchDirectory) {
             throw IngestError.runDirectoryUnreadable(path: config.watchDirectory, reason: "no such folder (nothing was written)")
         }
-        if let problem = RunDirectory.outputPlacementProblem(config.output, run: config.watchDirectory) {
+        // The layout named, or the one the run shows already (auto): whether it publishes a file.
+        let form = (LayoutCatalog.named(config.layout) ?? LayoutCatalog.detect(in: config.watchDirectory)?.description)?.make(nil).output
+        if let problem = RunDirectory.outputPlacementProblem(config.output, run: config.watchDirectory, form: form) {
             throw ConfigError.output("the output \(config.output) \(problem)")
         }
         if let problem = OutputCheck.problem(output: config.output) { throw ConfigError.output(problem) }

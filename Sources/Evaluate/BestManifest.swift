@@ -5,8 +5,9 @@ import Publish
 import Settings
 import Weigh
 
-/// `mwa_best.json`, beside the best adapter of an evaluated window: what it is (the
-/// merge, a candidate or the newest checkpoint), and every score of the window.
+/// `mwa_best.json`, beside the best adapter of an evaluated window (inside it, as
+/// ``metadataKey``, for a single-file layout): what it is (the merge, a candidate or
+/// the newest checkpoint), and every score of the window.
 public struct BestManifest: Codable, Sendable {
     public static let fileName = "mwa_best.json"
 
@@ -45,9 +46,20 @@ public struct BestManifest: Codable, Sendable {
         source = results[best].target == .checkpoint ? job.newest.source : nil
     }
 
-    public func encoded() -> Data {
+    /// The metadata key of this manifest inside a single-file best adapter.
+    public static let metadataKey = "mwa_best"
+
+    /// Where the best adapter of a single-file layout goes for `eval.best_output`: that
+    /// file when it names one, else `NAME-mwa-best.safetensors` in that folder.
+    public static func file(at output: String, form: OutputForm) -> String {
+        guard !output.hasSuffix(".safetensors") else { return output }
+        let name = (form.adapterFile as NSString).deletingPathExtension
+        return (output as NSString).appendingPathComponent("\(name)-best.safetensors")
+    }
+
+    public func encoded(pretty: Bool = true) -> Data {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
         encoder.keyEncodingStrategy = .convertToSnakeCase
         return try! encoder.encode(self)  // plain values: cannot fail
@@ -73,7 +85,7 @@ enum EvaluationSummary {
             }
             return text
         }
-        let chosen = best.map { "; best: \(results[$0].label)" + (settings.bestOutput.map { " → \($0)" } ?? "") } ?? "; no score"
+        let chosen = best.map { "; best: \(results[$0].label)" + (settings.bestOutput.map { " → \(job.layout.output.isFile ? BestManifest.file(at: $0, form: job.layout.output) : $0)" } ?? "") } ?? "; no score"
         // The merge's own window (the frozen span may hold more, for the candidates).
         let oldest = job.settings.window.select(job.members.map(\.step)).first.map { job.members[$0].step } ?? job.newest.step
         return "evaluated merge #\(job.mergeID) (steps \(oldest)–\(job.newest.step), \(settings.metric), \(settings.goal.rawValue)): "

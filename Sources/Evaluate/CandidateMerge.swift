@@ -12,6 +12,7 @@ enum CandidateMerge {
             try Checkpoint.load(CheckpointRef(step: member.step, path: member.folder, origin: member.source), layout: job.layout)
         }
         let plan = try MergePlan(checkpoints: members, settings: settings)
-        try MergePublisher.publish(plan, to: folder, form: job.layout.output)
+        // A scratch folder, whatever the layout publishes: the worker reads it as such.
+        try MergePublisher.publish(plan, to: folder, form: job.layout.output.asFolder)
     }
 }

@@ -28,8 +28,9 @@ public struct EvalJob: Sendable {
 
     public var newest: Member { members[members.count - 1] }
 
-    /// Freezes merge `mergeID`, published at `output`, and its `members` (step,
-    /// retained copy, trainer folder) under `root`.
+    /// Freezes merge `mergeID`, published at `output` (a folder, or a single file, which
+    /// is frozen in a folder of its own), and its `members` (step, retained copy,
+    /// trainer folder) under `root`.
     public static func freeze(mergeID: Int64, settings: MergeSettings, layout: any TrainerLayout, output: String,
                               members: [(step: Int64, retained: String, source: String)], root: String) throws -> EvalJob {
         let folder = "\(root)/merge-\(mergeID)"
@@ -46,15 +47,26 @@ public struct EvalJob: Sendable {
         return EvalJob(mergeID: mergeID, settings: settings, layout: layout, folder: folder, merge: "\(folder)/merge", members: frozen)
     }
 
-    /// Hard links each file of `source` into the new folder `destination` (the
-    /// retained store is on the same file system), copying where a link cannot be made.
+    /// Hard links each file of `source` (or the file `source`) into the new folder
+    /// `destination` (the retained store is on the same file system), copying where a
+    /// link cannot be made.
     static func linkOrCopy(_ source: String, to destination: String) throws {
         try FileManager.default.createDirectory(atPath: destination, withIntermediateDirectories: true)
-        for name in try FileManager.default.contentsOfDirectory(atPath: source) where !name.hasPrefix(".") {
-            if link("\(source)/\(name)", "\(destination)/\(name)") != 0 {
-                try FileManager.default.copyItem(atPath: "\(source)/\(name)", toPath: "\(destination)/\(name)")
-            }
+        var isFolder: ObjCBool = false
+        _ = FileManager.default.fileExists(atPath: source, isDirectory: &isFolder)
+        let (folder, names) = isFolder.boolValue
+            ? (source, try FileManager.default.contentsOfDirectory(atPath: source).filter { !$0.hasPrefix(".") })
+            : ((source as NSString).deletingLastPathComponent, [(source as NSString).lastPathComponent])
+        for name in names where link("\(folder)/\(name)", "\(destination)/\(name)") != 0 {
+            try FileManager.default.copyItem(atPath: "\(folder)/\(name)", toPath: "\(destination)/\(name)")
         }
+    }
+
+    /// The adapter file in a frozen folder: the published form's name (a merge, a
+    /// candidate), else the layout's name for a retained copy (a member), where they differ.
+    public func adapter(in folder: String) -> String {
+        let published = "\(folder)/\(layout.output.adapterFile)"
+        return FileManager.default.fileExists(atPath: published) ? published : layout.path(of: layout.adapterFile, in: folder)
     }
 
     /// Removes the frozen files.

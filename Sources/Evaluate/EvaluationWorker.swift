@@ -91,7 +91,7 @@ public actor EvaluationWorker {
         // checkpoint, and a candidate may equal the merge.
         var scored: [String: Int] = [:]
         for (record, folder, same) in targets {
-            let digest = Self.identity(same ?? folder, form: job.layout.output)
+            let digest = Self.identity(same ?? folder, job: job)
             if let digest, let earlier = scored[digest] {
                 var same = results[earlier]
                 (same.target, same.settings, same.durationSeconds, same.startedAt) = (record.target, record.settings, 0, Date())
@@ -156,8 +156,9 @@ public actor EvaluationWorker {
     /// half-life equal to the one given, has other provenance but the same tensors).
     /// Nil where the adapter cannot be read: then it is evaluated, and the evaluator
     /// says what is wrong.
-    static func identity(_ folder: String, form: OutputForm) -> String? {
-        guard let file = try? SafeTensorsFile(path: "\(folder)/\(form.adapterFile)") else { return nil }
+    static func identity(_ folder: String, job: EvalJob) -> String? {
+        let form = job.layout.output
+        guard let file = try? SafeTensorsFile(path: job.adapter(in: folder)) else { return nil }
         var text = file.tensors.sorted { $0.name < $1.name }.map { "\($0.name):\($0.dtype.rawValue):\($0.shape)" }.joined(separator: ";")
         // The config by what it means for the tensors (their scaling), not its bytes.
         if let configFile = form.configFile, case let configPath = "\(folder)/\(configFile)", let data = FileManager.default.contents(atPath: configPath), let config = try? AdapterConfig(data: data, source: configPath) {
@@ -188,12 +189,19 @@ public actor EvaluationWorker {
     private func publishBest(_ results: [EvaluationRecord], best: Int, folder: String, job: EvalJob) -> String? {
         guard let output = settings.bestOutput else { return nil }
         let manifest = BestManifest(job: job, results: results, best: best, settings: settings)
+        let form = job.layout.output
+        let target = form.isFile ? BestManifest.file(at: output, form: form) : output
         do {
-            try FolderPublisher.publish(folder, to: output, form: job.layout.output, manifest: manifest.encoded(), manifestName: BestManifest.fileName)
+            if form.isFile {
+                try FilePublisher.publish(job.adapter(in: folder), to: target,
+                                          metadata: [BestManifest.metadataKey: String(decoding: manifest.encoded(pretty: false), as: UTF8.self)])
+            } else {
+                try FolderPublisher.publish(folder, to: output, form: form, manifest: manifest.encoded(), manifestName: BestManifest.fileName)
+            }
             if lastFailure?.hasPrefix("publishing") == true { lastFailure = nil }
-            return output
+            return target
         } catch {
-            reportFailure("publishing the best adapter to \(output) failed: \(error)", key: "publishing")
+            reportFailure("publishing the best adapter to \(target) failed: \(error)", key: "publishing")
             return nil
         }
     }

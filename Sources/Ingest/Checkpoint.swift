@@ -50,8 +50,9 @@ public struct Checkpoint: Sendable {
             return try load(CheckpointRef(step: step, path: path), layout: layout)
         }
         var info = stat()
-        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
-            throw .missingFile(checkpoint: path, file: "the folder")
+        guard stat(path, &info) == 0 else { throw .unreadable(path: path, reason: "no such checkpoint folder or file") }
+        guard (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw .unreadable(path: path, reason: "a file not named as a checkpoint (kohya NAME-step00000500.safetensors, ai-toolkit NAME_000000500.safetensors); name a checkpoint folder or such a file")
         }
         let state = try TrainerState.load(try existing(CheckpointRef(step: 0, path: path), stateFile, layout))
         guard let step = state.globalStep else { throw .unknownStep(path: path) }
@@ -76,6 +77,8 @@ public struct Checkpoint: Sendable {
     private static func existing(_ ref: CheckpointRef, _ file: String, _ layout: any TrainerLayout) throws(IngestError) -> String {
         let path = layout.path(of: file, in: ref.path)
         guard FileManager.default.fileExists(atPath: path) else {
+            // A checkpoint that is a file is itself what is missing, not a file inside it.
+            if path == ref.path { throw .unreadable(path: path, reason: "no such checkpoint file") }
             throw .missingFile(checkpoint: ref.path, file: file)
         }
         return path

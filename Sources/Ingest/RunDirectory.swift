@@ -130,11 +130,13 @@ extension RunDirectory {
     /// Why `output` cannot hold the merge of the run at `run`: it is the run directory
     /// itself (publishing replaces the output folder whole), or inside a checkpoint
     /// folder (the trainer's rotation deletes it); nil when it can. `<run>/mwa-merged`,
-    /// the default, can.
-    public static func outputPlacementProblem(_ output: String, run: String?) -> String? {
+    /// the default, can; so can the run directory for a layout publishing one file
+    /// (`form`), which leaves the rest of the folder alone.
+    public static func outputPlacementProblem(_ output: String, run: String?, form: OutputForm? = nil) -> String? {
         let path = absolute(output)
-        if let run, path == absolute(run) {
+        if let run, path == absolute(run), form?.isFile != true {
             return "is the run directory itself, and publishing replaces the output folder whole: use e.g. \(run)/mwa-merged"
+                + (form == nil ? " (or, for kohya or ai-toolkit files, set the layout flat, which publishes one file beside them)" : "")
         }
         let folders = path.split(separator: "/").dropLast().map(String.init)
         if let folder = folders.first(where: { if case .checkpoint = CheckpointName($0) { true } else { false } }) {

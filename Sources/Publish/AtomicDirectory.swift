@@ -39,7 +39,7 @@ public enum AtomicDirectory {
         removeQuietly(staging)  // after the exchange it holds the old content
     }
 
-    /// Removes staging and set-aside folders a crash left next to `target`.
+    /// Removes staging and set-aside folders (or files, for ``AtomicFile``) a crash left next to `target`.
     public static func removeLeftovers(of target: String) {
         let (parent, name) = split(target)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []
@@ -62,7 +62,7 @@ public enum AtomicDirectory {
     }
 
     /// Creates the output's missing parent folders (0755), as `mkdir -p` would.
-    private static func makeParent(_ parent: String) throws(PublishError) {
+    static func makeParent(_ parent: String) throws(PublishError) {
         guard !FileManager.default.fileExists(atPath: parent) else { return }
         do {
             try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true,

@@ -3,7 +3,8 @@ import Merge
 import Settings
 import Weigh
 
-/// `mwa_merge.json`: what a published merge is made of, for people and scripts.
+/// `mwa_merge.json`: what a published merge is made of, for people and scripts. A
+/// single-file merge carries it in its metadata (``MergePublisher/manifestKey``).
 public struct MergeManifest: Codable, Sendable, Equatable {
     public struct Member: Codable, Sendable, Equatable {
         public var step: Int64
@@ -61,10 +62,10 @@ public struct MergeManifest: Codable, Sendable, Equatable {
         self.outputSHA256 = outputSHA256
     }
 
-    /// Pretty, key-sorted JSON with ISO 8601 dates.
-    public func encoded() -> Data {
+    /// Key-sorted JSON with ISO 8601 dates, pretty unless it goes into a file's metadata.
+    public func encoded(pretty: Bool = true) -> Data {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
         return try! encoder.encode(self)  // plain values only: cannot fail
     }

@@ -7,12 +7,14 @@ import SafeTensors
 import Settings
 import Weigh
 
-/// Merges a plan's members and publishes the result atomically as a folder in the
-/// members' layout's form: the adapter under the layout's name (for a PEFT folder,
+/// Merges a plan's members and publishes the result atomically in the members' layout's
+/// form: a folder holding the adapter under the layout's name (for a PEFT folder,
 /// `adapter_model.safetensors`), the config where the layout has one (the newest
-/// member's, or the method's rewrite of it), and `mwa_merge.json`.
+/// member's, or the method's rewrite of it), and `mwa_merge.json`; or, for a layout
+/// whose checkpoints are single files, one file (see ``publishFile(_:to:now:digests:writeAdapter:)``).
 public enum MergePublisher {
-    /// Publishes `plan` at `output` in `form`; returns the manifest written. On failure the
+    /// Publishes `plan` at `output` in `form` (for a file, at ``OutputForm/target(at:)``);
+    /// returns the manifest written. On failure the
     /// previous output is left as it was. `writeAdapter` writes the merged adapter
     /// where the caller merges otherwise than by the plan's method (the daemon's
     /// running window sum). The merged adapter is hashed as it is written.
@@ -20,6 +22,9 @@ public enum MergePublisher {
     public static func publish(_ plan: MergePlan, to output: String, form: OutputForm, now: Date = Date(), digests: [String]? = nil,
                                writeAdapter: ((MergeOutput) throws(PublishError) -> Void)? = nil)
         throws(PublishError) -> MergeManifest {
+        if form.isFile {
+            return try publishFile(plan, to: form.target(at: output), now: now, digests: digests, writeAdapter: writeAdapter)
+        }
         // The members are hashed (each on its own core) while the merge streams.
         let hashing = digests == nil ? MemberDigests(plan) : nil
         var manifest: MergeManifest?
@@ -29,17 +34,7 @@ public enum MergePublisher {
             // Not fsynced here: AtomicDirectory fsyncs the whole staging folder.
             let adapter = MergeOutput(path: (staging as NSString).appendingPathComponent(form.adapterFile),
                                       metadata: Provenance.metadata(for: plan), sync: false) { hasher.update($0) }
-            // A running sum (writeAdapter) is linear: no method reads the members then.
-            let inputs = writeAdapter == nil ? try inputs(plan) : []
-            let method: any MergeMethod
-            do throws(MergeError) { method = try plan.settings.mergeMethod() } catch { throw .merge(error) }
-            let report: MergeReport
-            if let writeAdapter {
-                try writeAdapter(adapter)
-                report = MergeReport()
-            } else {
-                do throws(MergeError) { report = try method.write(inputs, to: adapter) } catch { throw .merge(error) }
-            }
+            let (report, method, inputs) = try write(plan, to: adapter, writeAdapter: writeAdapter)
             var made = MergeManifest(plan: plan, created: now, digests: digests ?? hashing!.wait(), report: report)
             made.outputSHA256 = hasher.finalize()
             manifest = made
@@ -56,6 +51,21 @@ public enum MergePublisher {
             try Durable.write(made.encoded(), to: (staging as NSString).appendingPathComponent(AtomicDirectory.marker))
         }
         return manifest!  // set whenever the replace succeeded
+    }
+
+    /// Writes the merged adapter to `adapter` by the plan's method (or `writeAdapter`);
+    /// returns the method's report, the method and the inputs it read.
+    static func write(_ plan: MergePlan, to adapter: MergeOutput, writeAdapter: ((MergeOutput) throws(PublishError) -> Void)?)
+        throws(PublishError) -> (report: MergeReport, method: any MergeMethod, inputs: [MergeInput]) {
+        // A running sum (writeAdapter) is linear: no method reads the members then.
+        let inputs = writeAdapter == nil ? try inputs(plan) : []
+        let method: any MergeMethod
+        do throws(MergeError) { method = try plan.settings.mergeMethod() } catch { throw .merge(error) }
+        if let writeAdapter {
+            try writeAdapter(adapter)
+            return (MergeReport(), method, inputs)
+        }
+        do throws(MergeError) { return (try method.write(inputs, to: adapter), method, inputs) } catch { throw .merge(error) }
     }
 
     /// The members as a merge method takes them: adapter, weight, adapter config.

@@ -1,6 +1,8 @@
 import Foundation
+import Ingest
 import Ledger
 import MWADTestKit
+import Publish
 import Testing
 
 /// diffusers' and torchtune's runs replayed in their trainers' own write order (with
@@ -13,9 +15,11 @@ import Testing
     /// Starts `mwad run` on an empty run, lets `save` write steps 10…200 `apart`
     /// seconds apart, waits for the merge of step 200 and stops the daemon; every
     /// step has its ledger row (none absent).
-    static func replay(apart: Double, writer: (String) throws -> (Int) throws -> Void) throws -> (LiveRun, [CheckpointRecord], String) {
+    /// `extra` gives more flags for the run's paths.
+    static func replay(apart: Double, extra: (LiveRun) -> [String] = { _ in [] },
+                       writer: (String) throws -> (Int) throws -> Void) throws -> (LiveRun, [CheckpointRecord], String) {
         let live = try LiveRun(createRun: false)
-        let daemon = try live.start(environment: settings)
+        let daemon = try live.start(extra(live), environment: settings)
         try FileManager.default.createDirectory(atPath: live.run, withIntermediateDirectories: true)
         let save = try writer(live.run)
         for step in stride(from: 10, through: 200, by: 10) {
@@ -70,17 +74,27 @@ import Testing
 }
 
 /// kohya's run replayed in its own write order (each file saved in place, then
-/// `save_last_n_steps` deleting the oldest) while `mwad run` watches with layout auto.
+/// `save_last_n_steps` deleting the oldest) while `mwad run` watches with layout auto
+/// and publishes its one file among the checkpoints, as kohya puts its final file.
 @Suite(.serialized) struct FlatReplayTests {
     @Test(arguments: [0.05, 0])
     func kohyaRunWithItsRotation(apart: Double) throws {
-        let (live, rows, log) = try LayoutReplayTests.replay(apart: apart) { run in try KohyaWriter(runDirectory: run, keep: 2).save(step:) }
+        // The later --out wins: the merge is published as a file in the run folder.
+        let (live, rows, log) = try LayoutReplayTests.replay(apart: apart, extra: { ["--out", "\($0.run)/pixel-mwa.safetensors"] }) { run in
+            try KohyaWriter(runDirectory: run, keep: 2).save(step:)
+        }
         for row in rows where row.status != .missed {
             #expect(abs((row.trainLoss ?? 0) - KohyaWriter.loss(at: Int(row.step))) < 1e-6, "the loss/current of its step")
         }
         #expect(log.contains("NOTICE layout: flat (auto: pixel-step00000010.safetensors is a kohya checkpoint file)"), "\(log)")
-        let files = try FileManager.default.contentsOfDirectory(atPath: live.output).sorted()
-        #expect(files == ["mwa_merge.json", "pixel-mwa.safetensors"], "a folder holding NAME-mwa.safetensors")
+        let published = "\(live.run)/pixel-mwa.safetensors"
+        let snapshot = try #require(live.snapshot())
+        #expect(snapshot.merge?.outputPath == published, "the ledger names the file")
+        let manifest = try #require(MergePublisher.manifest(ofFile: published), "the manifest in its metadata")
+        #expect(manifest.members.last?.step == 200 && manifest.settings.method == "delta")
+        #expect(try FileDigest.sha256(ofFile: published) == snapshot.merge?.outputSHA256, "the file the ledger hashed")
+        let files = try FileManager.default.contentsOfDirectory(atPath: live.run)
+        #expect(!files.contains { $0.contains("mwad-staging") } && !FileManager.default.fileExists(atPath: live.output), "one file, no leftovers: \(files)")
         print("kohya, \(Int(apart * 1000)) ms apart: \(rows.filter { $0.status != .missed }.count) ingested, \(rows.filter { $0.status == .missed }.count) missed, 0 absent")
     }
 }

@@ -136,7 +136,7 @@ final class DaemonLoop {
             guard let published = try rollingMerge.update(now: now) else { return }
             reporter.succeeded()
             refreshStatusLine()
-            hooks.enqueue(output: config.output, step: published.newestStep, mergeID: published.record.id!)
+            hooks.enqueue(output: published.record.outputPath, step: published.newestStep, mergeID: published.record.id!)
             do throws(TensorBoardError) { try scoreBoard?.merged(published.weights) } catch {
                 engine.logger.warning("cannot log merge #\(published.record.id!) to TensorBoard: \(error)")
             }
@@ -150,7 +150,7 @@ final class DaemonLoop {
     private func publishedMergeReflectsLedger() throws -> Bool {
         let snapshot = try engine.ledger.snapshot()
         let window = DaemonWindow(snapshot: snapshot, config: config).members
-        return window.isEmpty || !RollingMerge.needsMerge(window: window, snapshot: snapshot, config: config)
+        return window.isEmpty || !RollingMerge.needsMerge(window: window, snapshot: snapshot, config: config, form: engine.layout.output)
     }
 
     /// After a change: the status line and the metrics file follow.

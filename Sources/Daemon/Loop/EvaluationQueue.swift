@@ -36,22 +36,23 @@ final class EvaluationQueue {
               !snapshot.evaluations.contains(where: { $0.mergeID == id }) else { return }
         let members = snapshot.memberIDs.compactMap(snapshot.checkpoint(id:))
         guard members.allSatisfy({ $0.retainedPath != nil && $0.status == .ingested }) else { return }
-        await freeze(id: id, settings: merge.settings, members: members.map { ($0.step, $0.retainedPath!, $0.sourcePath) })
+        await freeze(id: id, settings: merge.settings, output: merge.outputPath, members: members.map { ($0.step, $0.retainedPath!, $0.sourcePath) })
     }
 
     func enqueue(_ published: RollingMerge.Published) async {
-        await freeze(id: published.record.id!, settings: published.record.settings, members: published.members)
+        await freeze(id: published.record.id!, settings: published.record.settings, output: published.record.outputPath,
+                     members: published.members)
     }
 
     func drain() async { await worker?.drain() }
 
     func stop() async { await worker?.stop() }
 
-    private func freeze(id: Int64, settings: MergeSettings, members: [(step: Int64, retained: String, source: String)]) async {
+    private func freeze(id: Int64, settings: MergeSettings, output: String, members: [(step: Int64, retained: String, source: String)]) async {
         guard let worker else { return }
         do {
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-            let job = try EvalJob.freeze(mergeID: id, settings: settings, layout: layout, output: config.output, members: members, root: root)
+            let job = try EvalJob.freeze(mergeID: id, settings: settings, layout: layout, output: output, members: members, root: root)
             await worker.enqueue(job)
         } catch {
             logger.error("cannot set merge #\(id) aside for evaluation: \(error)")

@@ -41,7 +41,7 @@ struct RollingMerge {
         }
         let planned = DaemonWindow(snapshot: snapshot, config: config)
         var window = planned.members
-        guard !window.isEmpty, Self.needsMerge(window: window, snapshot: snapshot, config: config) else {
+        guard !window.isEmpty, Self.needsMerge(window: window, snapshot: snapshot, config: config, form: layout.output) else {
             try evict(keeping: planned.retained)  // nothing to publish: what is outside is not needed
             return nil
         }
@@ -74,6 +74,7 @@ struct RollingMerge {
     func publish(_ plan: MergePlan, sum: SumUpdate?, window: [CheckpointRecord], retained: [CheckpointRecord],
                  snapshot: LedgerSnapshot, now started: Date) throws -> Published {
         let digests = window.map { $0.adapterSHA256 ?? "" }
+        let output = layout.output.target(at: config.output)
         let manifest: MergeManifest
         do {
             manifest = try MergePublisher.publish(plan, to: config.output, form: layout.output, now: started, digests: digests, writeAdapter: sum?.write)
@@ -83,24 +84,24 @@ struct RollingMerge {
         }
         try sum?.commit()
         let duration = Date().timeIntervalSince(started)
-        let record = try ledger.recordPublished(plan, digests: digests, output: config.output,
+        let record = try ledger.recordPublished(plan, digests: digests, output: output,
                                                 outputSHA256: manifest.outputSHA256 ?? "", created: started, duration: duration,
                                                 report: manifest.report)
         try evict(keeping: retained)
         let steps = window.map(\.step)
         let how = sum.map { $0.previous == nil ? "exact" : "incremental: +\($0.adding.count) −\($0.removing.count)" } ?? "full"
-        logger.info("published merge #\(record.id!) of \(steps.count == 1 ? "1 checkpoint" : "\(steps.count) checkpoints") (steps \(steps.first!)–\(steps.last!), \(plan.settings.summary), \(how)) to \(config.output) in \(String(format: "%.2f", duration)) s\(Self.shortness(window, snapshot: snapshot, of: config.merge.window.count))")
+        logger.info("published merge #\(record.id!) of \(steps.count == 1 ? "1 checkpoint" : "\(steps.count) checkpoints") (steps \(steps.first!)–\(steps.last!), \(plan.settings.summary), \(how)) to \(output) in \(String(format: "%.2f", duration)) s\(Self.shortness(window, snapshot: snapshot, of: config.merge.window.count))")
         return Published(record: record, newestStep: steps.last!, members: retained.map { ($0.step, $0.retainedPath ?? "", $0.sourcePath) },
                          weights: plan.members.map { ($0.name, $0.step, $0.weight) })
     }
 
     /// The window differs from the last merge's members, the merge was made with other
     /// settings (fingerprint) or to another output, or the output is gone.
-    static func needsMerge(window: [CheckpointRecord], snapshot: LedgerSnapshot, config: DaemonConfig) -> Bool {
+    static func needsMerge(window: [CheckpointRecord], snapshot: LedgerSnapshot, config: DaemonConfig, form: OutputForm) -> Bool {
         guard let last = snapshot.merge else { return true }
-        let published = FileManager.default.fileExists(atPath: "\(config.output)/\(AtomicDirectory.marker)")
+        let published = MergePublisher.isPublished(at: config.output, form: form)
         return snapshot.memberIDs != window.map { $0.id! } || last.fingerprint != config.merge.fingerprint
-            || last.outputPath != config.output || !published
+            || last.outputPath != form.target(at: config.output) || !published
     }
 
     /// `; window short: …` when fewer checkpoints than the window are merged although

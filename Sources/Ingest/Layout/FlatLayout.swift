@@ -22,7 +22,7 @@ public final class FlatLayout: TrainerLayout {
         checkpoint: "one file per checkpoint: NAME-step00000500.safetensors or NAME-000003.safetensors (kohya; an epoch file's step from ss_steps in its metadata), NAME_000000500.safetensors (ai-toolkit)",
         completion: "the file's safetensors header describing exactly its size (saved in place) and the loss of its step logged (or the settle time passed)",
         metrics: "TensorBoard event files under logs/: loss/current (kohya) or loss (ai-toolkit) (metrics.tag)",
-        output: "a folder holding NAME-mwa.safetensors (kohya keys, .alpha per module) and mwa_merge.json",
+        output: "one file, NAME-mwa.safetensors (kohya keys, .alpha per module; its manifest in its metadata, mwa_merge), replaced by rename, in the output folder (or the output itself when it ends in .safetensors)",
         defaultTag: "loss/current") { tag in FlatLayout(tag: tag) }
 
     private let kohyaLog: LoggedMetrics
@@ -82,7 +82,7 @@ public final class FlatLayout: TrainerLayout {
     public var metricsFiles: [String] { [Checkpoint.logFile] }
 
     public var output: OutputForm {
-        OutputForm(adapterFile: "\(runName.withLock { $0 } ?? "lora")-mwa.safetensors", configFile: nil)
+        OutputForm(adapterFile: "\(runName.withLock { $0 } ?? "lora")-mwa.safetensors", configFile: nil, isFile: true)
     }
 
     public func completion(of file: String, now: Date, settleTime: TimeInterval) -> Completion {

@@ -67,19 +67,35 @@ public enum Completion: Sendable, Equatable {
     case waiting(String)
 }
 
-/// What a published merge holds: the adapter file under the layout's own name, and
-/// the PEFT config beside it where the format has one.
+/// What a published merge is: a folder holding the adapter file under the layout's own
+/// name and the PEFT config beside it where the format has one, or (``isFile``) that
+/// one adapter file alone, as trainers that save one file per checkpoint publish.
 public struct OutputForm: Sendable, Equatable {
     public var adapterFile: String
     public var configFile: String?
+    /// The merge is the single file ``adapterFile``, its manifest in its own metadata.
+    public var isFile: Bool
 
-    public init(adapterFile: String, configFile: String?) {
+    public init(adapterFile: String, configFile: String?, isFile: Bool = false) {
         self.adapterFile = adapterFile
         self.configFile = configFile
+        self.isFile = isFile
     }
 
     /// The files of a published merge, the manifest not included.
     public var files: [String] { [adapterFile] + (configFile.map { [$0] } ?? []) }
+
+    /// The same content as a folder: how scratch merges (candidates) are kept.
+    public var asFolder: OutputForm { OutputForm(adapterFile: adapterFile, configFile: configFile) }
+
+    /// What is published for the configured `output`: the folder itself; for a file, the
+    /// output when it names a `.safetensors` file, else ``adapterFile`` inside it (so
+    /// that an output such as a UI's LoRA folder gets `NAME-mwa.safetensors` and keeps
+    /// everything else it holds).
+    public func target(at output: String) -> String {
+        guard isFile, !output.hasSuffix(".safetensors") else { return output }
+        return (output as NSString).appendingPathComponent(adapterFile)
+    }
 }
 
 extension TrainerLayout {
