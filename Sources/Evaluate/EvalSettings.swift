@@ -10,7 +10,9 @@ public struct EvalSettings: Sendable, Equatable {
     }
 
     /// The evaluator, as argv (never a shell). It gets the adapter folder in
-    /// `MWAD_ADAPTER` and prints its score as the last line of stdout: a JSON object.
+    /// `MWAD_ADAPTER` (for a layout of single files, such as kohya's, the file), the
+    /// adapter file in `MWAD_ADAPTER_FILE`, and prints its score as the last line of
+    /// stdout: a JSON object.
     public var command: [String]
     /// The key of that object that is the score.
     public var metric: String

@@ -116,8 +116,12 @@ public actor EvaluationWorker {
     }
 
     private func run(_ planned: EvaluationRecord, folder: String, job: EvalJob) async -> EvaluationRecord {
-        let outcome = await evaluator.evaluate(folder: folder, environment: [
+        // A layout of single files hands over the file (what such users' scripts load);
+        // the adapter file is named for every layout.
+        let adapter = job.adapter(in: folder)
+        let outcome = await evaluator.evaluate(folder: job.layout.output.isFile ? adapter : folder, environment: [
             "MWAD_TARGET": planned.target.rawValue, "MWAD_STEP": "\(planned.step)", "MWAD_MERGE_ID": "\(job.mergeID)",
+            "MWAD_ADAPTER_FILE": adapter,
         ])
         var result = planned
         result.value = outcome.value

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """A deterministic evaluator for mwad's tests: scores the adapter in $MWAD_ADAPTER by
-the root mean square of its tensors (standard library only, no torch), and prints it
+the root mean square of its tensors (standard library only, no torch; a folder or,
+for kohya files, the file; MWAD_ADAPTER_FILE must name the same file), and prints it
 as eval_loss in the JSON line mwad reads. Modes for the failure tests:
   --fail      exit 3 after a message on stderr
   --hang      never finish (mwad's timeout kills it)
@@ -46,9 +47,13 @@ def main(argv):
     if "--garbage" in argv:
         print("eval loss is about three")
         return 0
-    adapter = os.path.join(os.environ["MWAD_ADAPTER"], "adapter_model.safetensors")
+    adapter = os.environ["MWAD_ADAPTER"]  # a kohya or ai-toolkit file as it is
+    if os.path.isdir(adapter):
+        adapter = os.path.join(os.environ["MWAD_ADAPTER"], "adapter_model.safetensors")
     if not os.path.exists(adapter):  # a diffusers folder
         adapter = os.path.join(os.environ["MWAD_ADAPTER"], "pytorch_lora_weights.safetensors")
+    if adapter != os.environ["MWAD_ADAPTER_FILE"]:
+        raise SystemExit("MWAD_ADAPTER_FILE is %s, not %s" % (os.environ["MWAD_ADAPTER_FILE"], adapter))
     print("scoring", adapter)
     print(json.dumps({"eval_loss": rms(adapter), "eval_tokens": 1}))
     return 0
