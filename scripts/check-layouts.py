@@ -7,9 +7,10 @@ UNet2DConditionModel with `load_lora_adapter(dir, weight_name=..., prefix="unet"
 with no unexpected or missing LoRA keys, and for `delta` its output must equal, within
 fp32 tolerance, that of the exact weighted delta W + Σ w_i·B_i·A_i (alpha = rank: s = 1)
 folded into the same UNet's weights, computed here in float64.
-flat (kohya, ai-toolkit): the merge (kohya keys, .alpha) is read by diffusers' own kohya
-converter (StableDiffusionPipeline.lora_state_dict) into the same UNet, and delta's
-output equals the exact weighted delta with each member's s = .alpha / r.
+flat (kohya, ai-toolkit): the merge, one file published into a folder that holds
+another (kohya keys, .alpha; its manifest in its metadata), is read by diffusers' own
+kohya converter (StableDiffusionPipeline.lora_state_dict) into the same UNet, and
+delta's output equals the exact weighted delta with each member's s = .alpha / r.
 torchtune: the merge of a real torchtune run loads with PeftModel.from_pretrained on
 the run's base model, and `delta`'s logits equal the exact weighted delta's.
 
@@ -23,6 +24,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
 
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file
 from diffusers import StableDiffusionPipeline, UNet2DConditionModel
 from peft import PeftModel
@@ -105,9 +107,16 @@ def check_flat(mwad, run, workdir):
     """A kohya-keyed merge, converted by diffusers' own kohya reader, loads into the UNet;
     delta's output equals the exact weighted delta of the members (s = .alpha / r)."""
     name = os.path.basename(run)
-    out = os.path.join(workdir, f"{name}-delta")
-    manifest = merge(mwad, run, out, "delta")
-    check(sorted(os.listdir(out)) == ["mwa_merge.json", "pixel-mwa.safetensors"], f"{name} delta: a folder holding NAME-mwa.safetensors")
+    out = os.path.join(workdir, f"{name}-loras")  # as a UI's LoRA folder, holding another file
+    os.makedirs(out)
+    with open(os.path.join(out, "other.safetensors"), "wb") as other:
+        other.write(b"someone else's")
+    printed = merge(mwad, run, out, "delta")
+    check(sorted(os.listdir(out)) == ["other.safetensors", "pixel-mwa.safetensors"], f"{name} delta: one file, NAME-mwa.safetensors, the rest left")
+    with safe_open(os.path.join(out, "pixel-mwa.safetensors"), "pt") as merged:
+        manifest = json.loads(merged.metadata()["mwa_merge"])
+    check([m["weight"] for m in manifest["members"]] == [m["weight"] for m in printed["members"]],
+          f"{name} delta: the file's own manifest (metadata mwa_merge) names the members and weights")
     state, alphas = StableDiffusionPipeline.lora_state_dict(out, weight_name="pixel-mwa.safetensors")
     model = unet()
     with warnings.catch_warnings(record=True) as caught:

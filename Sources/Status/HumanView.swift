@@ -21,6 +21,8 @@ public enum HumanView {
         line("checkpoints", checkpoints(report))
         if let merge = report.merge {
             line("merge", "#\(merge.id) at \(time(merge.created)) · \(merge.members.count == 1 ? "1 member" : "\(merge.members.count) members") · \(String(format: "%.2f", merge.durationSeconds)) s · sha256 \(merge.outputSha256.prefix(12))\(merge.hookStatus.map { " · hook \($0)" } ?? "")")
+            // A single-file merge is published inside the output folder: where, exactly.
+            if let run = report.run, merge.output != run.output { line("", "→ \(merge.output)") }
             if merge.madeWithSettingsInForce {
                 line("", "made with the settings in force (fingerprint \(merge.fingerprint))")
             } else {

@@ -125,6 +125,25 @@ import Testing
         #expect(try MWADProcess.run(["merge", run, "--out", dir.file("run/mwa-merged"), "--dry-run"]).status == 0)
     }
 
+    /// A kohya run's merge is one file, so the run folder itself may take it: beside the
+    /// checkpoints, as kohya puts its final file, and the daemon's next look ignores it.
+    @Test func aKohyaRunMayPublishIntoItsOwnFolder() throws {
+        let run = dir.file("kohya")
+        try FileManager.default.copyItem(atPath: "\(Fixtures.root)/flat-kohya", toPath: run)
+        let merge = try MWADProcess.run(["merge", run, "--out", run, "--window", "2"])
+        #expect(merge.status == 0 && merge.stdout.contains("into \(run)/pixel-mwa.safetensors"), "\(merge.stderr)")
+        for _ in 0..<2 {  // the second look sees its own merge in the folder: no new checkpoint
+            let daemon = try MWADProcess.run(["run", "--watch", run, "--out", run, "--ledger", dir.file("l/ledger.sqlite"), "--once", "--window", "2"])
+            #expect(daemon.status == 0, "\(daemon.stderr)")
+        }
+        let status = try MWADProcess.run(["status", "--ledger", dir.file("l/ledger.sqlite"), "--json"])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        #expect((report["merge"] as? [String: Any])?["id"] as? Int == 1, "one merge: its own file is no checkpoint")
+        #expect((report["merge"] as? [String: Any])?["output"] as? String == "\(run)/pixel-mwa.safetensors")
+        #expect((report["skipped"] as? [Any])?.isEmpty == true, "\(status.stdout)")
+        #expect((report["counts"] as? [String: Any])?["rejected"] as? Int == 0, "\(status.stdout)")
+    }
+
     /// run --help states the precedence the README does: flags, then MWAD_*, then the file.
     @Test func runHelpStatesThePrecedenceAsTheReadmeDoes() throws {
         let help = try MWADProcess.run(["run", "--help"]).stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")

@@ -45,5 +45,7 @@ import Testing
         #expect((manifest["chosen"] as? [String: Any])?["target"] as? String == evaluations[index].target.rawValue)
         #expect((manifest["scores"] as? [[String: Any]])?.count == 4)
         #expect(result.stderr.contains("→ \(file)"), "\(result.stderr)")
+        let status = try MWADProcess.run(["status", "--ledger", live.ledger])
+        #expect(status.stdout.contains("→ \(published)") && status.stdout.contains("→ \(file)"), "the merge's file and the best's: \(status.stdout)")
     }
 }
