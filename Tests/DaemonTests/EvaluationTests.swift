@@ -28,11 +28,7 @@ import Testing
     }
 
     /// The RMS of an adapter's values, as the evaluator computes it.
-    func rms(_ folder: String) throws -> Double {
-        let file = try SafeTensorsFile(path: "\(folder)/adapter_model.safetensors")
-        let values = file.tensors.flatMap { TestAdapter.values(file, $0.name) }
-        return (values.map { $0 * $0 }.reduce(0, +) / Double(values.count)).squareRoot()
-    }
+    func rms(_ folder: String) throws -> Double { try TestAdapter.rms(ofFile: "\(folder)/adapter_model.safetensors") }
 
     @Test func scoresTheMergeTheNewestCheckpointAndCandidatesAndPublishesTheBest() throws {
         let live = try LiveRun()

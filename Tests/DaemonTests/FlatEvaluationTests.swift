@@ -7,11 +7,7 @@ import Testing
 /// Evaluation of a kohya run: the evaluator is handed each adapter as the file such
 /// users' scripts load, and the best is published as one file with its manifest inside.
 @Suite struct FlatEvaluationTests {
-    func rms(_ file: String) throws -> Double {
-        let adapter = try SafeTensorsFile(path: file)
-        let values = adapter.tensors.flatMap { TestAdapter.values(adapter, $0.name) }
-        return (values.map { $0 * $0 }.reduce(0, +) / Double(values.count)).squareRoot()
-    }
+    func rms(_ file: String) throws -> Double { try TestAdapter.rms(ofFile: file) }
 
     @Test func eachAdapterIsScoredAsAFileAndTheBestIsOneFile() throws {
         let live = try LiveRun()

@@ -9,11 +9,7 @@ import Testing
 /// own event files (a diffusers run's `logs/`), at the step of the merge's newest
 /// member, and read back with the trainer's loss from the same folder.
 @Suite struct ScoreBoardTests {
-    func rms(_ path: String) throws -> Double {
-        let file = try SafeTensorsFile(path: path)
-        let values = file.tensors.flatMap { TestAdapter.values(file, $0.name) }
-        return (values.map { $0 * $0 }.reduce(0, +) / Double(values.count)).squareRoot()
-    }
+    func rms(_ path: String) throws -> Double { try TestAdapter.rms(ofFile: path) }
 
     @Test func scoresOfTheMergeTheNewestCheckpointAndACandidateAreLoggedAtTheNewestStep() throws {
         let live = try LiveRun(createRun: false)

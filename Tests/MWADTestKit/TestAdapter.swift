@@ -41,6 +41,14 @@ public enum TestAdapter {
         }
     }
 
+    /// The root mean square of every value of the adapter file at `path`: the score the
+    /// tests' evaluator (`Tests/Fixtures/evaluators/norm_eval.py`) gives it.
+    public static func rms(ofFile path: String) throws -> Double {
+        let file = try SafeTensorsFile(path: path)
+        let values = file.tensors.flatMap { Self.values(file, $0.name) }
+        return (values.map { $0 * $0 }.reduce(0, +) / Double(values.count)).squareRoot()
+    }
+
     static func encode(_ values: [Double], _ dtype: DType) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: values.count * dtype.size)
         bytes.withUnsafeMutableBytes { raw in
