@@ -39,7 +39,8 @@ public struct DaemonService: Service {
         if let problem = RunDirectory.outputPlacementProblem(config.output, run: config.watchDirectory, form: form) {
             throw ConfigError.output("the output \(config.output) \(problem)")
         }
-        if let problem = OutputCheck.problem(output: config.output) { throw ConfigError.output(problem) }
+        // A single file is renamed into the output folder: that folder must be writable.
+        if let problem = OutputCheck.problem(output: form?.target(at: config.output) ?? config.output) { throw ConfigError.output(problem) }
         let logger = makeLogger(level: config.logLevel, environment: environment)
         let lock = try LedgerLock(ledger: config.ledger)
         let ledger = try Ledger(path: config.ledger, run: config.watchDirectory)

@@ -43,22 +43,23 @@ public struct EvalJob: Sendable {
             try linkOrCopy(member.retained, to: copy)
             frozen.append(Member(step: member.step, folder: copy, source: member.source))
         }
-        try linkOrCopy(output, to: "\(folder)/merge")
+        // A single file under the form's name, whatever the output file is called.
+        try linkOrCopy(output, to: "\(folder)/merge", fileName: layout.output.adapterFile)
         return EvalJob(mergeID: mergeID, settings: settings, layout: layout, folder: folder, merge: "\(folder)/merge", members: frozen)
     }
 
-    /// Hard links each file of `source` (or the file `source`) into the new folder
-    /// `destination` (the retained store is on the same file system), copying where a
-    /// link cannot be made.
-    static func linkOrCopy(_ source: String, to destination: String) throws {
+    /// Hard links each file of `source` (or the file `source`, as `fileName`) into the
+    /// new folder `destination` (the retained store is on the same file system),
+    /// copying where a link cannot be made.
+    static func linkOrCopy(_ source: String, to destination: String, fileName: String? = nil) throws {
         try FileManager.default.createDirectory(atPath: destination, withIntermediateDirectories: true)
         var isFolder: ObjCBool = false
         _ = FileManager.default.fileExists(atPath: source, isDirectory: &isFolder)
-        let (folder, names) = isFolder.boolValue
-            ? (source, try FileManager.default.contentsOfDirectory(atPath: source).filter { !$0.hasPrefix(".") })
-            : ((source as NSString).deletingLastPathComponent, [(source as NSString).lastPathComponent])
-        for name in names where link("\(folder)/\(name)", "\(destination)/\(name)") != 0 {
-            try FileManager.default.copyItem(atPath: "\(folder)/\(name)", toPath: "\(destination)/\(name)")
+        let pairs = isFolder.boolValue
+            ? try FileManager.default.contentsOfDirectory(atPath: source).filter { !$0.hasPrefix(".") }.map { ("\(source)/\($0)", $0) }
+            : [(source, fileName ?? (source as NSString).lastPathComponent)]
+        for (file, name) in pairs where link(file, "\(destination)/\(name)") != 0 {
+            try FileManager.default.copyItem(atPath: file, toPath: "\(destination)/\(name)")
         }
     }
 

@@ -18,11 +18,12 @@ import Testing
         let best = live.dir.file("loras")
         var environment = EvaluationTests().environment(live, candidates: "weighting=uniform;window=2")
         environment["MWAD_EVAL_BEST_OUTPUT"] = best
-        let result = try MWADProcess.run(["run", "--watch", live.run, "--out", live.output, "--ledger", live.ledger, "--once",
+        // An output file of its own name: frozen for evaluation under the layout's.
+        let published = live.dir.file("merged/chosen.safetensors")
+        let result = try MWADProcess.run(["run", "--watch", live.run, "--out", published, "--ledger", live.ledger, "--once",
                                           "--window", "3", "--method", "delta"], environment: LiveRun.linearSettings.merging(environment) { $1 })
         #expect(result.status == 0, "\(result.stderr)")
         let snapshot = try #require(live.snapshot())
-        let published = "\(live.output)/pixel-mwa.safetensors"
         #expect(snapshot.merge?.outputPath == published)
         let evaluations = snapshot.evaluations
         #expect(evaluations.map(\.target) == [.merge, .checkpoint, .candidate, .candidate], "\(result.stderr)")

@@ -81,8 +81,9 @@ public final class FlatLayout: TrainerLayout {
 
     public var metricsFiles: [String] { [Checkpoint.logFile] }
 
+    /// `NAME-mwa.safetensors`, literally NAME until a checkpoint file has named the run.
     public var output: OutputForm {
-        OutputForm(adapterFile: "\(runName.withLock { $0 } ?? "lora")-mwa.safetensors", configFile: nil, isFile: true)
+        OutputForm(adapterFile: "\(runName.withLock { $0 } ?? "NAME")-mwa.safetensors", configFile: nil, isFile: true)
     }
 
     public func completion(of file: String, now: Date, settleTime: TimeInterval) -> Completion {
