@@ -15,5 +15,6 @@ let package = Package(
         .executableTarget(name: "FuzzConfig", dependencies: [.product(name: "Daemon", package: "mwad")]),
         .executableTarget(name: "FuzzEventFile", dependencies: [.product(name: "TensorBoard", package: "mwad")]),
         .executableTarget(name: "FuzzDiskLog", dependencies: [.product(name: "Ingest", package: "mwad")]),
+        .executableTarget(name: "FuzzFlatFile", dependencies: [.product(name: "Ingest", package: "mwad"), .product(name: "SafeTensors", package: "mwad")]),
     ]
 )

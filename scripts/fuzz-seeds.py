@@ -76,6 +76,27 @@ def sidecar_seeds():
     }
 
 
+def flat_file_seeds():
+    """A kohya or ai-toolkit file: its name on the first line, then its bytes."""
+    values = struct.pack("<5f", 0.5, -0.25, 1, 2, 1)
+    lora = (entry("lora_unet_x.lora_down.weight", "F32", [1, 2], 0, 8) + "," + entry("lora_unet_x.lora_up.weight", "F32", [2, 1], 8, 16)
+            + "," + entry("lora_unet_x.alpha", "F32", [], 16, 20))
+
+    def file(name, metadata):
+        return name.encode() + b"\n" + safetensors("{" + (f'"__metadata__":{json.dumps(metadata)},' if metadata else "") + lora + "}", values)
+
+    return {
+        "kohya-step": file("pixel-step00000500.safetensors", {"ss_steps": "500", "ss_epoch": "1"}),
+        "kohya-epoch": file("pixel-000003.safetensors", {"ss_steps": "120", "ss_epoch": "3"}),
+        "kohya-epoch-without-steps": file("pixel-000004.safetensors", {"ss_epoch": "4"}),
+        "kohya-epoch-negative-steps": file("pixel-000005.safetensors", {"ss_steps": "-7"}),
+        "aitoolkit-step": file("my_lora_000000500.safetensors", {"training_info": json.dumps({"step": 500})}),
+        "final-file": file("pixel.safetensors", None),
+        "merge-file": file("pixel-mwa.safetensors", {"mwad_version": "0.1.0"}),
+        "truncated": file("pixel-step00000010.safetensors", {"ss_steps": "10"})[:-5],
+    }
+
+
 def config_seeds():
     return {
         "minimal.yaml": "watch:\n  directory: /tmp/run\n",
@@ -96,6 +117,7 @@ def main():
         "trainer-state": trainer_state_seeds(),
         "sidecar": sidecar_seeds(),
         "config": config_seeds(),
+        "flat-file": flat_file_seeds(),
     }
     for target, files in seeds.items():
         folder = CORPUS / target

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Fuzzes one parser with libFuzzer and AddressSanitizer:
-#   scripts/fuzz.sh TARGET SECONDS      TARGET: safetensors, trainer-state, sidecar, config, event-file, disk-log, all
+#   scripts/fuzz.sh TARGET SECONDS      TARGET: safetensors, trainer-state, sidecar, config, event-file, disk-log, flat-file, all
 # The committed seeds in Fuzz/Corpus/TARGET are read, never written; inputs the fuzzer
 # finds interesting go to Fuzz/.build/corpus/TARGET, crashes to Fuzz/.build/findings/TARGET
 # (turn each into a regression test, then fix it). Exits non-zero on any finding.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { echo "usage: $0 safetensors|trainer-state|sidecar|config|event-file|disk-log|all SECONDS" >&2; exit 2; }
+usage() { echo "usage: $0 safetensors|trainer-state|sidecar|config|event-file|disk-log|flat-file|all SECONDS" >&2; exit 2; }
 [[ $# -eq 2 && $2 =~ ^[0-9]+$ ]] || usage
 
 product() {
@@ -18,12 +18,13 @@ product() {
         config) echo FuzzConfig ;;
         event-file) echo FuzzEventFile ;;
         disk-log) echo FuzzDiskLog ;;
+        flat-file) echo FuzzFlatFile ;;
         *) usage ;;
     esac
 }
 
 targets=("$1")
-[[ $1 == all ]] && targets=(safetensors trainer-state sidecar config event-file disk-log)
+[[ $1 == all ]] && targets=(safetensors trainer-state sidecar config event-file disk-log flat-file)
 for target in "${targets[@]}"; do product "$target" >/dev/null; done
 
 echo "== building the fuzz targets (release, -sanitize=fuzzer,address)"
