@@ -160,13 +160,23 @@ import Testing
         #expect(human.contains("window short: 3 of 5"), "\(human)")
     }
 
+    /// A kohya file half-written (saved in place) is no merge yet: exit 1, saying so.
+    @Test func aHalfWrittenKohyaFileIsNothingToMergeYet() throws {
+        let live = try LiveRun()
+        let whole = try Data(contentsOf: URL(fileURLWithPath: "\(Fixtures.root)/flat-kohya/pixel-step00000010.safetensors"))
+        try whole.prefix(1000).write(to: URL(fileURLWithPath: "\(live.run)/pixel-step00000010.safetensors"))
+        let result = try once(live)
+        #expect(result.status == 1 && result.stderr.contains("no complete checkpoint in \(live.run) yet: 1 is still being written or incomplete"),
+                "\(result.stderr)")
+    }
+
     /// Nothing to merge is a failure a script sees, with what to do: an empty run, a
     /// checkpoint folder given as the run, adapters saved as PyTorch pickles (refused
     /// at once, not after the settle time).
     @Test func nothingToMergeExitsOneSayingWhy() throws {
         let live = try LiveRun()
         var result = try once(live)
-        #expect(result.status == 1 && result.stderr.contains("no checkpoint-<step> folder in \(live.run): is it the trainer's output_dir?"), "\(result.stderr)")
+        #expect(result.status == 1 && result.stderr.contains("no checkpoint in \(live.run) as a trainer mwad knows names them (checkpoint-<step>/ of HF Trainer or diffusers, epoch_<N>/ of torchtune"), "\(result.stderr)")
         try TrainerWriter(runDirectory: live.run).save(step: 10)
         let folder = "\(live.run)/checkpoint-10"
         result = try MWADProcess.run(["run", "--watch", folder, "--out", live.output, "--ledger", live.dir.file("other/ledger.sqlite"), "--once"],

@@ -24,9 +24,13 @@ struct NothingToMerge: Error, CustomStringConvertible {
         if rejected > 0 {
             return "no usable checkpoint in \(directory): \(rejected == 1 ? "1 was" : "\(rejected) were") rejected (the reasons are above, and in mwad status)"
         }
-        if !folders.isEmpty {
-            return "no complete checkpoint in \(directory) yet: \(folders.count == 1 ? "1 folder is" : "\(folders.count) folders are") still being written or incomplete"
+        // Named as some trainer names its checkpoints (whichever layout reads the run).
+        let named = names.filter { $0.hasPrefix("checkpoint-") || $0.hasPrefix("epoch_") || FlatName($0) != nil }
+        if !named.isEmpty {
+            return "no complete checkpoint in \(directory) yet: \(named.count == 1 ? "1 is" : "\(named.count) are") still being written or incomplete"
         }
-        return "no checkpoint-<step> folder in \(directory): is it the trainer's output_dir?"
+        return "no checkpoint in \(directory) as a trainer mwad knows names them (checkpoint-<step>/ of HF Trainer or diffusers, "
+            + "epoch_<N>/ of torchtune, NAME-step00000500.safetensors of kohya, NAME_000000500.safetensors of ai-toolkit): "
+            + "is it the trainer's output folder?"
     }
 }
