@@ -31,6 +31,9 @@ struct MergeCommand: ParsableCommand {
     @Option(help: "The TensorBoard tag (or torchtune DiskLogger key) read as the loss; the layout's default when not given.")
     var metricsTag: String?
 
+    @Option(help: "The run's log folder (absolute, or in the run directory); the layout's default (logs) when not given.")
+    var metricsLogdir: String?
+
     @Option(parsing: .upToNextOption, help: "Merge these checkpoints (folders, or kohya and ai-toolkit files) instead of a run's latest.")
     var checkpoints: [String] = []
 
@@ -151,19 +154,19 @@ struct MergeCommand: ParsableCommand {
     /// What the layout named, or the one the run shows, publishes (nil if none shows yet).
     private func placementForm() -> OutputForm? {
         let run = runDirectory.map(RunDirectory.absolute)
-        return (LayoutCatalog.named(layout) ?? run.flatMap { LayoutCatalog.detect(in: $0)?.description })?.make(nil).output
+        return (LayoutCatalog.named(layout) ?? run.flatMap { LayoutCatalog.detect(in: $0)?.description })?.make(MetricsSource()).output
     }
 
     private func resolvedLayout() throws -> any TrainerLayout {
-        if let named = LayoutCatalog.named(layout) { return named.make(metricsTag) }
+        if let named = LayoutCatalog.named(layout) { return named.make(MetricsSource(tag: metricsTag, logdir: metricsLogdir)) }
         if let first = checkpoints.first {
-            return (LayoutCatalog.detect(folder: RunDirectory.absolute(first)) ?? HuggingFaceLayout.description).make(metricsTag)
+            return (LayoutCatalog.detect(folder: RunDirectory.absolute(first)) ?? HuggingFaceLayout.description).make(MetricsSource(tag: metricsTag, logdir: metricsLogdir))
         }
         let run = RunDirectory.absolute(runDirectory!)
         guard let found = LayoutCatalog.detect(in: run) else {
             _ = try RunDirectory.scan(run, layout: HuggingFaceLayout())  // says why a folder cannot be read
             throw CommandError("\(run): no checkpoint of a layout mwad knows (\(LayoutCatalog.names.dropFirst().joined(separator: ", "))); name one with --layout")
         }
-        return found.description.make(metricsTag)
+        return found.description.make(MetricsSource(tag: metricsTag, logdir: metricsLogdir))
     }
 }

@@ -35,7 +35,7 @@ public struct DaemonService: Service {
             throw IngestError.runDirectoryUnreadable(path: config.watchDirectory, reason: "no such folder (nothing was written)")
         }
         // The layout named, or the one the run shows already (auto): whether it publishes a file.
-        let form = (LayoutCatalog.named(config.layout) ?? LayoutCatalog.detect(in: config.watchDirectory)?.description)?.make(nil).output
+        let form = (LayoutCatalog.named(config.layout) ?? LayoutCatalog.detect(in: config.watchDirectory)?.description)?.make(MetricsSource()).output
         if let problem = RunDirectory.outputPlacementProblem(config.output, run: config.watchDirectory, form: form) {
             throw ConfigError.output("the output \(config.output) \(problem)")
         }

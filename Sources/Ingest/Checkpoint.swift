@@ -45,7 +45,7 @@ public struct Checkpoint: Sendable {
     public static func load(folder path: String, layout given: (any TrainerLayout)? = nil) throws(IngestError) -> Checkpoint {
         let path = RunDirectory.absolute(path)
         let name = (path as NSString).lastPathComponent
-        let layout = given ?? LayoutCatalog.detect(folder: path)?.make(nil) ?? HuggingFaceLayout()
+        let layout = given ?? LayoutCatalog.detect(folder: path)?.make(MetricsSource()) ?? HuggingFaceLayout()
         if case .checkpoint(let step) = layout.classify(name, in: (path as NSString).deletingLastPathComponent) {
             return try load(CheckpointRef(step: step, path: path), layout: layout)
         }

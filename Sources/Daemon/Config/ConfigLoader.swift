@@ -29,7 +29,8 @@ public enum ConfigLoader {
         ("output", ""), ("ledger", ""), ("state_directory", ""),
         ("merge.recompute_every", "50"), ("merge.running_sum", "auto"),
         ("hook.on_merge", ""), ("hook.timeout", "60"),
-        ("heartbeat_interval", "10"), ("log.level", "info"), ("metrics.textfile", ""), ("metrics.tag", ""), ("tensorboard.logdir", ""),
+        ("heartbeat_interval", "10"), ("log.level", "info"), ("metrics.textfile", ""), ("metrics.tag", ""), ("metrics.logdir", ""),
+        ("tensorboard.logdir", ""),
         ("eval.command", ""), ("eval.metric", "eval_loss"), ("eval.goal", "minimize"), ("eval.timeout", "900"),
         ("eval.nice", "10"), ("eval.best_output", ""), ("eval.candidates", ""),
     ]
@@ -76,6 +77,7 @@ public enum ConfigLoader {
             watchMode: try values.choice("watch.mode", DaemonConfig.WatchMode.self),
             layout: try values.parse("watch.layout", LayoutCatalog.names.joined(separator: ", ")) { LayoutCatalog.names.contains($0) ? $0 : nil },
             metricsTag: try values.string("metrics.tag"),
+            metricsLogdir: try values.string("metrics.logdir"),
             tensorboardLogdir: try values.string("tensorboard.logdir").map { $0 == "auto" ? $0 : RunDirectory.absolute($0) },
             pollInterval: try values.seconds("watch.poll_interval"),
             reconcileInterval: try values.seconds("watch.reconcile_interval"),

@@ -31,6 +31,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var layout: String
     /// The TensorBoard tag (or DiskLogger key) read as the loss; nil for the layout's default.
     public var metricsTag: String?
+    /// The run's log folder (`metrics.logdir`), absolute or relative to the run; nil for the layout's own.
+    public var metricsLogdir: String?
     /// Where mwad writes its own TensorBoard event file (`tensorboard.logdir`): a
     /// folder, `auto` (`<run>/<the layout's log folder>/mwad`), or nil for none.
     public var tensorboardLogdir: String?
@@ -59,11 +61,12 @@ public struct DaemonConfig: Sendable, Equatable {
 
     /// The folder of mwad's event file, with the layout the run is read in.
     public func scoreBoardFolder(_ layout: any TrainerLayout) -> String? {
-        tensorboardLogdir.map { $0 == "auto" ? "\(watchDirectory)/\(layout.logFolder)/mwad" : $0 }
+        tensorboardLogdir.map { $0 != "auto" ? $0 : layout.logFolder.hasPrefix("/") ? "\(layout.logFolder)/mwad" : "\(watchDirectory)/\(layout.logFolder)/mwad" }
     }
 
-    /// The layout `watch.layout` names, reading `metrics.tag`.
+    /// The layout `watch.layout` names, reading `metrics.tag` and `metrics.logdir`.
     public func makeLayout() -> any TrainerLayout {
-        LayoutCatalog.named(layout).map { $0.make(metricsTag) } ?? AutoLayout(tag: metricsTag)
+        let source = MetricsSource(tag: metricsTag, logdir: metricsLogdir)
+        return LayoutCatalog.named(layout).map { $0.make(source) } ?? AutoLayout(source: source)
     }
 }

@@ -6,14 +6,14 @@ import Synchronization
 /// ``LayoutCatalog/detect(in:)``), and kept from then on. Until then every folder
 /// that could be a checkpoint waits, saying why.
 public final class AutoLayout: TrainerLayout {
-    /// The `metrics.tag` given, for the layout decided.
-    public let tag: String?
+    /// The `metrics.*` settings given, for the layout decided.
+    public let source: MetricsSource
     private let decided = Mutex<(layout: any TrainerLayout, evidence: String)?>(nil)
     /// Folders named by the undecided guess, whose step may not be the layout's.
     private let guessed = Mutex<Set<String>>([])
 
-    public init(tag: String? = nil) {
-        self.tag = tag
+    public init(source: MetricsSource = MetricsSource()) {
+        self.source = source
     }
 
     /// The layout decided and what showed it; nil while undecided.
@@ -25,7 +25,7 @@ public final class AutoLayout: TrainerLayout {
         decided.withLock { decided in
             if let decided { return decided.layout }
             guard let found = LayoutCatalog.detect(in: run) else { return nil }
-            decided = (found.description.make(tag), found.evidence)
+            decided = (found.description.make(source), found.evidence)
             return decided!.layout
         }
     }

@@ -16,16 +16,19 @@ public struct DiffusersLayout: TrainerLayout {
         completion: "the weights file renamed into place and the loss of its step logged (or the settle time passed)",
         metrics: "the train_loss scalar in TensorBoard event files under logs/ (metrics.tag)",
         output: "a diffusers folder: pytorch_lora_weights.safetensors, mwa_merge.json",
-        defaultTag: "train_loss") { tag in DiffusersLayout(tag: tag ?? "train_loss") }
+        defaultTag: "train_loss") { DiffusersLayout(tag: $0.tag ?? "train_loss", logdir: $0.logdir) }
 
     /// The run's TensorBoard log, read as it grows.
     public let log: LoggedMetrics
 
-    public init(tag: String = "train_loss") {
-        log = LoggedMetrics(tag: tag)
+    /// `logdir`: the log folder, absolute or in the run; nil for `logs`.
+    public init(tag: String = "train_loss", logdir: String? = nil) {
+        log = LoggedMetrics(tag: tag, folder: logdir ?? "logs")
     }
 
     public var name: String { Self.description.name }
+
+    public var logFolder: String { log.folder }
 
     public func classify(_ name: String, in run: String) -> CheckpointName { CheckpointName(name) }
 

@@ -23,20 +23,23 @@ public final class FlatLayout: TrainerLayout {
         completion: "the file's safetensors header describing exactly its size (saved in place) and the loss of its step logged (or the settle time passed)",
         metrics: "TensorBoard event files under logs/: loss/current (kohya) or loss (ai-toolkit) (metrics.tag)",
         output: "one file, NAME-mwa.safetensors (kohya keys, .alpha per module; its manifest in its metadata, mwa_merge), replaced by rename, in the output folder (or the output itself when it ends in .safetensors)",
-        defaultTag: "loss/current") { tag in FlatLayout(tag: tag) }
+        defaultTag: "loss/current") { FlatLayout(tag: $0.tag, logdir: $0.logdir) }
 
     private let kohyaLog: LoggedMetrics
     private let aiToolkitLog: LoggedMetrics
     /// The run's NAME, learned from the first checkpoint file seen: the merge's name.
     private let runName = Mutex<String?>(nil)
 
-    /// `tag` overrides both trainers' default tags.
-    public init(tag: String? = nil) {
-        kohyaLog = LoggedMetrics(tag: tag ?? "loss/current")
-        aiToolkitLog = LoggedMetrics(tag: tag ?? "loss")
+    /// `tag` overrides both trainers' default tags; `logdir` is the log folder,
+    /// absolute or in the run (kohya's `--logging_dir`, ai-toolkit's `log_dir`), nil for `logs`.
+    public init(tag: String? = nil, logdir: String? = nil) {
+        kohyaLog = LoggedMetrics(tag: tag ?? "loss/current", folder: logdir ?? "logs")
+        aiToolkitLog = LoggedMetrics(tag: tag ?? "loss", folder: logdir ?? "logs")
     }
 
     public var name: String { Self.description.name }
+
+    public var logFolder: String { kohyaLog.folder }
 
     public func classify(_ name: String, in run: String) -> CheckpointName {
         guard let flat = FlatName(name) else { return .other }

@@ -16,11 +16,11 @@ public struct LayoutDescription: Sendable {
     public var output: String
     /// The summary tag read from TensorBoard event files (`metrics.tag`), when it reads them.
     public var defaultTag: String?
-    /// The layout, reading `tag` (nil: the default) where it reads a tag.
-    public var make: @Sendable (_ tag: String?) -> any TrainerLayout
+    /// The layout, reading the run's log as `source` says where it reads one.
+    public var make: @Sendable (_ source: MetricsSource) -> any TrainerLayout
 
     public init(name: String, trainers: String, checkpoint: String, completion: String, metrics: String, output: String,
-                defaultTag: String?, make: @escaping @Sendable (_ tag: String?) -> any TrainerLayout) {
+                defaultTag: String?, make: @escaping @Sendable (_ source: MetricsSource) -> any TrainerLayout) {
         self.name = name
         self.trainers = trainers
         self.checkpoint = checkpoint

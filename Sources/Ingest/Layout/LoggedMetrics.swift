@@ -9,7 +9,7 @@ import TensorBoard
 public final class LoggedMetrics: Sendable {
     /// The summary tag (or `DiskLogger` key) read as the training loss.
     public let tag: String
-    /// The run's log folder, relative to the run directory.
+    /// The run's log folder, relative to the run directory, or absolute.
     public let folder: String
     /// Whether `DiskLogger` files are read first (torchtune).
     public let readsDiskLogger: Bool
@@ -24,7 +24,7 @@ public final class LoggedMetrics: Sendable {
 
     /// The values logged by the run at `run`, brought up to date, by step.
     public func points(ofRun run: String) -> [ScalarLog.Point] {
-        let directory = "\(run)/\(folder)"
+        let directory = folder.hasPrefix("/") ? folder : "\(run)/\(folder)"
         let log = logs.withLock { logs in
             if let log = logs[directory] { return log }
             let made = (ScalarLog(directory: directory, tag: tag), DiskLog(directory: directory, key: tag))

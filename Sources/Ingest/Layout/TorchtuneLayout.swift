@@ -15,15 +15,18 @@ public struct TorchtuneLayout: TrainerLayout {
         completion: "adapter_config.json written (it is written after the adapter)",
         metrics: "the loss in DiskLogger's logs/log_<time>.txt, else TensorBoard event files under logs/ (metrics.tag)",
         output: "a PEFT folder: adapter_model.safetensors, adapter_config.json, mwa_merge.json",
-        defaultTag: "loss") { tag in TorchtuneLayout(tag: tag ?? "loss") }
+        defaultTag: "loss") { TorchtuneLayout(tag: $0.tag ?? "loss", logdir: $0.logdir) }
 
     public let log: LoggedMetrics
 
-    public init(tag: String = "loss") {
-        log = LoggedMetrics(tag: tag, readsDiskLogger: true)
+    /// `logdir`: the log folder, absolute or in the run; nil for `logs`.
+    public init(tag: String = "loss", logdir: String? = nil) {
+        log = LoggedMetrics(tag: tag, folder: logdir ?? "logs", readsDiskLogger: true)
     }
 
     public var name: String { Self.description.name }
+
+    public var logFolder: String { log.folder }
 
     public func classify(_ name: String, in run: String) -> CheckpointName {
         guard case .checkpoint(let epoch) = CheckpointName(name, prefix: "epoch_", noun: "epoch number") else {

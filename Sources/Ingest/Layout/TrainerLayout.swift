@@ -39,8 +39,8 @@ public protocol TrainerLayout: Sendable {
     /// What a published merge consists of.
     var output: OutputForm { get }
 
-    /// The run's TensorBoard folder, relative to the run directory, where
-    /// `tensorboard.logdir: auto` puts mwad's own event file.
+    /// The run's TensorBoard folder, relative to the run directory (or absolute, from
+    /// `metrics.logdir`), where `tensorboard.logdir: auto` puts mwad's own event file.
     var logFolder: String { get }
 
     /// Whether the checkpoint in `folder` is complete: the file holding its metrics,
