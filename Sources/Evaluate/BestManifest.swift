@@ -52,9 +52,8 @@ public struct BestManifest: Codable, Sendable {
     /// Where the best adapter of a single-file layout goes for `eval.best_output`: that
     /// file when it names one, else `NAME-mwa-best.safetensors` in that folder.
     public static func file(at output: String, form: OutputForm) -> String {
-        guard !output.hasSuffix(".safetensors") else { return output }
         let name = (form.adapterFile as NSString).deletingPathExtension
-        return (output as NSString).appendingPathComponent("\(name)-best.safetensors")
+        return OutputForm(adapterFile: "\(name)-best.safetensors", configFile: nil, isFile: true).target(at: output)
     }
 
     public func encoded(pretty: Bool = true) -> Data {

@@ -93,6 +93,11 @@ public struct RunDirectory: Sendable {
         URL(fileURLWithPath: path).standardizedFileURL.path
     }
 
+    /// A folder the settings name relative to the run (`metrics.logdir`), or absolute.
+    public static func folder(_ folder: String, in run: String) -> String {
+        folder.hasPrefix("/") ? folder : "\(run)/\(folder)"
+    }
+
     public static func reason(_ error: any Error) -> String {
         let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
         if let underlying, underlying.domain == NSPOSIXErrorDomain {

@@ -16,7 +16,7 @@ public enum Provenance {
         encoder.outputFormatting = [.sortedKeys]
         return [
             "format": "pt",
-            "mwad_version": version,
+            AtomicFile.markerKey: version,  // also what marks a single-file merge as mwad's
             "mwa_method": plan.settings.method,
             "mwa_settings": String(decoding: try! encoder.encode(plan.settings), as: UTF8.self),
             "mwa_weighting": plan.weighting,

@@ -61,7 +61,7 @@ public struct DaemonConfig: Sendable, Equatable {
 
     /// The folder of mwad's event file, with the layout the run is read in.
     public func scoreBoardFolder(_ layout: any TrainerLayout) -> String? {
-        tensorboardLogdir.map { $0 != "auto" ? $0 : layout.logFolder.hasPrefix("/") ? "\(layout.logFolder)/mwad" : "\(watchDirectory)/\(layout.logFolder)/mwad" }
+        tensorboardLogdir.map { $0 == "auto" ? "\(RunDirectory.folder(layout.logFolder, in: watchDirectory))/mwad" : $0 }
     }
 
     /// The layout `watch.layout` names, reading `metrics.tag` and `metrics.logdir`.

@@ -24,7 +24,7 @@ public final class LoggedMetrics: Sendable {
 
     /// The values logged by the run at `run`, brought up to date, by step.
     public func points(ofRun run: String) -> [ScalarLog.Point] {
-        let directory = folder.hasPrefix("/") ? folder : "\(run)/\(folder)"
+        let directory = RunDirectory.folder(folder, in: run)
         let log = logs.withLock { logs in
             if let log = logs[directory] { return log }
             let made = (ScalarLog(directory: directory, tag: tag), DiskLog(directory: directory, key: tag))
