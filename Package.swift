@@ -43,9 +43,9 @@ let package = Package(
         ),
         // Weightings, windows and the parameters both they and merge methods declare.
         .target(name: "Weigh", dependencies: ["Ingest"]),
-        // LAPACK and CBLAS from Debian (liblapacke-dev, libopenblas-dev), for the svd method.
-        .systemLibrary(name: "CLAPACK", pkgConfig: "lapacke", providers: [.apt(["liblapacke-dev", "libopenblas-dev"])]),
-        .target(name: "Merge", dependencies: ["SafeTensors", "Weigh", "CLAPACK"]),
+        // The svd method loads LAPACKE at run time (Merge/Lora/LAPACK.swift): building
+        // needs no LAPACK, and every other method works without it.
+        .target(name: "Merge", dependencies: ["SafeTensors", "Weigh"]),
         // One value for everything that decides a merge's bytes, validated against
         // the catalog of weightings and methods.
         .target(name: "Settings", dependencies: ["Ingest", "Weigh", "Merge"]),

@@ -85,7 +85,7 @@ for library in $(ldd "$root/usr/bin/mwad" | awk '$3 ~ /^\// { print $3 }'); do
     done
     [[ -n $owner ]] || { echo "build-deb: $library belongs to no package" >&2; exit 1; }
     if ! grep -qw "${owner}" <<<"$depends"; then
-        # A dependency of a dependency (liblapacke pulls in the BLAS/LAPACK it links).
+        # A dependency of a dependency (a library pulling in another it links).
         read -ra packages <<<"$(sed 's/([^)]*)//g; s/[,|]/ /g' <<<"$depends")"
         apt-cache depends --recurse --important "${packages[@]}" 2>/dev/null | grep -qw "$owner" \
             || { echo "build-deb: $library ($owner) is not covered by Depends: $depends" >&2; exit 1; }

@@ -20,6 +20,8 @@ public enum MergeError: Error, Equatable, Sendable, CustomStringConvertible {
     case adapterConfig(file: String, reason: String)
     /// A LAPACK routine failed (it should not on finite input).
     case lapack(routine: String, info: Int32, module: String)
+    /// LAPACK could not be loaded at run time (what each attempt said).
+    case lapackUnavailable(tried: [String])
 
     public var description: String {
         switch self {
@@ -38,6 +40,10 @@ public enum MergeError: Error, Equatable, Sendable, CustomStringConvertible {
             "\(member): the \(method) method cannot merge it exactly: \(reason); use method linear (a parameter average), which merges any adapter"
         case .adapterConfig(let file, let reason): "\(file): \(reason)"
         case .lapack(let routine, let info, let module): "LAPACK \(routine) failed (info \(info)) on module \(module)"
+        case .lapackUnavailable(let tried):
+            "the svd method needs LAPACK at run time and none could be loaded (\(tried.joined(separator: "; "))); "
+                + "install it (Debian/Ubuntu: apt-get install liblapacke; Fedora/RHEL: dnf install lapack), "
+                + "set MWAD_LAPACKE to a liblapacke.so.3, or use method delta or linear, which need no LAPACK"
         }
     }
 }
