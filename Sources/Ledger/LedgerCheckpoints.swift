@@ -22,7 +22,7 @@ public enum CheckpointOutcome: Sendable, Equatable {
 
 extension Ledger {
     /// Records `checkpoint`, idempotently: the same step with the same adapter digest
-    /// adds nothing; the same step with another digest marks the earlier row
+    /// (or with none, where the earlier row has one) adds nothing; the same step with another digest marks the earlier row
     /// `replaced` and adds the new one. A row that stood for a checkpoint never read
     /// (`missed`, or `rejected` before its adapter could be read, or for the same
     /// adapter, e.g. while unreadable) is revived in place when it is now ingested.
@@ -43,7 +43,10 @@ extension Ledger {
                 try new.update(db)
                 return .recorded(new)
             }
-            if old.adapterSHA256 == checkpoint.adapterSHA256 || checkpoint.status == .missed { return .unchanged(old) }
+            // Only content replaces content: a row read from a folder that lost its
+            // adapter (being deleted) cannot stand for a checkpoint read whole before.
+            if old.adapterSHA256 == checkpoint.adapterSHA256 || checkpoint.status == .missed
+                || (checkpoint.adapterSHA256 == nil && old.adapterSHA256 != nil) { return .unchanged(old) }
             old.status = .replaced
             try old.update(db)
             try new.insert(db)

@@ -11,13 +11,16 @@ import TensorBoard
 public final class DiffusersWriter {
     public let runDirectory: String
     public let totalLimit: Int?
+    /// How a rotated folder is deleted; nil: at once, as one call.
+    public let deletion: FolderDeletion?
     let source = Fixtures.root + "/diffusers-run"
     private let events: EventWriter
     private var logged: Int = 0
 
-    public init(runDirectory: String, totalLimit: Int?) throws {
+    public init(runDirectory: String, totalLimit: Int?, deletion: FolderDeletion? = nil) throws {
         self.runDirectory = runDirectory
         self.totalLimit = totalLimit
+        self.deletion = deletion
         events = try EventWriter(directory: "\(runDirectory)/logs/text2image-fine-tune")
     }
 
@@ -33,7 +36,8 @@ public final class DiffusersWriter {
             let steps = ((try? FileManager.default.contentsOfDirectory(atPath: runDirectory)) ?? [])
                 .compactMap { $0.hasPrefix("checkpoint-") ? Int($0.dropFirst("checkpoint-".count)) : nil }.sorted()
             for old in steps.dropLast(max(0, totalLimit - 1)) where steps.count >= totalLimit {
-                try FileManager.default.removeItem(atPath: "\(runDirectory)/checkpoint-\(old)")
+                let folder = "\(runDirectory)/checkpoint-\(old)"
+                if let deletion { try deletion.remove(folder) } else { try FileManager.default.removeItem(atPath: folder) }
             }
         }
         let from = "\(source)/checkpoint-\((step / 10 - 1) % 4 * 10 + 10)"
@@ -51,7 +55,8 @@ public final class DiffusersWriter {
     }
 }
 
-/// Writes checkpoints as torchtune's LoRA recipes do (no rotation): the config at the
+/// Writes checkpoints as torchtune's LoRA recipes do (with `keep_last_n_checkpoints`,
+/// the older epoch folders deleted after the save): the config at the
 /// start, a `DiskLogger` line per step, and at each epoch's end `epoch_<N>/` with
 /// `adapter_model.pt`, `adapter_model.safetensors`, then `adapter_config.json`,
 /// `config.json` and `generation_config.json`. The files are those of the real
@@ -59,11 +64,17 @@ public final class DiffusersWriter {
 public final class TorchtuneWriter {
     public let runDirectory: String
     let source = Fixtures.root + "/torchtune-run"
+    /// `keep_last_n_checkpoints`; nil keeps every epoch.
+    public let keepLast: Int?
+    /// How an old epoch folder is deleted; nil: at once, as one call.
+    public let deletion: FolderDeletion?
     private let log: FileHandle
     private var logged = 0
 
-    public init(runDirectory: String) throws {
+    public init(runDirectory: String, keepLast: Int? = nil, deletion: FolderDeletion? = nil) throws {
         self.runDirectory = runDirectory
+        self.keepLast = keepLast
+        self.deletion = deletion
         try FileManager.default.createDirectory(atPath: "\(runDirectory)/logs", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: "\(source)/torchtune_config.yaml", toPath: "\(runDirectory)/torchtune_config.yaml")
         let path = "\(runDirectory)/logs/log_\(Int(Date().timeIntervalSince1970)).txt"
@@ -86,6 +97,10 @@ public final class TorchtuneWriter {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         for name in ["adapter_model.pt", "adapter_model.safetensors", "adapter_config.json", "config.json", "generation_config.json"] {
             try Data(contentsOf: URL(fileURLWithPath: "\(from)/\(name)")).write(to: URL(fileURLWithPath: "\(folder)/\(name)"))
+        }
+        if let keepLast, epoch >= keepLast {
+            let old = "\(runDirectory)/epoch_\(epoch - keepLast)"
+            if let deletion { try deletion.remove(old) } else { try FileManager.default.removeItem(atPath: old) }
         }
     }
 }

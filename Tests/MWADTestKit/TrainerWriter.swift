@@ -11,12 +11,15 @@ public struct TrainerWriter {
     public let runDirectory: String
     public let source: String
     public let saveTotalLimit: Int?
+    /// How a rotated folder is deleted; nil: at once, as one call.
+    public let deletion: FolderDeletion?
     private let sourceSteps: [Int]
 
-    public init(runDirectory: String, source: String = Fixtures.f32Run, saveTotalLimit: Int? = nil) {
+    public init(runDirectory: String, source: String = Fixtures.f32Run, saveTotalLimit: Int? = nil, deletion: FolderDeletion? = nil) {
         self.runDirectory = runDirectory
         self.source = source
         self.saveTotalLimit = saveTotalLimit
+        self.deletion = deletion
         let names = (try? FileManager.default.contentsOfDirectory(atPath: source)) ?? []
         sourceSteps = names.compactMap { Int($0.dropFirst("checkpoint-".count)) }.sorted()
     }
@@ -50,7 +53,8 @@ public struct TrainerWriter {
         let steps = ((try? FileManager.default.contentsOfDirectory(atPath: runDirectory)) ?? [])
             .compactMap { $0.hasPrefix("checkpoint-") ? Int($0.dropFirst("checkpoint-".count)) : nil }.sorted()
         for step in steps.dropLast(limit) {
-            try FileManager.default.removeItem(atPath: "\(runDirectory)/checkpoint-\(step)")
+            let folder = "\(runDirectory)/checkpoint-\(step)"
+            if let deletion { try deletion.remove(folder) } else { try FileManager.default.removeItem(atPath: folder) }
         }
     }
 

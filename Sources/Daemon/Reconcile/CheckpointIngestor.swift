@@ -34,6 +34,10 @@ struct CheckpointIngestor {
         case ingested(CheckpointRecord)
         /// Unusable, to be recorded with its reason.
         case rejected(CheckpointRecord)
+        /// Recorded with its content before, and now incomplete: the trainer is deleting
+        /// it (a recursive delete removes it file by file) or writing it anew. Nothing is
+        /// recorded: a deletion ends as vanished, a rewrite is judged once it is complete.
+        case disappearing(String)
     }
 
     /// The window's newest adapter, which a new checkpoint's tensors must match.
@@ -44,6 +48,23 @@ struct CheckpointIngestor {
     }
 
     func ingest(_ ref: CheckpointRef, known: CheckpointRecord?, reference: () -> Reference?, now: Date) -> Outcome {
+        let outcome = read(ref, known: known, reference: reference, now: now)
+        // A checkpoint read before is only ever superseded by a complete one with other
+        // content. A folder that lost files since (HF Trainer's rotation is
+        // `shutil.rmtree`, file by file, in directory order) is no rewrite and no
+        // rejection, whichever file went first.
+        guard let known, known.adapterSHA256 != nil, known.status != .missed else { return outcome }
+        switch outcome {
+        case .waiting(let why), .vanished(let why):
+            return .disappearing(why)
+        case .rejected(let row) where row.adapterSHA256 == nil:
+            return .disappearing(row.reason ?? "its files are going")
+        default:
+            return outcome
+        }
+    }
+
+    private func read(_ ref: CheckpointRef, known: CheckpointRecord?, reference: () -> Reference?, now: Date) -> Outcome {
         let folder = ref.path
         let metricsFile: String?
         switch layout.completion(of: folder, now: now, settleTime: settleTime) {

@@ -72,7 +72,7 @@ struct Reconciler {
                 sightings.note(ref.name, reason)
             case .vanished(let how):
                 sightings.note(ref.name, how)
-            case .unchanged:
+            case .unchanged, .disappearing:
                 sightings.settle(ref.name)
             case .ingested(let row), .rejected(let row):
                 sightings.settle(ref.name)
