@@ -41,6 +41,16 @@ public struct MergeReport: Sendable, Equatable, Codable {
     /// (‖ΔW − ΔW_k‖ / ‖ΔW‖), where the method truncates.
     public var moduleErrors: [String: Double]?
     public var truncationError: Double?
+    /// The method that made the merge where the settings name `auto` (`delta`, `linear`).
+    public var methodUsed: String?
+    /// Why `auto` did not use delta, in a word or two (`DoRA`), and in full.
+    public var methodReason: String?
+    public var methodDetail: String?
+
+    /// `auto → linear (DoRA)`, `auto → delta`; nil where the settings named the method.
+    public var methodText: String? {
+        methodUsed.map { "auto → \($0)" + (methodReason.map { " (\($0))" } ?? "") }
+    }
 
     public init(ranks: [String: Int]? = nil, moduleErrors: [String: Double]? = nil, truncationError: Double? = nil) {
         if let ranks {
@@ -57,6 +67,12 @@ public struct MergeReport: Sendable, Equatable, Codable {
     /// One line for people (`mwad merge`, `mwad status`): the truncation error and its
     /// worst module, or the output rank; nil where the method says nothing.
     public var summary: String? {
+        let text = detailSummary
+        guard let method = methodText else { return text }
+        return text.map { "\(method); \($0)" } ?? method
+    }
+
+    private var detailSummary: String? {
         if let truncationError {
             let worst = moduleErrors?.max { $0.value < $1.value }
             return String(format: "truncated to rank %d: relative error %.3g overall", rank ?? 0, truncationError)
@@ -70,8 +86,10 @@ public struct MergeReport: Sendable, Equatable, Codable {
         case rankPattern = "rank_pattern"
         case moduleErrors = "module_errors"
         case truncationError = "truncation_error"
+        case methodUsed = "method_used", methodReason = "method_reason", methodDetail = "method_detail"
         // As a decoder converting from snake case (status JSON) hands them over.
         case rankPatternCamel = "rankPattern", moduleErrorsCamel = "moduleErrors", truncationErrorCamel = "truncationError"
+        case methodUsedCamel = "methodUsed", methodReasonCamel = "methodReason", methodDetailCamel = "methodDetail"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -83,6 +101,9 @@ public struct MergeReport: Sendable, Equatable, Codable {
             ?? c.decodeIfPresent([String: Double].self, forKey: .moduleErrorsCamel)
         truncationError = try c.decodeIfPresent(Double.self, forKey: .truncationError)
             ?? c.decodeIfPresent(Double.self, forKey: .truncationErrorCamel)
+        methodUsed = try c.decodeIfPresent(String.self, forKey: .methodUsed) ?? c.decodeIfPresent(String.self, forKey: .methodUsedCamel)
+        methodReason = try c.decodeIfPresent(String.self, forKey: .methodReason) ?? c.decodeIfPresent(String.self, forKey: .methodReasonCamel)
+        methodDetail = try c.decodeIfPresent(String.self, forKey: .methodDetail) ?? c.decodeIfPresent(String.self, forKey: .methodDetailCamel)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -91,6 +112,9 @@ public struct MergeReport: Sendable, Equatable, Codable {
         try c.encodeIfPresent(rankPattern, forKey: .rankPattern)
         try c.encodeIfPresent(moduleErrors, forKey: .moduleErrors)
         try c.encodeIfPresent(truncationError, forKey: .truncationError)
+        try c.encodeIfPresent(methodUsed, forKey: .methodUsed)
+        try c.encodeIfPresent(methodReason, forKey: .methodReason)
+        try c.encodeIfPresent(methodDetail, forKey: .methodDetail)
     }
 }
 
@@ -126,6 +150,7 @@ public struct MethodDescription: Sendable {
 /// knows (built-in and registered) is `Catalog` in the Settings module.
 public enum MergeMethods {
     public static let builtIn: [MethodDescription] = [
+        AutoMethod.description,
         LinearMethod.description,
         DeltaMethod.description,
         SVDMethod.description,

@@ -10,6 +10,8 @@ import Weigh
 /// ever has to change meaning).
 public struct StatusReport: Codable, Sendable {
     public var schema = 1
+    /// Fields added within schema 1: 1 adds `counts.ingested_total` and `earlier_run`.
+    public var schemaMinor = 1
     public var ledger: String
     public var generatedAt: Date
     public var run: Run?
@@ -31,6 +33,10 @@ public struct StatusReport: Codable, Sendable {
     /// Over the run: how often the merge beat the newest checkpoint, who won how often.
     public var evaluationSummary: EvaluationSummary?
     /// The adapter published to `eval.best_output`.
+    /// The trainer was run again into this directory: the rows of the earlier run
+    /// from `fromStep` on are `replaced`, and none of them feeds the counts' other
+    /// fields, the losses or the metrics.
+    public var earlierRun: EarlierRun?
     public var best: Best?
 
     public struct Run: Codable, Sendable {
@@ -66,8 +72,16 @@ public struct StatusReport: Codable, Sendable {
         public var layout: String?
     }
 
+    public struct EarlierRun: Codable, Sendable {
+        public var fromStep: Int64
+        public var checkpoints: Int
+    }
+
     public struct Counts: Codable, Sendable {
+        /// `ingested`: in the window now (retained); `evicted`: ingested and since
+        /// out of the window; `ingestedTotal`: both, every checkpoint read whole.
         public var ingested = 0, rejected = 0, evicted = 0, replaced = 0, missed = 0
+        public var ingestedTotal = 0
         /// Evicted without ever being in a merge: ingested and pushed out of the window
         /// inside one burst, before the merge at its end.
         public var neverMerged = 0
@@ -157,6 +171,8 @@ extension StatusReport {
         daemon = Daemon(snapshot.daemon, state: daemonState(snapshot.daemon), now: now)
         let rows = snapshot.checkpoints
         counts = Counts(rows, everMerged: snapshot.everMerged)
+        let replaced = rows.filter { $0.status == .replaced }
+        earlierRun = replaced.map(\.step).min().map { EarlierRun(fromStep: $0, checkpoints: replaced.count) }
         lastIngested = rows.filter { $0.ingestedAt != nil && $0.status != .rejected }
             .max { ($0.ingestedAt!, $0.step) < ($1.ingestedAt!, $1.step) }.map(Checkpoint.init)
         merge = snapshot.merge.map { Merge($0, members: snapshot.members, snapshot: snapshot) }
@@ -220,6 +236,7 @@ extension StatusReport.Counts {
             case .missed: missed += 1
             }
         }
+        ingestedTotal = ingested + evicted
     }
 }
 
@@ -238,7 +255,7 @@ extension StatusReport.Merge {
         let rows = members.map { snapshot.checkpoint(id: $0.checkpointID) }
         self.init(id: merge.id ?? 0, created: merge.createdAt, weighting: s.weighting, penalty: s.parameters["penalty"]?.number ?? 0,
                   metric: (try? s.weightingMethod().metric.rawValue) ?? s.metric.rawValue, window: s.window.count ?? 0,
-                  smoothing: s.smoothing, method: s.method, report: merge.report, windowKind: s.window.summary,
+                  smoothing: s.smoothing, method: merge.report?.methodText ?? s.method, report: merge.report, windowKind: s.window.summary,
                   settings: s, fingerprint: s.fingerprint,
                   madeWithSettingsInForce: snapshot.run.map { $0.settings.fingerprint == s.fingerprint } ?? true,
                   windowShort: s.window.count.flatMap { Self.shortness(members.count, of: $0, oldest: rows.first??.step, snapshot: snapshot) },

@@ -100,10 +100,6 @@ import Testing
             changed[0].dtype = .bf16
             return changed
         }, reason: "is BF16 in"),
-        Case(name: "NaN loss", breakIt: writeState(#"{"log_history": [{"loss": NaN, "step": 1}]}"#), reason: "train_loss is nan"),
-        Case(name: "negative loss", breakIt: writeState(#"{"log_history": [{"loss": -1.5, "step": 1}]}"#), reason: "train_loss is -1.5"),
-        Case(name: "zero loss", breakIt: writeState(#"{"log_history": [{"loss": 0, "step": 1}]}"#), reason: "train_loss is 0.0"),
-        Case(name: "no loss logged", breakIt: writeState(#"{"log_history": [{"eval_loss": 3.0, "step": 1}]}"#), reason: "no train_loss logged"),
         Case(name: "empty trainer_state.json", breakIt: writeState(""), reason: "trainer_state.json: file is empty"),
         Case(name: "truncated trainer_state.json", breakIt: writeState(#"{"log_history": [{"loss": 3.1, "st"#), reason: "trainer_state.json: not valid JSON"),
         Case(name: "trainer_state.json a JSON array", breakIt: writeState("[1, 2]"), reason: "trainer_state.json: field"),
@@ -120,6 +116,33 @@ import Testing
              reason: "adapter_model.safetensors: is a symbolic link (not followed)"),
         Case(name: "adapter_config.json missing", breakIt: { try FileManager.default.removeItem(atPath: "\($0)/adapter_config.json") }, reason: "adapter_config.json is missing"),
     ]
+
+    /// Sound adapters whose loss the loss weighting cannot use: a checkpoint's validity
+    /// does not depend on the merge settings, so each is ingested (and retained); the
+    /// merge that would weigh it fails, naming it, and the published merge stands.
+    static let unweighable: [Case] = [
+        Case(name: "NaN loss", breakIt: writeState(#"{"log_history": [{"loss": NaN, "step": 1}]}"#), reason: "train_loss is nan"),
+        Case(name: "negative loss", breakIt: writeState(#"{"log_history": [{"loss": -1.5, "step": 1}]}"#), reason: "train_loss is -1.5"),
+        Case(name: "zero loss", breakIt: writeState(#"{"log_history": [{"loss": 0, "step": 1}]}"#), reason: "train_loss is 0.0"),
+        Case(name: "no loss logged", breakIt: writeState(#"{"log_history": [{"eval_loss": 3.0, "step": 1}]}"#), reason: "no train_loss logged"),
+    ]
+
+    @Test(arguments: unweighable)
+    func aLossTheWeightingCannotUseIsAMergeErrorNotARejection(_ bad: Case) throws {
+        let live = try LiveRun()
+        let daemon = try live.start(environment: ["MWAD_WATCH_SETTLE_TIME": "1"])
+        let writer = TrainerWriter(runDirectory: live.run)
+        for step in [10, 20] { try writer.save(step: step) }
+        #expect(live.waitForMerge(through: 20))
+        try live.moveIn(step: 30, prepare: bad.breakIt)
+        #expect(daemon.waitForLog("merge failed; the previous merge stays published: "), "\(daemon.log)")
+        let row = live.snapshot()?.checkpoints.first { $0.step == 30 }
+        #expect(row?.status == .ingested && row?.retainedPath != nil, "\(bad.name): \(String(describing: row))")
+        #expect(daemon.log.split(separator: "\n").contains { $0.contains("merge failed") && $0.contains(bad.reason) }, "\(daemon.log)")
+        #expect(live.snapshot()?.daemon?.problem?.contains(bad.reason) == true, "status shows it: \(String(describing: live.snapshot()?.daemon))")
+        #expect(live.snapshot()?.merge?.id == 1)
+        #expect(daemon.stop() == 0)
+    }
 
     @Test func everyBadCheckpointIsRejectedWithItsReasonAndTheMergeStands() throws {
         let live = try LiveRun()

@@ -34,7 +34,7 @@ import Testing
         #expect(config.stateDirectory == "/home/u/.local/state/mwad/data-runs-llama-lora")
         #expect(config.ledger == "/home/u/.local/state/mwad/data-runs-llama-lora/ledger.sqlite")
         #expect(config.merge == MergeSettings().effective, "the example's merge section is the defaults")
-        #expect(config.merge.window.count == 3 && config.merge.weighting == "ema" && config.merge.method == "delta")
+        #expect(config.merge.window.count == 3 && config.merge.weighting == "ema" && config.merge.method == "auto")
         #expect(config.merge.metric == .trainLoss && config.merge.smoothing == 1 && config.recomputeEvery == 50)
         #expect(config.watchMode == .auto && config.pollInterval == 5 && config.reconcileInterval == 60)
         #expect(config.settleTime == 10 && config.debounce == 0.5 && config.heartbeatInterval == 10)

@@ -39,7 +39,7 @@ import Testing
         try Data("mine".utf8).write(to: URL(fileURLWithPath: "\(live.output)/notes.txt"))  // not an mwad folder
         let result = try once(live)
         #expect(result.status == 1, "\(result.stderr)")
-        #expect(result.stderr.contains("merge failed; the previous merge stays published"))
+        #expect(result.stderr.contains("merge failed; nothing is published yet"))
         #expect(result.stderr.contains("mwad: error: the published merge does not reflect \(live.run)"))
         // Fixed, it succeeds.
         try FileManager.default.removeItem(atPath: live.output)

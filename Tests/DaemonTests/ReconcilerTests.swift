@@ -22,7 +22,7 @@ import Weigh
         let reporter = FailureReporter(ledger: ledger, logger: logger)
         let settings = MergeSettings()
         return Reconciler(directory: run, layout: .huggingFace,
-                          ingestor: CheckpointIngestor(settings: settings, layout: .huggingFace, method: LinearMethod(), store: store,
+                          ingestor: CheckpointIngestor(settings: settings, layout: .huggingFace, store: store,
                                                        settleTime: 10, clock: clock),
                           ledger: ledger,
                           recorder: Recorder(ledger: ledger, store: store, logger: logger, reporter: reporter, settings: settings),

@@ -23,7 +23,7 @@ import Testing
         let reporter = FailureReporter(ledger: ledger, logger: logger)
         let settings = MergeSettings()
         return Reconciler(directory: run, layout: layout,
-                          ingestor: CheckpointIngestor(settings: settings, layout: layout, method: LinearMethod(), store: store,
+                          ingestor: CheckpointIngestor(settings: settings, layout: layout, store: store,
                                                        settleTime: 0, clock: { Date(timeIntervalSince1970: 1_800_000_000) }),
                           ledger: ledger,
                           recorder: Recorder(ledger: ledger, store: store, logger: logger, reporter: reporter, settings: settings),

@@ -44,9 +44,15 @@ final class DaemonLoop {
                          logger: logger, wake: { wake.signal() })
         reporter = FailureReporter(ledger: ledger, logger: logger)
         let recorder = Recorder(ledger: ledger, store: store, logger: logger, reporter: reporter, settings: config.merge)
-        // Validated when the configuration was read: a method the catalog lacks never gets here.
-        let method: any MergeMethod = try! config.merge.mergeMethod()
-        let ingestor = CheckpointIngestor(settings: config.merge, layout: engine.layout, method: method, store: store,
+        let layout = engine.layout
+        let scoreBoard = config.scoreBoardFolder(layout).map { _ in ScoreBoard { config.scoreBoardFolder(layout)! } }
+        recorder.onEarlierRunReplaced = { step in
+            do throws(TensorBoardError) { try scoreBoard?.restarted(at: step) } catch {
+                logger.warning("cannot mark the restart at step \(step) in TensorBoard: \(error)")
+            }
+        }
+        self.scoreBoard = scoreBoard
+        let ingestor = CheckpointIngestor(settings: config.merge, layout: engine.layout, store: store,
                                           settleTime: config.settleTime)
         reconciler = Reconciler(directory: config.watchDirectory, layout: engine.layout, ingestor: ingestor, ledger: ledger,
                                 recorder: recorder, reporter: reporter)
@@ -54,8 +60,6 @@ final class DaemonLoop {
         heartbeat = Heartbeat(config: config, ledger: ledger, notifier: engine.notifier, reporter: reporter)
         hooks = HookQueue(argv: config.onMerge, timeout: config.hookTimeout, ledger: ledger, logger: logger)
         metrics = MetricsFile(path: config.metricsTextfile, ledger: ledger, reporter: reporter)
-        let layout = engine.layout
-        scoreBoard = config.scoreBoardFolder(layout).map { _ in ScoreBoard { config.scoreBoardFolder(layout)! } }
         evaluation = EvaluationQueue(config: config, layout: engine.layout, ledger: ledger, logger: logger, scoreBoard: scoreBoard)
         layoutReport = LayoutReport(layout: engine.layout, ledger: ledger, logger: logger)
         schedule = MergeSchedule(debounce: config.debounce)
@@ -78,7 +82,7 @@ final class DaemonLoop {
         await finish()
     }
 
-    func runOnce() async -> Bool {
+    func runOnce() async -> OnceOutcome {
         start()
         reporter.clear()
         root.refresh()
@@ -90,14 +94,15 @@ final class DaemonLoop {
             await merge(now: engine.clock())
             await evaluation.drain()  // --once waits for the evaluations of its window
             reflected = (try? publishedMergeReflectsLedger()) ?? false
-            if let snapshot = try? engine.ledger.snapshot(), snapshot.merge == nil {
+            // Checkpoints ingested and still no merge: the merge failed, and said why.
+            if let snapshot = try? engine.ledger.snapshot(), snapshot.merge == nil, snapshot.ingested.isEmpty {
                 reporter.report("nothing to merge", NothingToMerge(directory: config.watchDirectory, snapshot: snapshot))
             }
         } else {
             reporter.report("cannot read the run", IngestError.runDirectoryUnreadable(path: config.watchDirectory, reason: "no such folder"))
         }
         await finish()
-        return reflected && !reporter.failedSinceClear
+        return OnceOutcome(reflected: reflected, failures: reporter.failuresSinceClear)
     }
 
     // MARK: - One step
@@ -132,8 +137,14 @@ final class DaemonLoop {
     }
 
     private func merge(now: Date) async {
+        let stays = "merge failed; the previous merge stays published", none = "merge failed; nothing is published yet"
         do {
-            guard let published = try rollingMerge.update(now: now) else { return }
+            let update = try rollingMerge.update(now: now)
+            // A merge error (a method that cannot take a member, a member the weighting
+            // cannot weigh) lasts in status and STATUS= until a merge works again.
+            reporter.resolve(stays)
+            reporter.resolve(none)
+            guard let published = update else { return }
             reporter.succeeded()
             refreshStatusLine()
             hooks.enqueue(output: published.record.outputPath, step: published.newestStep, mergeID: published.record.id!)
@@ -142,7 +153,8 @@ final class DaemonLoop {
             }
             await evaluation.enqueue(published)
         } catch {
-            reporter.report("merge failed; the previous merge stays published", error)
+            let published = (try? engine.ledger.snapshot().merge) != nil
+            reporter.problem(published ? stays : none, error)
         }
     }
 

@@ -13,7 +13,6 @@ import Weigh
 struct CheckpointIngestor {
     let settings: MergeSettings
     let layout: any TrainerLayout
-    let method: any MergeMethod
     let store: RetainedStore
     /// How long files must stay unchanged before a trainer that writes no
     /// `trainer_state.json` counts as done, or an unparsable one as broken.
@@ -145,17 +144,14 @@ struct CheckpointIngestor {
         // unchanged); its header is validated on the copy (a map, no data read).
         row.trainLoss = checkpoint.value(of: .trainLoss, smoothing: settings.smoothing)
         row.evalLoss = checkpoint.value(of: .evalLoss, smoothing: settings.smoothing)
-        do {
-            let weighting = try settings.weightingMethod()
-            let metric = checkpoint.value(of: weighting.metric, smoothing: settings.smoothing)
-            // A metric the weighting cannot use (missing, not finite) refuses the checkpoint once.
-            _ = try weighting.weights(for: [Candidate(name: ref.path, step: checkpoint.step, metricValue: metric)])
-            let config = checkpoint.configPath.flatMap { path in
-                FileManager.default.contents(atPath: path).flatMap { try? AdapterConfig(data: $0, source: path) }
-            }
-            try method.checkMember(MergeInput(name: ref.path, file: checkpoint.adapter, weight: 0,
-                                              valuesKnownFinite: staged.adapterScan == .allFinite, config: config, format: checkpoint.format),
-                                   reference: reference.map { MergeInput(name: $0.name, file: $0.file, weight: 0, format: checkpoint.format) })
+        // A sound adapter, whatever the merge settings: every value finite, the same
+        // tensors, dtypes and shapes as the window's newest. Whether the method in use
+        // can merge it (delta and DoRA), or the weighting weigh it (a loss not logged),
+        // is the merge's matter: a settings change later merges the retained copy.
+        do throws(MergeError) {
+            try LinearMethod().checkMember(MergeInput(name: ref.path, file: checkpoint.adapter, weight: 0,
+                                                      valuesKnownFinite: staged.adapterScan == .allFinite, format: checkpoint.format),
+                                           reference: reference.map { MergeInput(name: $0.name, file: $0.file, weight: 0, format: checkpoint.format) })
         } catch {
             return reject(&row, staged, "\(error)")
         }

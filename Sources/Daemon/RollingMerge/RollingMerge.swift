@@ -88,9 +88,13 @@ struct RollingMerge {
                                                 outputSHA256: manifest.outputSHA256 ?? "", created: started, duration: duration,
                                                 report: manifest.report)
         try evict(keeping: retained)
+        // `auto` falling back from delta: said once per reason, with the member and why.
+        if let report = manifest.report, let reason = report.methodReason, notes.once("auto-\(reason)") {
+            logger.notice("method auto merges with \(report.methodUsed ?? "linear"), not delta: \(report.methodDetail ?? reason); status shows \(report.methodText ?? "")")
+        }
         let steps = window.map(\.step)
         let how = sum.map { $0.previous == nil ? "exact" : "incremental: +\($0.adding.count) −\($0.removing.count)" } ?? "full"
-        logger.info("published merge #\(record.id!) of \(steps.count == 1 ? "1 checkpoint" : "\(steps.count) checkpoints") (steps \(steps.first!)–\(steps.last!), \(plan.settings.summary), \(how)) to \(output) in \(String(format: "%.2f", duration)) s\(Self.shortness(window, snapshot: snapshot, of: config.merge.window.count))")
+        logger.info("published merge #\(record.id!) of \(steps.count == 1 ? "1 checkpoint" : "\(steps.count) checkpoints") (steps \(steps.first!)–\(steps.last!), \(plan.settings.summary)\(manifest.report?.methodText.map { " (\($0))" } ?? ""), \(how)) to \(output) in \(String(format: "%.2f", duration)) s\(Self.shortness(window, snapshot: snapshot, of: config.merge.window.count))")
         return Published(record: record, newestStep: steps.last!, members: retained.map { ($0.step, $0.retainedPath ?? "", $0.sourcePath) },
                          weights: plan.members.map { ($0.name, $0.step, $0.weight) })
     }
