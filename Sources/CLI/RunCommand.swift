@@ -49,8 +49,9 @@ struct RunCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         do {
             let loaded = try await ConfigLoader.load(file: config, environment: environment, flags: flags)
-            guard try await DaemonService.run(config: loaded, once: once, environment: environment) else {
-                printError(CommandError("the published merge does not reflect \(loaded.watchDirectory); see the log above"))
+            let outcome = try await DaemonService.run(config: loaded, once: once, environment: environment)
+            if let line = outcome.finalLine(watching: loaded.watchDirectory) {
+                printError(CommandError(line))
                 throw ExitCode.failure
             }
         } catch let error as ExitCode {

@@ -21,12 +21,13 @@ public struct DaemonService: Service {
     }
 
     /// Builds the engine from `config` (taking the ledger's writer lock, then opening
-    /// it) and runs it until SIGTERM or SIGINT; with `once`, one pass. Returns whether
-    /// it succeeded: for `--once`, that the published merge reflects the directory.
+    /// it) and runs it until SIGTERM or SIGINT; with `once`, one pass. Returns how it
+    /// ended: for `--once`, whether the published merge reflects the directory, and
+    /// what else failed.
     /// Throws, before anything is written, when the ledger is held by another mwad,
     /// belongs to another run, or (with `once`) the watched directory does not exist;
     /// and after stopping, when the lock file was removed or replaced under it.
-    public static func run(config: DaemonConfig, once: Bool, environment: [String: String]) async throws -> Bool {
+    public static func run(config: DaemonConfig, once: Bool, environment: [String: String]) async throws -> OnceOutcome {
         // A file size limit or a closed pipe must fail the one write (EFBIG, EPIPE),
         // which is reported and retried, not kill the daemon.
         signal(SIGXFSZ, SIG_IGN)
@@ -56,12 +57,35 @@ public struct DaemonService: Service {
         // unexpected: say why instead. Exit 1, and systemd's restart locks afresh.
         do { try await group.run() } catch where engine.lostLock {}
         if engine.lostLock { throw LedgerError.lockLost(path: config.ledger) }
-        return true
+        return OnceOutcome(reflected: true, failures: [])
     }
 
     public static func makeLogger(level: Logger.Level, environment: [String: String]) -> Logger {
         var logger = Logger(label: "mwad") { _ in DaemonLogHandler(level: level, environment: environment) }
         logger.logLevel = level
         return logger
+    }
+}
+
+/// How `mwad run` ended: whether the published merge reflects the run (for `--once`),
+/// and what failed besides, each named once (`cannot write the metrics file …`).
+public struct OnceOutcome: Sendable, Equatable {
+    public var reflected: Bool
+    public var failures: [String]
+
+    public init(reflected: Bool, failures: [String]) {
+        self.reflected = reflected
+        self.failures = failures
+    }
+
+    public var succeeded: Bool { reflected && failures.isEmpty }
+
+    /// The last line for a script's log: the real cause, the merge's own or another's.
+    public func finalLine(watching run: String) -> String? {
+        if !reflected {
+            return "the published merge does not reflect \(run)" + (failures.isEmpty ? "" : " (\(failures.joined(separator: "; ")))") + "; see the log above"
+        }
+        guard !failures.isEmpty else { return nil }
+        return "the published merge reflects \(run), but \(failures.joined(separator: "; ")); see the log above"
     }
 }

@@ -12,6 +12,8 @@ public struct TextfileWriter: Sendable {
 
     /// Replaces the file's content with `text`.
     public func write(_ text: String) throws(PosixError) {
+        // Its folder is made as the output's is: a metrics folder named but not made yet.
+        try Self.makeFolders((path as NSString).deletingLastPathComponent)
         let temporary = "\(path).tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw PosixError(errno) }
@@ -36,5 +38,14 @@ public struct TextfileWriter: Sendable {
             throw PosixError(code)
         }
         Posix.syncDirectory((path as NSString).deletingLastPathComponent)
+    }
+
+    /// `mkdir -p`, with the failing call's errno.
+    static func makeFolders(_ folder: String) throws(PosixError) {
+        guard !folder.isEmpty else { return }
+        var info = stat()
+        if stat(folder, &info) == 0 { return }
+        try makeFolders((folder as NSString).deletingLastPathComponent)
+        if mkdir(folder, 0o755) != 0 && errno != EEXIST { throw PosixError(errno) }
     }
 }

@@ -10,7 +10,9 @@ final class FailureReporter {
     private let logger: Logger
     private var lastReported: String?
     /// Whether anything failed since ``clear()``: what `--once` answers with.
-    private(set) var failedSinceClear = false
+    var failedSinceClear: Bool { !failuresSinceClear.isEmpty }
+    /// What failed since ``clear()``, each once, in order: what `--once` names at its end.
+    private(set) var failuresSinceClear: [String] = []
     /// The failures that persist now, by what failed (see ``problem(_:_:)``).
     private var problems: [String: String] = [:]
 
@@ -22,7 +24,7 @@ final class FailureReporter {
     /// Reports that `what` failed with `error`.
     func report(_ what: String, _ error: any Error) {
         let text = "\(what): \(error)"
-        failedSinceClear = true
+        if !failuresSinceClear.contains(what) { failuresSinceClear.append(what) }
         // Keyed by what failed: the error's text may name a different temporary path each time.
         defer { lastReported = what }
         guard lastReported != what else {
@@ -63,6 +65,6 @@ final class FailureReporter {
 
     /// Starts a new count for ``failedSinceClear``.
     func clear() {
-        failedSinceClear = false
+        failuresSinceClear = []
     }
 }

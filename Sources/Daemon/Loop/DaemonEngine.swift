@@ -74,7 +74,7 @@ public final class DaemonEngine: Sendable {
     /// One pass for `mwad run --once`: reconcile, merge if needed, wait for the hook.
     /// Returns whether the published merge now reflects the directory with nothing
     /// failing on the way (the exit status of `--once`).
-    public func runOnce() async -> Bool {
+    public func runOnce() async -> OnceOutcome {
         await DaemonLoop(engine: self).runOnce()
     }
 }
