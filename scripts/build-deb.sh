@@ -87,7 +87,9 @@ for library in $(ldd "$root/usr/bin/mwad" | awk '$3 ~ /^\// { print $3 }'); do
     if ! grep -qw "${owner}" <<<"$depends"; then
         # A dependency of a dependency (a library pulling in another it links).
         read -ra packages <<<"$(sed 's/([^)]*)//g; s/[,|]/ /g' <<<"$depends")"
-        apt-cache depends --recurse --important "${packages[@]}" 2>/dev/null | grep -qw "$owner" \
+        # A here-string, not a pipe into grep -q: grep exits at the first match, apt-cache dies
+        # of SIGPIPE, and under pipefail the pipeline fails (exit 141) although it matched.
+        grep -qw "$owner" <<<"$(apt-cache depends --recurse --important "${packages[@]}" 2>/dev/null)" \
             || { echo "build-deb: $library ($owner) is not covered by Depends: $depends" >&2; exit 1; }
     fi
 done

@@ -12,4 +12,11 @@ for script in deploy/slurm/*.sbatch scripts/*.sh .ci/run; do
     bash -n "$script"
     shellcheck -x "$script"   # -x: follows the scripts they source (paths from the repository root)
 done
+# A pipeline into `grep -q` under `set -o pipefail` fails at random: grep exits at the
+# first match and the writer dies of SIGPIPE (exit 141). Grep a here-string instead.
+if pipes=$(grep -nE '\|[[:space:]]*grep[[:space:]]+-[a-zA-Z]*q' deploy/slurm/*.sbatch scripts/*.sh scripts/*.py .ci/run packaging/deb/*); then
+    echo "a pipeline into grep -q (exit 141 under pipefail); grep a here-string instead:" >&2
+    echo "$pipes" >&2
+    exit 1
+fi
 echo "deploy recipes: ok"

@@ -14,7 +14,7 @@ runtime=$(dirname "$(readlink -f "$(command -v swift)")")/../lib/swift/linux
 runtime=$(readlink -f "$runtime")
 [[ -f $runtime/libswiftCore.so ]] || { echo "no libswiftCore.so in $runtime" >&2; exit 1; }
 
-if ldd "$binary" | grep -q 'libswift\|libFoundation\|libdispatch'; then
+if grep -q 'libswift\|libFoundation\|libdispatch' <<<"$(ldd "$binary")"; then
     echo "$binary still links Swift runtime libraries:" >&2
     ldd "$binary" >&2
     exit 1

@@ -60,5 +60,26 @@ with tempfile.TemporaryDirectory() as work:
     texts = mine.Tags()["tensors"]
     check("mwad/eval/best_label" in texts and "mwad/merge/weights" in texts, "the text summaries (best, weights)")
 
+# The trainer run again into the same directory: run A (steps 10-80), the directory
+# emptied, run B (steps 10-40, other adapters). mwad marks the restart with a SessionLog
+# START at step 10, and TensorBoard's reader shows run B's merges only.
+with tempfile.TemporaryDirectory() as work:
+    run, board, ledger = (os.path.join(work, name) for name in ("run", "tb", "ledger.sqlite"))
+    env = dict(os.environ, MWAD_TENSORBOARD_LOGDIR=board, MWAD_MERGE_WINDOW="2")
+    source = os.path.join(fixtures, "trainer-run-f32")
+    shutil.copytree(source, run)
+    first = subprocess.run([mwad, "run", "--watch", run, "--once", "--ledger", ledger], env=env, capture_output=True, text=True)
+    for name in os.listdir(run):
+        shutil.rmtree(os.path.join(run, name))
+    for step in (10, 20, 30, 40):  # run B: other adapters at the same steps
+        shutil.copytree(os.path.join(source, f"checkpoint-{step + 40}"), os.path.join(run, f"checkpoint-{step}"))
+    second = subprocess.run([mwad, "run", "--watch", run, "--once", "--ledger", ledger], env=env, capture_output=True, text=True)
+    check(first.returncode == 0 and second.returncode == 0, f"both runs merged ({first.stderr[-300:]}{second.stderr[-300:]})")
+    board = EventAccumulator(board, size_guidance={"scalars": 0})
+    board.Reload()
+    steps = [e.step for e in board.Scalars("mwad/merge/members")] if "mwad/merge/members" in board.Tags()["scalars"] else []
+    print(f"  after the restart, mwad/merge/members at steps {steps}")
+    check(steps == [40], "TensorBoard shows only run B's merge (run A's at step 80 dropped by the restart marker)")
+
 print("failed" if failed else "all passed")
 sys.exit(1 if failed else 0)

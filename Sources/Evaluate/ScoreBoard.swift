@@ -68,6 +68,12 @@ public final class ScoreBoard: Sendable {
         }
     }
 
+    /// The trainer was run again into the directory from `step`: the earlier run's
+    /// scores from `step` on are dropped by TensorBoard's reader.
+    public func restarted(at step: Int64) throws(TensorBoardError) {
+        try write { writer throws(TensorBoardError) in try writer.restart(at: step) }
+    }
+
     private func write(_ body: (EventWriter) throws(TensorBoardError) -> Void) throws(TensorBoardError) {
         try writer.withLock { writer throws(TensorBoardError) in
             if writer == nil { writer = try EventWriter(directory: folder()) }

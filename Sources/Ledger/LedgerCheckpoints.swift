@@ -75,12 +75,15 @@ extension Ledger {
         }
     }
 
-    /// Marks every ingested checkpoint with a step above `step` as `replaced`: training
-    /// resumed from `step`, so they belong to an abandoned trajectory. Returns them.
+    /// Marks every checkpoint with a step above `step` as `replaced` (ingested, evicted,
+    /// rejected or missed alike): training resumed from `step`, or the trainer was run
+    /// again into the directory, so they belong to an abandoned trajectory, whose
+    /// losses and counts must not show beside the new run's. Returns them.
     public func supersede(after step: Int64) throws(LedgerError) -> [CheckpointRecord] {
         try write { db in
             let abandoned = try CheckpointRecord
-                .filter(CheckpointRecord.Columns.step > step && CheckpointRecord.Columns.status == CheckpointRecord.Status.ingested)
+                .filter(CheckpointRecord.Columns.step > step && CheckpointRecord.Columns.status != CheckpointRecord.Status.replaced)
+                .order(CheckpointRecord.Columns.step)
                 .fetchAll(db)
             for var row in abandoned {
                 row.status = .replaced

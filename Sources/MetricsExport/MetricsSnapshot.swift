@@ -24,6 +24,8 @@ public enum MetricsSnapshot {
             gauge("mwad_checkpoints", "Checkpoints in the ledger by status (missed: deleted before they could be read)",
                   Double(snapshot.checkpoints.filter { $0.status == status }.count), [("status", status.rawValue)])
         }
+        gauge("mwad_checkpoints_read", "Checkpoints read whole since the ledger began: in the window (ingested) or out of it since (evicted)",
+              Double(snapshot.checkpoints.filter { $0.status == .ingested || $0.status == .evicted }.count), [])
         checkpointGauges(snapshot, gauge)
         mergeGauges(snapshot, gauge)
         evaluationGauges(snapshot, gauge)

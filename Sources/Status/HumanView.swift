@@ -19,6 +19,9 @@ public enum HumanView {
             line("problem", "\(problem) (since \(report.daemon.problemSince.map(time) ?? "?"))")
         }
         line("checkpoints", checkpoints(report))
+        if let earlier = report.earlierRun {
+            line("", "an earlier run in this directory was replaced from step \(earlier.fromStep) (\(earlier.checkpoints) of its checkpoints, shown nowhere else)")
+        }
         if let merge = report.merge {
             line("merge", "#\(merge.id) at \(time(merge.created)) · \(merge.members.count == 1 ? "1 member" : "\(merge.members.count) members") · \(String(format: "%.2f", merge.durationSeconds)) s · sha256 \(merge.outputSha256.prefix(12))\(merge.hookStatus.map { " · hook \($0)" } ?? "")")
             // A single-file merge is published inside the output folder: where, exactly.
@@ -73,10 +76,10 @@ public enum HumanView {
 
     private static func checkpoints(_ report: StatusReport) -> String {
         let c = report.counts
-        var text = "\(c.ingested) ingested, \(c.rejected) rejected, \(c.missed) missed, \(c.evicted) evicted, \(c.replaced) replaced"
-        if c.neverMerged > 0 {
-            text += " (\(c.neverMerged) of them never in a merge: ingested and evicted between two merges)"
-        }
+        // Every checkpoint read whole, and where each is now: in the window (retained) or
+        // evicted from it; an evicted one is no loss.
+        let never = c.neverMerged > 0 ? ", \(c.neverMerged) of them never in a merge: ingested and evicted between two merges" : ""
+        var text = "\(c.ingestedTotal) ingested (\(c.ingested) in the window, \(c.evicted) evicted\(never)) · \(c.rejected) rejected · \(c.missed) missed · \(c.replaced) replaced"
         if let last = report.lastIngested {
             let metric = lossMetric(report)
             let value = metric == "eval_loss" ? last.evalLoss : last.trainLoss

@@ -66,11 +66,34 @@ public final class EventWriter {
         try write(event)
     }
 
+    /// Marks a restart at `step` (a `SessionLog` with status START): TensorBoard's
+    /// reader drops every event of this file written before it at `step` or later, so
+    /// an abandoned run's points stop showing beside the new run's. (Hand-encoded: the
+    /// project's minimal proto has no SessionLog; Event field 6, SessionLog.status 1.)
+    public func restart(at step: Int64, time: Date = Date()) throws(TensorBoardError) {
+        var data: [UInt8] = [0x09] + withUnsafeBytes(of: time.timeIntervalSince1970.bitPattern.littleEndian, Array.init)
+        data += [0x10] + Self.varint(UInt64(bitPattern: step))
+        data += [0x32, 0x02, 0x08, 0x01]  // session_log { status: START }
+        try append(Self.frame(data))
+    }
+
+    static func varint(_ value: UInt64) -> [UInt8] {
+        var value = value, bytes: [UInt8] = []
+        repeat {
+            bytes.append(UInt8(value & 0x7F) | (value > 0x7F ? 0x80 : 0))
+            value >>= 7
+        } while value > 0
+        return bytes
+    }
+
     /// Appends `event` as one record and fsyncs the file.
     public func write(_ event: Tensorboard_Event) throws(TensorBoardError) {
         let data: [UInt8]
         do { data = try event.serializedBytes() } catch { throw .unwritable(path: path, reason: "\(error)") }
-        let record = Self.frame(data)
+        try append(Self.frame(data))
+    }
+
+    private func append(_ record: [UInt8]) throws(TensorBoardError) {
         var done = 0
         while done < record.count {
             let wrote = record.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + done, record.count - done) }

@@ -13,9 +13,13 @@ public struct TrainerWriter {
     public let saveTotalLimit: Int?
     /// How a rotated folder is deleted; nil: at once, as one call.
     public let deletion: FolderDeletion?
+    /// Another seed: other adapters at the same steps (the fixture's in another turn)
+    /// and a loss higher by `seed`/100.
+    public let seed: Int
     private let sourceSteps: [Int]
 
-    public init(runDirectory: String, source: String = Fixtures.f32Run, saveTotalLimit: Int? = nil, deletion: FolderDeletion? = nil) {
+    public init(runDirectory: String, source: String = Fixtures.f32Run, saveTotalLimit: Int? = nil, deletion: FolderDeletion? = nil, seed: Int = 0) {
+        self.seed = seed
         self.runDirectory = runDirectory
         self.source = source
         self.saveTotalLimit = saveTotalLimit
@@ -30,7 +34,7 @@ public struct TrainerWriter {
     /// Writes `checkpoint-<step>`; `pause` seconds between files.
     public func save(step: Int, pause: Double = 0) throws {
         let folder = "\(runDirectory)/checkpoint-\(step)"
-        let from = "\(source)/checkpoint-\(sourceSteps[(step / 10 - 1) % sourceSteps.count])"
+        let from = "\(source)/checkpoint-\(sourceSteps[(step / 10 - 1 + seed) % sourceSteps.count])"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try writeInChunks(Data(contentsOf: URL(fileURLWithPath: "\(from)/adapter_model.safetensors")), to: "\(folder)/adapter_model.safetensors")
         for name in ["adapter_config.json", "optimizer.pt", "scheduler.pt", "rng_state.pth", "training_args.bin"] {
@@ -43,7 +47,7 @@ public struct TrainerWriter {
 
     /// A `trainer_state.json` whose `log_history` logs a loss every 2 steps up to `step`.
     public func trainerState(step: Int) -> String {
-        let entries = stride(from: 2, through: step, by: 2).map { "{\"loss\": \(Self.loss(at: $0)), \"step\": \($0)}" }
+        let entries = stride(from: 2, through: step, by: 2).map { "{\"loss\": \(Self.loss(at: $0) + Double(seed) / 100), \"step\": \($0)}" }
         return "{\"global_step\": \(step), \"log_history\": [\(entries.joined(separator: ", "))]}"
     }
 

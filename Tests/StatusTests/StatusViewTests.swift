@@ -19,7 +19,7 @@ import Weigh
         snapshot.everMerged.formUnion(evicted.suffix(2))
         let report = StatusReport(ledger: path, snapshot: snapshot, now: StatusFixture.now, all: false) { _ in .running }
         #expect(report.counts.evicted == 5 && report.counts.neverMerged == 3)
-        #expect(HumanView.render(report).contains("5 evicted, 0 replaced (3 of them never in a merge: ingested and evicted between two merges)"))
+        #expect(HumanView.render(report).contains("5 evicted, 3 of them never in a merge: ingested and evicted between two merges) · "))
     }
 
     func report(all: Bool = false) throws -> StatusReport {
@@ -74,7 +74,7 @@ import Weigh
 
     @Test func jsonKeysAreSnakeCase() throws {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(try report().json().utf8)) as? [String: Any])
-        #expect(Set(object.keys) == ["schema", "ledger", "generated_at", "run", "daemon", "counts", "last_ingested",
+        #expect(Set(object.keys) == ["schema", "schema_minor", "ledger", "generated_at", "run", "daemon", "counts", "last_ingested",
                                      "merge", "rejected", "missed", "skipped", "losses", "evaluations", "evaluation_summary", "best"])
         let evaluations = try #require(object["evaluations"] as? [[String: Any]])
         #expect(evaluations.map { $0["target"] as? String } == ["merge", "checkpoint", "candidate", "candidate"])
@@ -106,8 +106,8 @@ import Weigh
         #expect(report.merge?.madeWithSettingsInForce == false)
         #expect(report.merge?.smoothing == 1)
         let text = HumanView.render(report)
-        #expect(text.contains("settings    loss weighting on train_loss (penalty 1) · delta method · window the last 3 · smoothing 4"), "\(text)")
-        #expect(text.contains("made with loss weighting on train_loss (penalty 1) · delta method · window the last 3 (fingerprint \(MergeSettings(window: 3, weighting: "loss", penalty: 1).fingerprint))"), "\(text)")
+        #expect(text.contains("settings    loss weighting on train_loss (penalty 1) · auto method · window the last 3 · smoothing 4"), "\(text)")
+        #expect(text.contains("made with loss weighting on train_loss (penalty 1) · auto method · window the last 3 (fingerprint \(MergeSettings(window: 3, weighting: "loss", penalty: 1).fingerprint))"), "\(text)")
         #expect(text.contains("the settings in force differ"))
     }
 }

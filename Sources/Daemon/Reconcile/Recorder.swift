@@ -17,6 +17,8 @@ final class Recorder {
     /// The skipped folders last recorded; nil until the first scan records them.
     private var skipped: [SkippedEntry]?
     private var logged: Set<String> = []
+    /// Called with the step from which an earlier run's checkpoints were replaced.
+    var onEarlierRunReplaced: (Int64) -> Void = { _ in }
 
     init(ledger: Ledger, store: RetainedStore, logger: Logger, reporter: FailureReporter, settings: MergeSettings) {
         self.ledger = ledger
@@ -40,9 +42,11 @@ final class Recorder {
         case .replaced(let old, let new):
             if let retained = old.retainedPath { store.remove(retained) }
             logger.notice("\(new.name) was written again with other content (training resumed?); the earlier one is marked replaced")
-            for abandoned in (try? ledger.supersede(after: new.step)) ?? [] {
-                if let retained = abandoned.retainedPath { store.remove(retained) }
-                logger.notice("\(abandoned.name) belongs to the abandoned run after step \(new.step); marked replaced")
+            let abandoned = (try? ledger.supersede(after: new.step)) ?? []
+            for row in abandoned { if let retained = row.retainedPath { store.remove(retained) } }
+            onEarlierRunReplaced(new.step)
+            if let first = abandoned.first, let last = abandoned.last {
+                logger.notice("\(abandoned.count) checkpoints of the earlier run after step \(new.step) (\(first.name) … \(last.name)) are marked replaced: status, the losses and the metrics show only the new run")
             }
             return announce(new)
         case .recorded(let new):
