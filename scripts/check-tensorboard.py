@@ -71,8 +71,9 @@ with tempfile.TemporaryDirectory() as work:
     first = subprocess.run([mwad, "run", "--watch", run, "--once", "--ledger", ledger], env=env, capture_output=True, text=True)
     for name in os.listdir(run):
         shutil.rmtree(os.path.join(run, name))
-    for step in (10, 20, 30, 40):  # run B: other adapters at the same steps
-        shutil.copytree(os.path.join(source, f"checkpoint-{step + 40}"), os.path.join(run, f"checkpoint-{step}"))
+    for step in (10, 20, 30, 40):  # run B: other adapters at the same steps, written now
+        shutil.copytree(os.path.join(source, f"checkpoint-{step + 40}"), os.path.join(run, f"checkpoint-{step}"),
+                        copy_function=shutil.copyfile)
     second = subprocess.run([mwad, "run", "--watch", run, "--once", "--ledger", ledger], env=env, capture_output=True, text=True)
     check(first.returncode == 0 and second.returncode == 0, f"both runs merged ({first.stderr[-300:]}{second.stderr[-300:]})")
     board = EventAccumulator(board, size_guidance={"scalars": 0})

@@ -69,11 +69,11 @@ public final class EventWriter {
     /// Marks a restart at `step` (a `SessionLog` with status START): TensorBoard's
     /// reader drops every event of this file written before it at `step` or later, so
     /// an abandoned run's points stop showing beside the new run's. (Hand-encoded: the
-    /// project's minimal proto has no SessionLog; Event field 6, SessionLog.status 1.)
+    /// project's minimal proto has no SessionLog; Event field 7, SessionLog.status 1.)
     public func restart(at step: Int64, time: Date = Date()) throws(TensorBoardError) {
         var data: [UInt8] = [0x09] + withUnsafeBytes(of: time.timeIntervalSince1970.bitPattern.littleEndian, Array.init)
         data += [0x10] + Self.varint(UInt64(bitPattern: step))
-        data += [0x32, 0x02, 0x08, 0x01]  // session_log { status: START }
+        data += [0x3A, 0x02, 0x08, 0x01]  // session_log (field 7) { status: START }
         try append(Self.frame(data))
     }
 

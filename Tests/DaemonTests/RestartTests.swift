@@ -69,7 +69,7 @@ import Testing
         var offset: UInt64 = 0, events: [(step: Int64, start: Bool)] = []
         while case .record(let data, let end) = try reader.next(at: offset) {
             let event = try Tensorboard_Event(serializedBytes: data)
-            events.append((event.step, Array(data).ends(with: [0x32, 0x02, 0x08, 0x01])))
+            events.append((event.step, Array(data).ends(with: [0x3A, 0x02, 0x08, 0x01])))
             offset = end
         }
         return events
