@@ -1,5 +1,6 @@
 import Ingest
 import ArgumentParser
+import Daemon
 
 /// `mwad`: keeps a Metrics-Weighted Average of a trainer's latest adapter checkpoints.
 public struct MWADCommand: AsyncParsableCommand {
@@ -12,8 +13,9 @@ public struct MWADCommand: AsyncParsableCommand {
 
     public init() {}
 
-    /// Runs the command line, parameter flags rewritten for the parser (``SettingsOptions/rewrite(_:)``).
+    /// Runs the command line, parameter flags and `mwad run`'s config-key flags rewritten
+    /// for the parser (``SettingsOptions/rewrite(_:)``, ``ConfigFlags/rewrite(_:)``).
     public static func main() async {
-        await main(SettingsOptions.rewrite(Array(CommandLine.arguments.dropFirst())))
+        await main(ConfigFlags.rewrite(SettingsOptions.rewrite(Array(CommandLine.arguments.dropFirst()))))
     }
 }

@@ -125,6 +125,7 @@ struct MergeCommand: ParsableCommand {
     /// incomplete or broken one is skipped with a warning and does not count.
     private func chooseMembers(window: WindowSpec, layout: any TrainerLayout) throws -> [Checkpoint] {
         if !checkpoints.isEmpty {
+            if let advice = checkpoints.lazy.compactMap(PathAdvice.aRun).first { throw CommandError(advice) }
             return try checkpoints.map { path throws(IngestError) in try Checkpoint.load(folder: path, layout: layout) }
         }
         let run = try RunDirectory.scan(runDirectory!, layout: layout)
@@ -145,9 +146,21 @@ struct MergeCommand: ParsableCommand {
         }
         guard !chosen.isEmpty else { throw CommandError("\(run.path): no complete \(layout.name) checkpoint to merge") }
         if let count = window.count, chosen.count < count, window.steps == nil {
-            printWarning("window short: \(chosen.count) of \(count) checkpoints (the run has no more complete ones\(window.stride > 1 ? " at stride \(window.stride)" : ""))")
+            printWarning("window short: \(chosen.count) of \(count) checkpoints (the run has no more complete ones\(window.stride > 1 ? " at stride \(window.stride)" : "")); "
+                + Self.rotationNote(steps: run.checkpoints.map(\.step)))
         }
         return chosen.reversed()
+    }
+
+    /// Why a run may hold fewer checkpoints than the window: the usual case is the
+    /// trainer's rotation (`save_total_limit=2`, window 3), which `mwad run` outlives.
+    static func rotationNote(steps: [Int64]) -> String {
+        let sorted = steps.sorted()
+        let gaps = zip(sorted.dropFirst(), sorted).map { $0 - $1 }
+        let removed = gaps.min().map { sorted[0] > $0 } ?? false  // saves every N steps, the first kept later than N
+        return (removed ? "the trainer's rotation (save_total_limit) removed the earlier ones"
+                        : "a trainer's rotation (save_total_limit) may have removed earlier ones")
+            + "; mwad run, watching during training, keeps a copy of each checkpoint before the trainer deletes it"
     }
 
     /// The layout named by `--layout`, or the one the run's (or first folder's) files show.
@@ -164,6 +177,7 @@ struct MergeCommand: ParsableCommand {
         }
         let run = RunDirectory.absolute(runDirectory!)
         guard let found = LayoutCatalog.detect(in: run) else {
+            if let advice = PathAdvice.oneCheckpoint(run) { throw CommandError(advice) }
             _ = try RunDirectory.scan(run, layout: HuggingFaceLayout())  // says why a folder cannot be read
             throw CommandError("\(run): no checkpoint of a layout mwad knows (\(LayoutCatalog.names.dropFirst().joined(separator: ", "))); name one with --layout")
         }

@@ -45,10 +45,14 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Reconcile, merge if needed, and exit: 0 when the published merge reflects the directory, else 1.")
     var once = false
 
+    /// `--eval-command …` and the other keys of ``ConfigFlags`` reach the parser as `--set KEY=VALUE`.
+    @Option(name: .customLong("set"), parsing: .unconditionalSingleValue, help: ArgumentHelp(ConfigFlags.help, valueName: "key=value"))
+    var keyFlags: [String] = []
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         do {
-            let loaded = try await ConfigLoader.load(file: config, environment: environment, flags: flags)
+            let loaded = try await ConfigLoader.load(file: config, environment: environment, flags: flags.merging(try ConfigFlags.values(keyFlags)) { $1 })
             let outcome = try await DaemonService.run(config: loaded, once: once, environment: environment)
             if let line = outcome.finalLine(watching: loaded.watchDirectory) {
                 printError(CommandError(line))

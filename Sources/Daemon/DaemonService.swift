@@ -32,6 +32,8 @@ public struct DaemonService: Service {
         // which is reported and retried, not kill the daemon.
         signal(SIGXFSZ, SIG_IGN)
         signal(SIGPIPE, SIG_IGN)
+        // One checkpoint given as the run: never a run to wait on.
+        if let advice = PathAdvice.oneCheckpoint(config.watchDirectory) { throw ConfigError.output(advice) }
         if once, !RootWatch.isDirectory(config.watchDirectory) {
             throw IngestError.runDirectoryUnreadable(path: config.watchDirectory, reason: "no such folder (nothing was written)")
         }
@@ -57,7 +59,7 @@ public struct DaemonService: Service {
         // unexpected: say why instead. Exit 1, and systemd's restart locks afresh.
         do { try await group.run() } catch where engine.lostLock {}
         if engine.lostLock { throw LedgerError.lockLost(path: config.ledger) }
-        return OnceOutcome(reflected: true, failures: [])
+        return OnceOutcome(reflected: true, published: true, failures: [])
     }
 
     public static func makeLogger(level: Logger.Level, environment: [String: String]) -> Logger {
@@ -68,13 +70,16 @@ public struct DaemonService: Service {
 }
 
 /// How `mwad run` ended: whether the published merge reflects the run (for `--once`),
-/// and what failed besides, each named once (`cannot write the metrics file …`).
+/// whether any merge is published, and what failed, each once with its reason
+/// (`cannot write the metrics file …: …`).
 public struct OnceOutcome: Sendable, Equatable {
     public var reflected: Bool
+    public var published: Bool
     public var failures: [String]
 
-    public init(reflected: Bool, failures: [String]) {
+    public init(reflected: Bool, published: Bool, failures: [String]) {
         self.reflected = reflected
+        self.published = published
         self.failures = failures
     }
 
@@ -82,10 +87,12 @@ public struct OnceOutcome: Sendable, Equatable {
 
     /// The last line for a script's log: the real cause, the merge's own or another's.
     public func finalLine(watching run: String) -> String? {
-        if !reflected {
-            return "the published merge does not reflect \(run)" + (failures.isEmpty ? "" : " (\(failures.joined(separator: "; ")))") + "; see the log above"
+        let causes = failures.joined(separator: "; ")
+        switch (reflected, failures.isEmpty) {
+        case (true, true): return nil
+        case (true, false): return "the published merge reflects \(run), but \(causes)"
+        case (false, true): return "the published merge does not reflect \(run); see the log above"
+        case (false, false): return published ? "the published merge does not reflect \(run): \(causes)" : causes
         }
-        guard !failures.isEmpty else { return nil }
-        return "the published merge reflects \(run), but \(failures.joined(separator: "; ")); see the log above"
     }
 }

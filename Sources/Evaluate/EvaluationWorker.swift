@@ -21,6 +21,8 @@ public actor EvaluationWorker {
     private let evaluator: EvaluatorProcess
     private var pending: EvalJob?
     private var running: Task<Void, Never>?
+    /// Windows skipped for a newer one since the last evaluation began.
+    private var skipped = 0
     private var lastFailure: String?
 
     private let scoreBoard: ScoreBoard?
@@ -36,7 +38,10 @@ public actor EvaluationWorker {
     /// Queues `job`; a job still waiting is skipped in its favour.
     public func enqueue(_ job: EvalJob) {
         if let stale = pending {
-            logger.info("evaluation of merge #\(stale.mergeID) skipped: merge #\(job.mergeID) is newer")
+            // Per window at debug: saves outpacing the evaluator would flood the log;
+            // the count is said at info when an evaluation runs.
+            logger.debug("evaluation of merge #\(stale.mergeID) skipped: merge #\(job.mergeID) is newer")
+            skipped += 1
             stale.discard()
         }
         pending = job
@@ -60,6 +65,10 @@ public actor EvaluationWorker {
     private func work() async {
         while let job = pending {
             pending = nil
+            if skipped > 0 {
+                logger.info("evaluating merge #\(job.mergeID); \(skipped == 1 ? "1 older window was" : "\(skipped) older windows were") skipped since the last evaluation (saves came faster than the evaluator)")
+                skipped = 0
+            }
             await evaluate(job)
             job.discard()
         }

@@ -98,14 +98,17 @@ extension Ledger {
     /// Records (or updates) the run this ledger belongs to. A ledger made for another
     /// watched directory is refused: mixing two runs' checkpoints would merge nonsense.
     @discardableResult
-    public func registerRun(watch: String, output: String, settings: MergeSettings, now: Date = Date()) throws(LedgerError) -> RunRecord {
+    /// `evaluation` nil keeps what was recorded (`mwad merge` does not evaluate).
+    public func registerRun(watch: String, output: String, settings: MergeSettings, evaluation: String? = nil,
+                            now: Date = Date()) throws(LedgerError) -> RunRecord {
         try write { db in
-            var run = RunRecord(watchPath: watch, outputPath: output, settings: settings, firstSeen: now, updatedAt: now)
+            var run = RunRecord(watchPath: watch, outputPath: output, settings: settings, firstSeen: now, updatedAt: now, evaluation: evaluation)
             if let existing = try RunRecord.fetchOne(db) {
                 guard existing.watchPath == watch else {
                     throw LedgerError.otherRun(path: self.path, recorded: existing.watchPath, requested: watch)
                 }
                 run.firstSeen = existing.firstSeen
+                if evaluation == nil { run.evaluation = existing.evaluation }
             }
             try run.upsert(db)
             return run

@@ -16,6 +16,7 @@ enum Schema {
         migrator.registerMigration("v7-method-reports", migrate: v7)
         migrator.registerMigration("v8-daemon-problem", migrate: v8)
         migrator.registerMigration("v9-daemon-layout", migrate: v9)
+        migrator.registerMigration("v10-run-evaluation", migrate: v10)
         return migrator
     }
 
@@ -195,5 +196,11 @@ enum Schema {
     /// The trainer layout the daemon reads the run in, and how it was chosen.
     private static func v9(_ db: Database) throws {
         try db.alter(table: "daemon") { t in t.add(column: "layout", .text) }
+    }
+
+    /// How the last run evaluated (`off`, or the evaluator and its best folder), so
+    /// that a daemon started without evaluation says it was switched off.
+    private static func v10(_ db: Database) throws {
+        try db.alter(table: "run") { t in t.add(column: "evaluation", .text) }
     }
 }

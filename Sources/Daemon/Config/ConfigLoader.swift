@@ -35,11 +35,16 @@ public enum ConfigLoader {
         ("eval.nice", "10"), ("eval.best_output", ""), ("eval.candidates", ""),
     ]
 
+    /// The keys whose value is a program and its arguments.
+    static let argvKeys: Set<String> = ["eval.command", "hook.on_merge"]
+
     /// Loads the configuration. `flags` maps keys to values given on the command line.
     public static func load(file: String?, environment: [String: String], flags: [String: String]) async throws(ConfigError) -> DaemonConfig {
         var providers: [any ConfigProvider] = [
+            // An argv given as a flag is comma-separated, as in the environment.
             InMemoryProvider(name: "flags", values: Dictionary(uniqueKeysWithValues: flags.map {
-                (AbsoluteConfigKey(stringLiteral: $0.key), ConfigValue(.string($0.value), isSecret: false))
+                (AbsoluteConfigKey(stringLiteral: $0.key), ConfigValue(argvKeys.contains($0.key)
+                    ? .stringArray($0.value.split(separator: ",").map(String.init)) : .string($0.value), isSecret: false))
             })),
             EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: "mwad"),
         ]

@@ -11,8 +11,10 @@ final class FailureReporter {
     private var lastReported: String?
     /// Whether anything failed since ``clear()``: what `--once` answers with.
     var failedSinceClear: Bool { !failuresSinceClear.isEmpty }
-    /// What failed since ``clear()``, each once, in order: what `--once` names at its end.
+    /// What failed since ``clear()`` and why, each once, in order: what `--once` names
+    /// at its end.
     private(set) var failuresSinceClear: [String] = []
+    private var failedWhats: Set<String> = []
     /// The failures that persist now, by what failed (see ``problem(_:_:)``).
     private var problems: [String: String] = [:]
 
@@ -24,7 +26,7 @@ final class FailureReporter {
     /// Reports that `what` failed with `error`.
     func report(_ what: String, _ error: any Error) {
         let text = "\(what): \(error)"
-        if !failuresSinceClear.contains(what) { failuresSinceClear.append(what) }
+        if failedWhats.insert(what).inserted { failuresSinceClear.append(text) }
         // Keyed by what failed: the error's text may name a different temporary path each time.
         defer { lastReported = what }
         guard lastReported != what else {
@@ -66,5 +68,6 @@ final class FailureReporter {
     /// Starts a new count for ``failedSinceClear``.
     func clear() {
         failuresSinceClear = []
+        failedWhats = []
     }
 }

@@ -29,7 +29,8 @@ final class Heartbeat {
     /// report a running daemon as one that never ran.
     func recordStart(now: Date) {
         do {
-            try ledger.registerRun(watch: config.watchDirectory, output: config.output, settings: config.merge, now: now)
+            try ledger.registerRun(watch: config.watchDirectory, output: config.output, settings: config.merge,
+                                   evaluation: ChangeNotice.evaluation(config.evaluation), now: now)
             try ledger.daemonStarted(DaemonRecord(pid: getpid(), host: ProcessInfo.processInfo.hostName, version: MWADVersion.current,
                                                   startedAt: now, heartbeatAt: now, heartbeatInterval: config.heartbeatInterval))
             startRecorded = true

@@ -102,7 +102,8 @@ final class DaemonLoop {
             reporter.report("cannot read the run", IngestError.runDirectoryUnreadable(path: config.watchDirectory, reason: "no such folder"))
         }
         await finish()
-        return OnceOutcome(reflected: reflected, failures: reporter.failuresSinceClear)
+        let published = (try? engine.ledger.snapshot().merge) != nil
+        return OnceOutcome(reflected: reflected && published, published: published, failures: reporter.failuresSinceClear)
     }
 
     // MARK: - One step
@@ -187,12 +188,24 @@ final class DaemonLoop {
 
     private func start() {
         let strategy = engine.watchStrategy
-        engine.logger.info("mwad \(MWADVersion.current) watching \(config.watchDirectory) (\(strategy.polling ? "polling every \(MergeSettings.number(config.pollInterval)) s" : "inotify"): \(strategy.reason)); output \(config.output); ledger \(config.ledger); \(config.merge.summary)")
+        engine.logger.info("mwad \(MWADVersion.current) watching \(config.watchDirectory) (\(strategy.polling ? "polling every \(MergeSettings.number(config.pollInterval)) s" : "inotify"): \(strategy.reason)); output \(config.output); ledger \(config.ledger); \(config.merge.summary); \(Self.evaluationSummary(config.evaluation))")
+        if let snapshot = try? engine.ledger.snapshot(),
+           let notice = ChangeNotice.line(config: config, run: snapshot.run, snapshot: snapshot) {
+            engine.logger.notice("\(notice)")
+        }
         heartbeat.recordStart(now: engine.clock())
         layoutReport.check()
         AtomicDirectory.removeLeftovers(of: config.output)
         RetainedStore(stateDirectory: config.stateDirectory).removeLeftovers()
         SumUpdate.removeLeftovers(stateDirectory: config.stateDirectory)
+    }
+
+    /// `evaluation off`, or what is evaluated and where the best goes, for the start line.
+    static func evaluationSummary(_ evaluation: EvalSettings?) -> String {
+        guard let evaluation else { return "evaluation off (eval.command, --eval-command)" }
+        let candidates = evaluation.candidates.isEmpty ? "no candidates" : "candidates: " + evaluation.candidates.map(\.brief).joined(separator: " | ")
+        return "evaluation on: \(evaluation.command.joined(separator: " ")) scores \(evaluation.metric) (\(evaluation.goal == .minimize ? "lower" : "higher") is better), \(candidates), "
+            + (evaluation.bestOutput.map { "best adapter into \($0)" } ?? "no best_output")
     }
 
     private func finish() async {

@@ -11,7 +11,8 @@ struct NothingToMerge: Error, CustomStringConvertible {
     var description: String {
         let fm = FileManager.default
         let names = (try? fm.contentsOfDirectory(atPath: directory)) ?? []
-        if names.contains(Checkpoint.adapterFile) || names.contains("trainer_state.json") || names.contains("adapter_model.bin") {
+        if let advice = PathAdvice.oneCheckpoint(directory) { return advice }
+        if names.contains("adapter_model.bin") && names.contains("adapter_config.json") {
             return "\(directory) is itself a checkpoint folder: watch the trainer's output_dir (its parent, "
                 + "\((directory as NSString).deletingLastPathComponent)), or merge it with mwad merge --checkpoints \(directory)"
         }

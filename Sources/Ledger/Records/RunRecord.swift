@@ -14,13 +14,17 @@ public struct RunRecord: Sendable, Equatable, FetchableRecord, PersistableRecord
     public var settings: MergeSettings
     public var firstSeen: Date
     public var updatedAt: Date
+    /// How the run evaluates, as the daemon says it (`off`, or the evaluator and its
+    /// best folder); nil in a ledger from before mwad recorded it, or from `mwad merge`.
+    public var evaluation: String?
 
-    public init(watchPath: String, outputPath: String, settings: MergeSettings, firstSeen: Date, updatedAt: Date) {
+    public init(watchPath: String, outputPath: String, settings: MergeSettings, firstSeen: Date, updatedAt: Date, evaluation: String? = nil) {
         self.watchPath = watchPath
         self.outputPath = outputPath
         self.settings = settings
         self.firstSeen = firstSeen
         self.updatedAt = updatedAt
+        self.evaluation = evaluation
     }
 
     public enum Columns {
@@ -36,6 +40,7 @@ public struct RunRecord: Sendable, Equatable, FetchableRecord, PersistableRecord
         settings = try SettingsColumns.decode(row)
         firstSeen = row[Columns.firstSeen]
         updatedAt = row[Columns.updatedAt]
+        evaluation = row.hasColumn("evaluation") ? row["evaluation"] : nil
     }
 
     public func encode(to container: inout PersistenceContainer) throws {
@@ -46,6 +51,7 @@ public struct RunRecord: Sendable, Equatable, FetchableRecord, PersistableRecord
         container["smoothing"] = settings.smoothing
         container[Columns.firstSeen] = firstSeen
         container[Columns.updatedAt] = updatedAt
+        container["evaluation"] = evaluation
     }
 }
 

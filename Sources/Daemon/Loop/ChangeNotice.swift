@@ -1,0 +1,54 @@
+import Foundation
+import Evaluate
+import Ledger
+import Settings
+
+/// What a daemon started on an existing ledger does otherwise than the last run on it:
+/// the output moved, the settings that decide the merge, evaluation switched on or
+/// off, the best adapter's folder. One notice line at start, each change old → new, so
+/// that an output left stale or a changed merge is never silent.
+enum ChangeNotice {
+    static func line(config: DaemonConfig, run: RunRecord?, snapshot: LedgerSnapshot) -> String? {
+        guard let run else { return nil }  // a new ledger: nothing to compare
+        var changes: [String] = []
+        if run.outputPath != config.output {
+            changes.append("output \(run.outputPath) → \(config.output) (the merge in \(run.outputPath) stays as it was, no longer updated)")
+        }
+        changes += settingChanges(run.settings.effective, config.merge.effective)
+        // What the last run recorded of its evaluation (nothing in a ledger from before).
+        if let last = run.evaluation, last != evaluation(config.evaluation) {
+            if config.evaluation == nil {
+                changes.append("evaluation on → off (no eval.command\(snapshot.best.map { "; \($0.outputPath) is no longer updated" } ?? ""))")
+            } else if last == off {
+                changes.append("evaluation off → on")
+            } else {
+                changes.append("evaluation \(last) → \(evaluation(config.evaluation))")
+            }
+        }
+        guard !changes.isEmpty else { return nil }
+        return "changed since the last run on this ledger: " + changes.joined(separator: "; ")
+    }
+
+    static let off = "off"
+
+    /// The evaluation as the run record keeps it: `off`, or the evaluator and the best folder.
+    static func evaluation(_ settings: EvalSettings?) -> String {
+        guard let settings else { return off }
+        return "\(settings.command.joined(separator: " ")) into \(settings.bestOutput ?? "no best_output")"
+    }
+
+    /// Each setting that differs, as `method delta → auto`.
+    static func settingChanges(_ old: MergeSettings, _ new: MergeSettings) -> [String] {
+        var changes: [String] = []
+        func compare(_ name: String, _ a: String, _ b: String) { if a != b { changes.append("\(name) \(a) → \(b)") } }
+        compare("window", old.window.summary, new.window.summary)
+        compare("weighting", old.weighting, new.weighting)
+        compare("metric", old.metric.rawValue, new.metric.rawValue)
+        compare("smoothing", "\(old.smoothing)", "\(new.smoothing)")
+        compare("method", old.method, new.method)
+        for name in Set(old.parameters.values.keys).union(new.parameters.values.keys).sorted() {
+            compare(name, old.parameters[name].map { "\($0)" } ?? "unset", new.parameters[name].map { "\($0)" } ?? "unset")
+        }
+        return changes
+    }
+}
