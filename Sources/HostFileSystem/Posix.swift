@@ -14,6 +14,12 @@ public enum Posix {
         return String(cString: name)
     }()
 
+    /// The name of user `uid` (`uid N` where it has none).
+    public static func userName(of uid: uid_t) -> String {
+        guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return "uid \(uid)" }
+        return "\(String(cString: name)) (uid \(uid))"
+    }
+
     /// Makes a new directory `PREFIX` + six random characters (`mkdtemp(3)`), with
     /// `mode`; returns its path, or the errno text when it could not.
     public static func makeTemporaryDirectory(prefix: String, mode: mode_t = 0o700) -> Result<String, PosixError> {

@@ -50,6 +50,9 @@ public enum ConfigLoader {
         ]
         var candidates = try CandidateList.parse(flags["eval.candidates"] ?? environment["MWAD_EVAL_CANDIDATES"])
         if let file, let tree = try checkKeys(file) {
+            let commands = fileValues(tree, prefix: "").keys.map { $0.components.joined(separator: ".") }
+                .filter { argvKeys.contains($0) }.sorted()
+            if !commands.isEmpty, let problem = ConfigTrust.problem(file, commandKeys: commands) { throw .file(path: file, reason: problem) }
             if candidates == nil { candidates = try CandidateList.parse(tree, file: file) }
             // The file as parsed by Yams: swift-configuration's own YAML reader refuses
             // a list of mappings, which eval.candidates is.
