@@ -31,9 +31,14 @@ public struct MergeManifest: Codable, Sendable, Equatable {
     /// Every setting the merge was made with, each parameter by its own name
     /// (`method`, `weighting`, `half_life`, `window`, …), as in the configuration.
     public var settings: MergeSettings
-    /// The weighting applied (`uniform` for a zero penalty), and the metric shown.
+    /// The weighting applied (`uniform` for a zero penalty), and the quantity it read
+    /// from each member (`step` for a weighting that reads only steps: ema, step,
+    /// uniform, schedule; else `settings.metric`).
     public var weighting: String
     public var metric: String
+    /// What the weighting weighed the members by, where it is not that quantity itself,
+    /// with the parameters it resolved: `age (steps) 20, 10, 0; half_life auto = 20 steps`.
+    public var weighedBy: String?
     public var members: [Member]
     /// What the method made: ranks, truncation error (absent for `linear`).
     public var report: MergeReport?
@@ -42,7 +47,7 @@ public struct MergeManifest: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case tool, created, settings, weighting, metric, members, report
-        case outputSHA256 = "output_sha256"
+        case outputSHA256 = "output_sha256", weighedBy = "weighed_by"
     }
 
     /// The manifest of `plan`; `digests` are the members' adapter SHA-256s when already
@@ -60,6 +65,10 @@ public struct MergeManifest: Codable, Sendable, Equatable {
         }
         self.report = report == MergeReport() ? nil : report
         self.outputSHA256 = outputSHA256
+        if let column = plan.settings.weighed(plan.members.map { Candidate(name: $0.name, step: $0.step, metricValue: $0.metricValue) }),
+           column.title != metric {
+            weighedBy = "\(column.title) \(column.values.joined(separator: ", "))" + (column.resolved.map { "; \($0)" } ?? "")
+        }
     }
 
     /// Key-sorted JSON with ISO 8601 dates, pretty unless it goes into a file's metadata.

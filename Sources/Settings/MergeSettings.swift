@@ -188,6 +188,12 @@ public struct MergeSettings: Sendable, Equatable, Hashable {
         return items.isEmpty ? "" : " (\(items.joined(separator: ", ")))"
     }
 
+    /// What the weighting weighs `candidates` by, for the members' tables (nil where
+    /// it is their metric value, or the settings do not make a weighting).
+    public func weighed(_ candidates: [Candidate]) -> WeighedColumn? {
+        (try? weightingMethod())?.weighed(candidates)
+    }
+
     /// A number the way mwad prints settings everywhere: `1`, `0.5`, `20`.
     public static func number(_ value: Double) -> String { MergeParameter.format(value) }
 }

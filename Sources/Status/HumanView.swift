@@ -1,4 +1,5 @@
 import Foundation
+import Weigh
 
 /// `mwad status` for people: one labelled line per fact, the merge as a table with a
 /// bar per weight, the loss as a sparkline, and every rejection and skipped folder
@@ -99,12 +100,15 @@ public enum HumanView {
     }
 
     private static func memberTable(_ merge: StatusReport.Merge) -> [String] {
-        let rows = [["step", "checkpoint", merge.metric, "weight"]] + merge.members.map {
+        // What the weighting used (ema: each member's age), where that is not the metric.
+        let weighed = merge.settings.weighed(merge.members.map { Candidate(name: $0.name, step: $0.step, metricValue: $0.metric) })
+        let rows = [["step", "checkpoint", weighed?.title ?? merge.metric, "weight"]] + merge.members.enumerated().map { index, member in
             // A value logged before the member's own step says which step it is from.
-            let step = $0.metricStep.map { " (step \($0))" } ?? ""
-            return ["\($0.step)", $0.name, ($0.metric.map { String(format: "%.6f", $0) } ?? "-") + step, String(format: "%.6f", $0.weight)]
+            let step = member.metricStep.map { " (step \($0))" } ?? ""
+            let cell = weighed?.values[index] ?? (member.metric.map { String(format: "%.6f", $0) } ?? "-") + step
+            return ["\(member.step)", member.name, cell, String(format: "%.6f", member.weight)]
         }
-        let lines = [merge.report?.summary].compactMap { $0 }
+        let lines = [weighed?.resolved, merge.report?.summary].compactMap { $0 }
         let bars = [""] + merge.members.map { Blocks.bar($0.weight, width: 40) }
         return table(rows, leftAligned: [1]).enumerated().map { index, text in
             bars[index].isEmpty ? text : "\(text)  \(bars[index])"

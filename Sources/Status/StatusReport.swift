@@ -46,7 +46,7 @@ public struct StatusReport: Codable, Sendable {
         /// The window's count (0 for `all`); the whole window is in ``settings``.
         public var window: Int
         public var weighting: String
-        public var penalty: Double
+        public var penalty: Double?  // absent where the weighting has no penalty (ema)
         public var metric: String
         public var smoothing: Int
         /// The settings in force, whole, and their fingerprint.
@@ -109,7 +109,7 @@ public struct StatusReport: Codable, Sendable {
         public var id: Int64
         public var created: Date
         public var weighting: String
-        public var penalty: Double
+        public var penalty: Double?  // absent where the weighting has no penalty (ema)
         public var metric: String
         /// The window's count (0 for `all`); the whole window is in ``settings``.
         public var window: Int
@@ -181,7 +181,15 @@ extension StatusReport {
         skipped = snapshot.skipped.map { Skipped(name: $0.name, reason: $0.reason, since: $0.seenAt) }
         losses = rows.filter { ($0.status == .ingested || $0.status == .evicted) && ($0.trainLoss != nil || $0.evalLoss != nil) }
             .map { LossPoint(step: $0.step, trainLoss: $0.trainLoss, evalLoss: $0.evalLoss) }
-        checkpoints = all ? rows.map(Checkpoint.init) : nil
+        // A checkpoint the evaluator scored on eval_loss shows that score where the
+        // trainer logged none.
+        let scored = Dictionary(snapshot.evaluations.filter { $0.target == .checkpoint && $0.metric == "eval_loss" && $0.value != nil }
+            .map { ($0.step, $0.value!) }) { _, newer in newer }
+        checkpoints = all ? rows.map { row in
+            var checkpoint = Checkpoint(row)
+            if checkpoint.evalLoss == nil, row.status != .replaced { checkpoint.evalLoss = scored[row.step] }
+            return checkpoint
+        } : nil
         (evaluations, evaluationSummary, best) = EvaluationDigest.make(snapshot, all: all)
     }
 
@@ -208,7 +216,7 @@ extension StatusReport.Run {
     init(_ run: RunRecord) {
         let s = run.settings
         self.init(watch: run.watchPath, output: run.outputPath, firstSeen: run.firstSeen, window: s.window.count ?? 0,
-                  weighting: s.weighting, penalty: s.parameters["penalty"]?.number ?? 0, metric: s.metric.rawValue, smoothing: s.smoothing,
+                  weighting: s.weighting, penalty: s.parameters["penalty"]?.number, metric: s.metric.rawValue, smoothing: s.smoothing,
                   settings: s, fingerprint: s.fingerprint)
     }
 }
@@ -253,7 +261,7 @@ extension StatusReport.Merge {
     init(_ merge: MergeRecord, members: [MergeMemberRecord], snapshot: LedgerSnapshot) {
         let s = merge.settings
         let rows = members.map { snapshot.checkpoint(id: $0.checkpointID) }
-        self.init(id: merge.id ?? 0, created: merge.createdAt, weighting: s.weighting, penalty: s.parameters["penalty"]?.number ?? 0,
+        self.init(id: merge.id ?? 0, created: merge.createdAt, weighting: s.weighting, penalty: s.parameters["penalty"]?.number,
                   metric: (try? s.weightingMethod().metric.rawValue) ?? s.metric.rawValue, window: s.window.count ?? 0,
                   smoothing: s.smoothing, method: merge.report?.methodText ?? s.method, report: merge.report, windowKind: s.window.summary,
                   settings: s, fingerprint: s.fingerprint,

@@ -22,6 +22,22 @@ import Weigh
         #expect(HumanView.render(report).contains("5 evicted, 3 of them never in a merge: ingested and evicted between two merges) · "))
     }
 
+    /// A checkpoint the user's evaluator scored shows its eval_loss in the table of
+    /// every checkpoint where the trainer logged none.
+    @Test func theEvaluatorsScoreOfACheckpointFillsItsEvalLoss() throws {
+        let path = try StatusFixture.make(in: dir)
+        let ledger = try Ledger(path: path, run: "/data/runs/llama")
+        let merge = try #require(try ledger.lastMerge())
+        try ledger.record(evaluations: [EvaluationRecord(mergeID: merge.id!, target: .checkpoint, step: 70, metric: "eval_loss", value: 3.7771,
+                                                         status: .ok, startedAt: StatusFixture.now, durationSeconds: 1)],
+                          best: nil, bestOutput: nil)
+        let snapshot = try LedgerReader(path: path).snapshot()
+        let report = StatusReport(ledger: path, snapshot: snapshot, now: StatusFixture.now, all: true) { _ in .running }
+        #expect(report.checkpoints?.first { $0.step == 70 }?.evalLoss == 3.7771)
+        #expect(report.checkpoints?.first { $0.step == 50 }?.evalLoss == nil)
+        #expect(HumanView.render(report).contains("  70  checkpoint-70  ingested    3.720000   3.777100"), "\(HumanView.render(report))")
+    }
+
     func report(all: Bool = false) throws -> StatusReport {
         let path = try StatusFixture.make(in: dir)
         let snapshot = try LedgerReader(path: path).snapshot()
@@ -30,11 +46,14 @@ import Weigh
         }
     }
 
-    /// Compares with `Golden/NAME`; `MWAD_UPDATE_GOLDEN=1 swift test` rewrites it.
+    /// Compares with `Golden/NAME`; `MWAD_UPDATE_GOLDEN=1 swift test` rewrites it, and
+    /// fails that run (as swift-argument-parser's snapshots do), so that a re-recording
+    /// is looked at and never passes unseen.
     func expectGolden(_ text: String, _ name: String) throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/\(name)").path
         if ProcessInfo.processInfo.environment["MWAD_UPDATE_GOLDEN"] == "1" {
             try (text + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            Issue.record("re-recorded Golden/\(name): check the difference, then run again without MWAD_UPDATE_GOLDEN")
         }
         let golden = try String(contentsOfFile: path, encoding: .utf8)
         #expect(text + "\n" == golden)

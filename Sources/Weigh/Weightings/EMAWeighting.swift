@@ -33,6 +33,14 @@ public struct EMAWeighting: SeparableWeighting {
         return try Self.normalised(logScores: candidates.map { -Double(newest - $0.step) * M_LN2 / life })
     }
 
+    /// The age of each member in steps, and the half-life used for this window.
+    public func weighed(_ candidates: [Candidate]) -> WeighedColumn? {
+        let newest = candidates.map(\.step).max() ?? 0
+        let life = halfLife > 0 ? "half_life \(MergeParameter.format(halfLife)) steps"
+            : "half_life auto = \(MergeParameter.format(Self.autoHalfLife(candidates.map(\.step)))) steps (two save intervals)"
+        return WeighedColumn(title: "age (steps)", values: candidates.map { "\(newest - $0.step)" }, resolved: life)
+    }
+
     /// Two save intervals: twice the median spacing of the steps (1 step for one member).
     public static func autoHalfLife(_ steps: [Int64]) -> Double {
         let sorted = steps.sorted()

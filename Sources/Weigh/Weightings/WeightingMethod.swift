@@ -24,6 +24,33 @@ public protocol WeightingMethod: Sendable {
     var metric: Metric { get }
     /// The weights of `candidates` (oldest first); they sum to 1.
     func weights(for candidates: [Candidate]) throws(WeighError) -> [Double]
+    /// What the weighting weighed each member by, where that is not its metric value
+    /// (ema: the age in steps), and the parameters it resolved (`half_life auto = 20
+    /// steps`): what the members' tables show. Nil: the metric value is what it used.
+    func weighed(_ candidates: [Candidate]) -> WeighedColumn?
+}
+
+/// A column of the members' table: what each member was weighed by.
+public struct WeighedColumn: Sendable, Equatable {
+    /// The column's title (`age (steps)`).
+    public var title: String
+    /// One cell per member, oldest first.
+    public var values: [String]
+    /// The parameters as resolved for this window (`half_life auto = 20 steps`).
+    public var resolved: String?
+
+    public init(title: String, values: [String], resolved: String?) {
+        self.title = title
+        self.values = values
+        self.resolved = resolved
+    }
+}
+
+extension WeightingMethod {
+    public func weighed(_ candidates: [Candidate]) -> WeighedColumn? {
+        // A weighting that reads only steps: the step, as a step (not 60.000000).
+        metric == .step ? WeighedColumn(title: "step", values: candidates.map { "\($0.step)" }, resolved: nil) : nil
+    }
 }
 
 /// A weighting whose unnormalised weight g_i depends on member i alone, so that
