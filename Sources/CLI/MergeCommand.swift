@@ -11,16 +11,21 @@ struct MergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
         abstract: "Merge the last N checkpoints of a run directory into one adapter.",
-        discussion: """
-            Weights follow the power form of MWA with penalty p: 'loss' gives w_i ∝ L_i^(-p), \
-            'step' gives w_i ∝ s_i^p, 'uniform' (or p = 0) gives w_i = 1/N. The output is \
-            replaced atomically, in the run's own format and file names: a folder holding \
-            mwa_merge.json and a PEFT adapter (adapter_model.safetensors, adapter_config.json) \
-            or a diffusers one (pytorch_lora_weights.safetensors); for kohya or ai-toolkit \
-            files, the one file NAME-mwa.safetensors (in the --out folder, or --out itself \
-            when it ends in .safetensors), its manifest in its metadata (mwa_merge).
-            """
+        discussion: MergeCommand.overview
     )
+
+    /// The methods and weightings from the catalog (defaults marked), then the output.
+    static var overview: String {
+        let methods = Catalog.shared.methods.map { "\($0.name)\($0.name == MergeSettings.defaultMethod ? " (default)" : ""): \($0.help)" }
+        let weightings = Catalog.shared.weightings.map {
+            "\($0.name)\($0.name == MergeSettings.defaultWeighting ? " (default)" : ""): \($0.help), \($0.formula)"
+        }
+        return "Methods (--method): " + methods.joined(separator: "; ") + ".\n\nWeightings (--weighting): " + weightings.joined(separator: "; ")
+            + ".\n\nThe output is replaced atomically, in the run's own format and file names: a folder holding "
+            + "mwa_merge.json and a PEFT adapter (adapter_model.safetensors, adapter_config.json) or a diffusers one "
+            + "(pytorch_lora_weights.safetensors); for kohya or ai-toolkit files, the one file NAME-mwa.safetensors "
+            + "(in the --out folder, or --out itself when it ends in .safetensors), its manifest in its metadata (mwa_merge)."
+    }
 
     @Argument(help: "The trainer's output directory, holding its checkpoint folders.")
     var runDirectory: String?

@@ -132,12 +132,15 @@ public struct MethodDescription: Sendable {
     public let hasRunningSum: Bool
     /// How it writes `adapter_config.json`, in words.
     public let config: String
+    /// When to use it, in a phrase, for the README's table.
+    public let when: String
     public let make: @Sendable (ParameterValues) -> any MergeMethod
 
     public init(name: String, help: String, parameters: [MergeParameter] = [], needs: String, hasRunningSum: Bool,
-                config: String, make: @escaping @Sendable (ParameterValues) -> any MergeMethod) {
+                config: String, when: String = "", make: @escaping @Sendable (ParameterValues) -> any MergeMethod) {
         self.name = name
         self.help = help
+        self.when = when
         self.parameters = parameters
         self.needs = needs
         self.hasRunningSum = hasRunningSum

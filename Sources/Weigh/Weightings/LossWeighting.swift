@@ -4,8 +4,9 @@ import Ingest
 /// Lower loss weighs more: g_i = L_i^(-p) (the MWA paper's power form).
 public struct LossWeighting: SeparableWeighting {
     public static let description = WeightingDescription(
-        name: "loss", help: "lower loss weighs more: w ∝ L^(-p)", parameters: [penaltyParameter],
-        readsMetric: true, separable: true
+        name: "loss", help: "lower loss weighs more", parameters: [penaltyParameter],
+        readsMetric: true, separable: true, formula: "w_i ∝ L_i^(−p), the MWA paper's power form",
+        when: "losses that differ a lot (close losses give near-uniform weights)"
     ) { values, metric in LossWeighting(penalty: values.number("penalty"), metric: metric) }
 
     public var penalty: Double

@@ -18,7 +18,9 @@ public struct ScheduleWeighting: WeightingMethod {
         name: "schedule", help: "the coefficients of a learning-rate decay over the window (WSM)",
         parameters: [MergeParameter(name: "shape", kind: .choice(shapes), defaultValue: .text("cosine"),
                                     help: "The decay shape the merge stands in for: linear, cosine or inverse-sqrt.")],
-        readsMetric: false, separable: false
+        readsMetric: false, separable: false,
+        formula: "w_j = m_j − m_{j+1}, m the decay shape over the n members by position (m_1 = 1, m_{n+1} = 0)",
+        when: "a constant-learning-rate run you would otherwise anneal (shape linear is the plain average)"
     ) { values, _ in ScheduleWeighting(shape: values.text("shape")) }
 
     public var shape: String

@@ -4,8 +4,8 @@ import Ingest
 /// Later steps weigh more: g_i = s_i^p.
 public struct StepWeighting: SeparableWeighting {
     public static let description = WeightingDescription(
-        name: "step", help: "later steps weigh more: w ∝ step^p", parameters: [penaltyParameter],
-        readsMetric: false, separable: true
+        name: "step", help: "later steps weigh more", parameters: [penaltyParameter],
+        readsMetric: false, separable: true, formula: "w_i ∝ s_i^p", when: "a mild tilt to the newest"
     ) { values, _ in StepWeighting(penalty: values.number("penalty")) }
 
     public var penalty: Double

@@ -94,13 +94,20 @@ public struct WeightingDescription: Sendable {
     /// Whether g_i depends on member i alone (``SeparableWeighting``): the daemon may
     /// then keep the window as a running sum, and `window: all` is possible.
     public let separable: Bool
+    /// The weights as a formula (`w_i ∝ L_i^(−p)`), for the docs' tables.
+    public let formula: String
+    /// When to use it, in a phrase, for the README's table.
+    public let when: String
     /// The weighting for these (already validated, defaults filled in) values.
     public let make: @Sendable (_ parameters: ParameterValues, _ metric: Metric) -> any WeightingMethod
 
     public init(name: String, help: String, parameters: [MergeParameter] = [], readsMetric: Bool, separable: Bool,
+                formula: String = "", when: String = "",
                 make: @escaping @Sendable (_ parameters: ParameterValues, _ metric: Metric) -> any WeightingMethod) {
         self.name = name
         self.help = help
+        self.formula = formula
+        self.when = when
         self.parameters = parameters
         self.readsMetric = readsMetric
         self.separable = separable
