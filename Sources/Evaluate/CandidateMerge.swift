@@ -6,13 +6,17 @@ import Weigh
 
 /// A candidate: the same window merged with other settings, into a scratch folder.
 enum CandidateMerge {
-    static func make(_ settings: MergeSettings, from job: EvalJob, to folder: String) throws {
+    /// Merges the candidate into `folder`; returns its settings as resolved by the merge
+    /// (svd's rank 0 as the rank it took), which is what its evaluation is labelled by.
+    @discardableResult
+    static func make(_ settings: MergeSettings, from job: EvalJob, to folder: String) throws -> MergeSettings {
         let chosen = settings.window.select(job.members.map(\.step)).map { job.members[$0] }
         let members = try chosen.map { member in
             try Checkpoint.load(CheckpointRef(step: member.step, path: member.folder, origin: member.source), layout: job.layout)
         }
         let plan = try MergePlan(checkpoints: members, settings: settings)
         // A scratch folder, whatever the layout publishes: the worker reads it as such.
-        try MergePublisher.publish(plan, to: folder, form: job.layout.output.asFolder)
+        let manifest = try MergePublisher.publish(plan, to: folder, form: job.layout.output.asFolder)
+        return settings.effective.resolved(by: manifest.report)
     }
 }

@@ -89,8 +89,8 @@ public actor EvaluationWorker {
         for (index, candidate) in settings.candidates.enumerated() {
             let folder = "\(job.folder)/candidate-\(index + 1)"
             do {
-                try CandidateMerge.make(candidate, from: job, to: folder)
-                targets.append((record(job, .candidate, step: job.newest.step, settings: candidate.effective), folder, single(candidate)))
+                let resolved = try CandidateMerge.make(candidate, from: job, to: folder)
+                targets.append((record(job, .candidate, step: job.newest.step, settings: resolved), folder, single(candidate)))
             } catch {
                 logger.warning("candidate \(candidate.summary) for merge #\(job.mergeID) could not be merged: \(error)")
             }

@@ -194,6 +194,14 @@ public struct MergeSettings: Sendable, Equatable, Hashable {
         (try? weightingMethod())?.weighed(candidates)
     }
 
+    /// These settings with what a merge resolved filled in: a `rank` of 0 (svd: the
+    /// newest member's rank) as the rank the merge took, so that labels name it.
+    public func resolved(by report: MergeReport?) -> MergeSettings {
+        var settings = self
+        if settings.parameters["rank"]?.number == 0, let rank = report?.rank { settings.parameters["rank"] = .number(Double(rank)) }
+        return settings
+    }
+
     /// A number the way mwad prints settings everywhere: `1`, `0.5`, `20`.
     public static func number(_ value: Double) -> String { MergeParameter.format(value) }
 }

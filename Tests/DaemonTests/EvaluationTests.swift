@@ -142,6 +142,9 @@ import Testing
         #expect(calls.dropFirst() == ["merge 30 2", "checkpoint 30 2", "candidate 30 2", "candidate 30 2"], "\(calls)\n\(second.stderr)")
         evaluations = try #require(live.snapshot()).evaluations.filter { $0.mergeID == 2 }
         #expect(evaluations.count == 5 && evaluations[0].value == evaluations[3].value)
+        // svd's rank 0 is recorded as the rank it took (the members' r = 8), not as 0.
+        let svd = evaluations.first { $0.settings?.method == "svd" }?.settings
+        #expect(svd?.parameters["rank"]?.number == 8 && svd?.brief.contains("rank 8") == true, "\(String(describing: svd))")
         let status = try #require(StatusReport.decode(Data(try MWADProcess.run(["status", "--ledger", live.ledger, "--json"]).stdout.utf8)).evaluationSummary)
         #expect(status.windows == 2 && status.mergeTied == 1 && status.wins["tie"] == 1, "\(status)")
     }
