@@ -45,6 +45,11 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Reconcile, merge if needed, and exit: 0 when the published merge reflects the directory, else 1.")
     var once = false
 
+    @Option(name: .customLong("until-pid"), help: ArgumentHelp(
+        "Stop once process PID is gone (the trainer: exited, crashed or killed), after merging and evaluating what it saved last; exit 0. SIGUSR1 makes mwad look at the run at once.",
+        valueName: "pid"))
+    var untilPID: Int32?
+
     /// `--eval-command …` and the other keys of ``ConfigFlags`` reach the parser as `--set KEY=VALUE`.
     @Option(name: .customLong("set"), parsing: .unconditionalSingleValue, help: ArgumentHelp(ConfigFlags.help, valueName: "key=value"))
     var keyFlags: [String] = []
@@ -53,7 +58,7 @@ struct RunCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         do {
             let loaded = try await ConfigLoader.load(file: config, environment: environment, flags: flags.merging(try ConfigFlags.values(keyFlags)) { $1 })
-            let outcome = try await DaemonService.run(config: loaded, once: once, environment: environment)
+            let outcome = try await DaemonService.run(config: loaded, once: once, untilPID: untilPID, environment: environment)
             if let line = outcome.finalLine(watching: loaded.watchDirectory) {
                 printError(CommandError(line))
                 throw ExitCode.failure

@@ -27,7 +27,7 @@ public struct DaemonService: Service {
     /// Throws, before anything is written, when the ledger is held by another mwad,
     /// belongs to another run, or (with `once`) the watched directory does not exist;
     /// and after stopping, when the lock file was removed or replaced under it.
-    public static func run(config: DaemonConfig, once: Bool, environment: [String: String]) async throws -> OnceOutcome {
+    public static func run(config: DaemonConfig, once: Bool, untilPID: Int32? = nil, environment: [String: String]) async throws -> OnceOutcome {
         // A file size limit or a closed pipe must fail the one write (EFBIG, EPIPE),
         // which is reported and retried, not kill the daemon.
         signal(SIGXFSZ, SIG_IGN)
@@ -51,13 +51,25 @@ public struct DaemonService: Service {
                                   notifier: SystemdNotifier(environment: environment))
         defer { withExtendedLifetime(lock) {} }  // held until the daemon has stopped
         if once { return await engine.runOnce() }
+        // SIGUSR1: look at the run now (a trainer's callback after each save, or anyone
+        // where inotify is blind: NFS, Lustre), instead of at the next poll.
+        signal(SIGUSR1, SIG_IGN)
+        let wakeUp = DispatchSource.makeSignalSource(signal: SIGUSR1, queue: .global())
+        wakeUp.setEventHandler { [logger] in
+            logger.debug("SIGUSR1: looking at \(config.watchDirectory) now")
+            engine.wakeNow()
+        }
+        wakeUp.resume()
+        defer { wakeUp.cancel() }
+        if let untilPID { engine.stop(whenGone: untilPID) }
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: DaemonService(engine: engine))],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         // A loop that lost its lock ends on its own, which ServiceGroup reports as
         // unexpected: say why instead. Exit 1, and systemd's restart locks afresh.
-        do { try await group.run() } catch where engine.lostLock {}
+        // So does one whose trainer (--until-pid) is gone: that end is the plan, exit 0.
+        do { try await group.run() } catch where engine.lostLock || engine.stopReason != nil {}
         if engine.lostLock { throw LedgerError.lockLost(path: config.ledger) }
         return OnceOutcome(reflected: true, published: true, failures: [])
     }

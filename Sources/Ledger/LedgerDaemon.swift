@@ -15,8 +15,10 @@ extension Ledger {
     }
 
     /// Records a clean shutdown.
-    public func daemonStopped(at date: Date = Date()) throws(LedgerError) {
-        try write { db in try db.execute(sql: "UPDATE daemon SET stopped_at = ?, heartbeat_at = ?", arguments: [date, date]) }
+    public func daemonStopped(at date: Date = Date(), reason: String? = nil) throws(LedgerError) {
+        try write { db in
+            try db.execute(sql: "UPDATE daemon SET stopped_at = ?, heartbeat_at = ?, stop_reason = ?", arguments: [date, date, reason])
+        }
     }
 
     /// Records the daemon's latest error, for `mwad status`.

@@ -16,7 +16,7 @@ enum Schema {
         migrator.registerMigration("v7-method-reports", migrate: v7)
         migrator.registerMigration("v8-daemon-problem", migrate: v8)
         migrator.registerMigration("v9-daemon-layout", migrate: v9)
-        migrator.registerMigration("v10-run-evaluation", migrate: v10)
+        migrator.registerMigration("v10-run-evaluation-stop-reason", migrate: v10)
         return migrator
     }
 
@@ -199,8 +199,10 @@ enum Schema {
     }
 
     /// How the last run evaluated (`off`, or the evaluator and its best folder), so
-    /// that a daemon started without evaluation says it was switched off.
+    /// that a daemon started without evaluation says it was switched off; and why the
+    /// daemon stopped, where that is not a signal (the trainer it followed exited).
     private static func v10(_ db: Database) throws {
         try db.alter(table: "run") { t in t.add(column: "evaluation", .text) }
+        try db.alter(table: "daemon") { t in t.add(column: "stop_reason", .text) }
     }
 }

@@ -70,7 +70,7 @@ public enum HumanView {
         switch daemon.state {
         case .running: return "running · \(who) · \(beat) · since \(daemon.started.map(time) ?? "?")"
         case .stale: return "stale (no heartbeat, not stopped cleanly: crashed, killed or hung) · \(who) · \(beat)"
-        case .stopped: return "stopped · \(who) · at \(daemon.heartbeat.map(time) ?? "?")"
+        case .stopped: return "stopped · \(who) · at \(daemon.heartbeat.map(time) ?? "?")" + (daemon.stopReason.map { ": \($0)" } ?? "")
         case .never: return "never ran on this ledger"
         }
     }

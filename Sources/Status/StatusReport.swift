@@ -70,6 +70,8 @@ public struct StatusReport: Codable, Sendable {
         public var problemSince: Date?
         /// The trainer layout the daemon reads the run in, and how it was chosen.
         public var layout: String?
+        /// Why it stopped, where that was not a signal (`the trainer, pid 4242, exited`).
+        public var stopReason: String?
     }
 
     public struct EarlierRun: Codable, Sendable {
@@ -227,7 +229,7 @@ extension StatusReport.Daemon {
                   heartbeat: record?.heartbeatAt, heartbeatAgeSeconds: record.map { now.timeIntervalSince($0.heartbeatAt) },
                   lastError: record?.lastError, lastErrorAt: record?.lastErrorAt,
                   problem: state == .running ? record?.problem : nil, problemSince: state == .running ? record?.problemSince : nil,
-                  layout: record?.layout)
+                  layout: record?.layout, stopReason: state == .stopped ? record?.stopReason : nil)
     }
 }
 

@@ -24,6 +24,8 @@ public final class DaemonEngine: Sendable {
     let lock: LedgerLock?
     private let stopping = Atomic<Bool>(false)
     private let lockLost = Atomic<Bool>(false)
+    /// Set when the trainer the daemon follows (`--until-pid`) is gone.
+    private let trainerGone = Mutex<String?>(nil)
 
     public init(config: DaemonConfig, ledger: Ledger, lock: LedgerLock? = nil, logger: Logger, notifier: SystemdNotifier,
                 clock: @escaping @Sendable () -> Date = { Date() }) {
@@ -47,6 +49,9 @@ public final class DaemonEngine: Sendable {
         }
     }
 
+    /// Asks the loop to look at the run now (SIGUSR1). Safe from any thread.
+    public func wakeNow() { wake.signal() }
+
     /// Asks the loop to finish its current step and return. Safe from any task.
     public func requestStop() {
         stopping.store(true, ordering: .relaxed)
@@ -54,6 +59,21 @@ public final class DaemonEngine: Sendable {
     }
 
     var isStopping: Bool { stopping.load(ordering: .relaxed) }
+
+    /// Follows process `pid`: once it is gone the loop makes its final merge and
+    /// evaluation and returns (``requestStop()``), recording why.
+    public func stop(whenGone pid: Int32) {
+        let watch = TrainerWatch(pid: pid)
+        logger.info("following the trainer, pid \(pid): mwad stops after its final merge once that process is gone")
+        watch.start { [self] in
+            trainerGone.withLock { $0 = "the trainer, pid \(pid), exited" }
+            logger.notice("the trainer, pid \(pid), exited: the final merge and its evaluation, then mwad stops")
+            requestStop()
+        }
+    }
+
+    /// Why the loop stops, where that is not a signal: the trainer it followed exited.
+    public var stopReason: String? { trainerGone.withLock { $0 } }
 
     /// Whether the loop stopped because its lock file was removed or replaced.
     public var lostLock: Bool { lockLost.load(ordering: .relaxed) }

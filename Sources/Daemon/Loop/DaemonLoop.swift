@@ -79,6 +79,16 @@ final class DaemonLoop {
             guard !engine.isStopping else { break }
             await engine.wake.wait(timeout: nextTimeout(now: engine.clock()))
         }
+        // The trainer is gone: what it saved last is merged now (no burst to wait
+        // out) and evaluated before the daemon stops.
+        if engine.stopReason != nil, engine.checkLock() {
+            root.refresh()
+            if root.isPresent {
+                _ = reconciler.pass(sightings: &sightings, appeared: root.drain().appeared, now: engine.clock())
+                await merge(now: engine.clock())
+            }
+            await evaluation.drain()
+        }
         await finish()
     }
 
@@ -213,8 +223,8 @@ final class DaemonLoop {
         root.stop()
         await evaluation.stop()
         await hooks.drain()
-        try? engine.ledger.daemonStopped()
+        try? engine.ledger.daemonStopped(reason: engine.stopReason)
         metrics.write(up: false)
-        engine.logger.info("stopped")
+        engine.logger.info("stopped\(engine.stopReason.map { ": \($0)" } ?? "")")
     }
 }

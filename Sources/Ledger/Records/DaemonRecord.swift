@@ -23,6 +23,8 @@ public struct DaemonRecord: Codable, Sendable, Equatable, FetchableRecord, Persi
     public var problemSince: Date?
     /// The trainer layout the run is read in, and how it was chosen (`diffusers (auto: …)`).
     public var layout: String?
+    /// Why it stopped, where that is not a signal (`the trainer, pid 4242, exited`).
+    public var stopReason: String?
 
     public init(pid: Int32, host: String, version: String, startedAt: Date, heartbeatAt: Date, heartbeatInterval: Double,
                 stoppedAt: Date? = nil, lastError: String? = nil, lastErrorAt: Date? = nil) {
@@ -42,6 +44,6 @@ public struct DaemonRecord: Codable, Sendable, Equatable, FetchableRecord, Persi
         case pid, host, version
         case startedAt = "started_at", heartbeatAt = "heartbeat_at", heartbeatInterval = "heartbeat_interval"
         case stoppedAt = "stopped_at", lastError = "last_error", lastErrorAt = "last_error_at"
-        case problem, problemSince = "problem_since", layout
+        case problem, problemSince = "problem_since", layout, stopReason = "stop_reason"
     }
 }
