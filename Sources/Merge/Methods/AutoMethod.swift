@@ -47,17 +47,23 @@ public struct AutoMethod: MergeMethod {
         return "not plain LoRA"
     }
 
+    /// The member and why delta cannot take it, without the advice to use linear (auto does).
+    static func detail(_ refusal: MergeError) -> String {
+        guard case .unsupportedAdapter(let member, _, let reason) = refusal else { return "\(refusal)" }
+        return "\(member): \(reason)"
+    }
+
     public func write(_ inputs: [MergeInput], to output: MergeOutput) throws(MergeError) -> MergeReport {
         let (method, refusal) = Self.choose(inputs)
         var metadata = output.metadata
         metadata[Self.usedKey] = method.name
-        if let refusal { metadata[Self.reasonKey] = "\(refusal)" }
+        if let refusal { metadata[Self.reasonKey] = Self.detail(refusal) }
         let used = MergeOutput(path: output.path, metadata: metadata, sync: output.sync, writeback: output.writeback,
                                overwrite: output.overwrite, observer: output.observer)
         var report = try method.write(inputs, to: used)
         report.methodUsed = method.name
         report.methodReason = refusal.map(Self.shortReason)
-        report.methodDetail = refusal.map { "\($0)" }
+        report.methodDetail = refusal.map(Self.detail)
         return report
     }
 
