@@ -1,4 +1,5 @@
 import ArgumentParser
+import Daemon
 import Ingest
 import Settings
 import Weigh
@@ -71,26 +72,8 @@ struct SettingsOptions: ParsableArguments {
     /// parameter the catalog declares, before the arguments are parsed (a flag the
     /// parser was not told of would otherwise take a positional argument's place).
     static func rewrite(_ arguments: [String]) -> [String] {
-        let flags = Dictionary(Catalog.shared.parameters.map { ($0.parameter.flag, $0.parameter.name) }) { first, _ in first }
-        var out: [String] = []
-        var index = 0
-        while index < arguments.count {
-            let word = arguments[index]
-            if word == "--" { out += arguments[index...]; break }
-            let parts = word.split(separator: "=", maxSplits: 1).map(String.init)
-            if let name = flags[parts[0]] {
-                if parts.count == 2 {
-                    out += ["--param", "\(name)=\(parts[1])"]
-                } else {
-                    out += ["--param", "\(name)=" + (index + 1 < arguments.count ? arguments[index + 1] : "")]
-                    index += 1
-                }
-            } else {
-                out.append(word)
-            }
-            index += 1
-        }
-        return out
+        ConfigFlags.rewrite(arguments, flags: Dictionary(Catalog.shared.parameters.map { ($0.parameter.flag, $0.parameter.name) }) { first, _ in first },
+                            as: "--param")
     }
 
     /// Every setting given, by name (the fixed ones and the parameters).

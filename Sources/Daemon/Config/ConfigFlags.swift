@@ -39,17 +39,23 @@ public enum ConfigFlags {
     /// arguments of `mwad run` only.
     public static func rewrite(_ arguments: [String]) -> [String] {
         guard arguments.first == "run" else { return arguments }
-        let keys = Dictionary(declared.map { ($0.flag, $0.key) }) { first, _ in first }
+        return rewrite(arguments, flags: Dictionary(declared.map { ($0.flag, $0.key) }) { first, _ in first }, as: option)
+    }
+
+    /// `FLAG VALUE` and `FLAG=VALUE` as `OPTION NAME=VALUE` for every flag in `flags`
+    /// (flag → name), before the arguments are parsed: the parser is told of one
+    /// option, the table (the catalog, this file) of the names. Stops at `--`.
+    public static func rewrite(_ arguments: [String], flags: [String: String], as option: String) -> [String] {
         var out: [String] = []
         var index = 0
         while index < arguments.count {
             let word = arguments[index]
             if word == "--" { out += arguments[index...]; break }
             let parts = word.split(separator: "=", maxSplits: 1).map(String.init)
-            if let key = keys[parts[0]] {
+            if let name = flags[parts[0]] {
                 let value = parts.count == 2 ? parts[1] : (index + 1 < arguments.count ? arguments[index + 1] : "")
                 if parts.count != 2 { index += 1 }
-                out += [option, "\(key)=\(value)"]
+                out += [option, "\(name)=\(value)"]
             } else {
                 out.append(word)
             }
