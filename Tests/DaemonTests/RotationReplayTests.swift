@@ -90,3 +90,47 @@ import Testing
         }
     }
 }
+
+/// diffusers' delete-before-save and torchtune's `keep_last_n_checkpoints`, each
+/// deleting a folder file by file with pauses while a daemon polls every 20 ms: a
+/// disappearing folder is a deletion, never a rewrite or a rejection.
+@Suite(.serialized) struct LayoutRotationFileByFileTests {
+    static let environment = ["MWAD_MERGE_WINDOW": "4", "MWAD_MERGE_METHOD": "delta", "MWAD_WATCH_MODE": "poll",
+                              "MWAD_WATCH_POLL_INTERVAL": "0.02", "MWAD_WATCH_SETTLE_TIME": "0.05"]
+
+    func expectOnlyDeletions(_ live: LiveRun, _ daemon: DaemonProcess, steps: [Int64]) throws {
+        let rows = try #require(live.snapshot()).checkpoints
+        #expect(rows.map(\.step) == steps, "\(daemon.log)")
+        #expect(rows.allSatisfy { [.ingested, .evicted].contains($0.status) }, "\(rows.map { "\($0.step) \($0.status) \($0.reason ?? "")" })")
+        #expect(!daemon.log.contains("written again") && !daemon.log.contains("rejected"), "\(daemon.log)")
+        #expect(rows.filter { $0.vanishedAt != nil }.count >= 2, "the rotation deleted folders: \(rows)")
+    }
+
+    @Test func diffusersDeleteBeforeSave() throws {
+        let live = try LiveRun()
+        let daemon = try live.start(environment: Self.environment)
+        let writer = try DiffusersWriter(runDirectory: live.run, totalLimit: 2,
+                                         deletion: FolderDeletion(first: ["pytorch_lora_weights.safetensors"], pause: 0.05))
+        for step in stride(from: 10, through: 80, by: 10) {
+            try writer.save(step: step)
+            usleep(200_000)
+        }
+        #expect(live.waitForMerge(through: 80), "\(daemon.log)")
+        #expect(daemon.stop() == 0)
+        try expectOnlyDeletions(live, daemon, steps: Array(stride(from: 10, through: 80, by: 10)))
+    }
+
+    @Test func torchtuneKeepLastN() throws {
+        let live = try LiveRun()
+        let daemon = try live.start(environment: Self.environment)
+        let writer = try TorchtuneWriter(runDirectory: live.run, keepLast: 2,
+                                         deletion: FolderDeletion(first: ["adapter_model.safetensors"], pause: 0.05))
+        for epoch in 0..<8 {
+            try writer.save(epoch: epoch)
+            usleep(200_000)
+        }
+        #expect(live.waitForMerge(through: 80), "\(daemon.log)")
+        #expect(daemon.stop() == 0)
+        try expectOnlyDeletions(live, daemon, steps: Array(stride(from: 10, through: 80, by: 10)))
+    }
+}
