@@ -106,7 +106,8 @@ def main():
     for run in runs:
         name = os.path.basename(run.rstrip("/"))
         dora = json.load(open(os.path.join(run, sorted(os.listdir(run))[-1], "adapter_config.json"))).get("use_dora")
-        methods = ["linear"] if dora else ["linear", "delta", "svd"]
+        # auto, the default, is delta on plain LoRA and rsLoRA and linear on DoRA.
+        methods = ["linear", "auto"] if dora else ["linear", "delta", "svd", "auto"]
         for method in methods:
             out = os.path.join(work, f"{name}-{method}")
             result, manifest = mwad_merge(mwad, [run, "--method", method, "--weighting", "ema", "--window", "3"], out)
@@ -116,12 +117,15 @@ def main():
             members = [(m["source"], m["weight"]) for m in manifest["members"]]
             got, keys = peft_logits(base, out)
             check(not keys, f"{name} {method}: PeftModel.from_pretrained loads it with no key warnings {keys[:2]}")
+            if method == "auto":
+                used = manifest["report"]["method_used"]
+                check(used == ("linear" if dora else "delta"), f"{name} auto: used {used} ({manifest['report'].get('method_reason', 'exact')})")
             if dora:
                 continue
             exact = exact_logits(base, members)
             error = relative(got, exact)
-            if method == "delta":
-                check(error <= 1e-5, f"{name} delta: logits equal the exact weighted delta's (max diff {error:.2e} of their range)")
+            if method in ("delta", "auto"):
+                check(error <= 1e-5, f"{name} {method}: logits equal the exact weighted delta's (max diff {error:.2e} of their range)")
             elif method == "svd":
                 truncation = manifest["report"]["truncation_error"]
                 bound = 1e-5 + 4 * truncation

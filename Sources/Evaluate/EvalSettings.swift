@@ -26,9 +26,13 @@ public struct EvalSettings: Sendable, Equatable {
     /// Other settings merged for the same window and evaluated too (full settings:
     /// the daemon's with the candidate's keys over them).
     public var candidates: [MergeSettings]
+    /// The fewest members a window needs to be evaluated: a one-member window's merge
+    /// is its checkpoint, which the next window evaluates anyway.
+    public var minMembers: Int
 
     public init(command: [String], metric: String = "eval_loss", goal: Goal = .minimize, timeout: Double = 900, nice: Int = 10,
-                bestOutput: String? = nil, candidates: [MergeSettings] = []) {
+                bestOutput: String? = nil, candidates: [MergeSettings] = [], minMembers: Int = 2) {
+        self.minMembers = minMembers
         self.command = command
         self.metric = metric
         self.goal = goal

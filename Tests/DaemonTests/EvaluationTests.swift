@@ -10,10 +10,13 @@ import Testing
 @Suite struct EvaluationTests {
     static let evaluator = "\(Fixtures.root)/evaluators/norm_eval.py"
 
-    func environment(_ live: LiveRun, _ extra: [String] = [], timeout: String = "60", candidates: String? = nil) -> [String: String] {
+    /// These tests were written for every window, the one-member first one included
+    /// (`eval.min_members` 1); ``oneMemberWindowsAreNotEvaluatedByDefault`` checks the default.
+    func environment(_ live: LiveRun, _ extra: [String] = [], timeout: String = "60", candidates: String? = nil,
+                     minMembers: String = "1") -> [String: String] {
         var environment = ["MWAD_EVAL_COMMAND": (["/usr/bin/python3", Self.evaluator] + extra).joined(separator: ","),
                            "MWAD_EVAL_TIMEOUT": timeout, "MWAD_EVAL_BEST_OUTPUT": live.dir.file("best"),
-                           "XDG_STATE_HOME": live.dir.file("xdg")]
+                           "XDG_STATE_HOME": live.dir.file("xdg"), "MWAD_EVAL_MIN_MEMBERS": minMembers]
         environment["MWAD_EVAL_CANDIDATES"] = candidates
         return environment
     }
@@ -106,6 +109,22 @@ import Testing
         let calls = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
         // Two per window, but one for merge #1: its one member is the merge (scored once).
         #expect(calls.count == windows.count * 2 - (windows.contains(1) ? 1 : 0), "\(calls)")
+    }
+
+    /// By default a one-member window (the first checkpoint's) is not evaluated: its
+    /// merge is that checkpoint, which the next window evaluates anyway.
+    @Test func oneMemberWindowsAreNotEvaluatedByDefault() throws {
+        let live = try LiveRun()
+        let daemon = try live.start(environment: environment(live, minMembers: "2").merging(["MWAD_WATCH_DEBOUNCE": "0"]) { $1 })
+        let writer = TrainerWriter(runDirectory: live.run)
+        try writer.save(step: 10)
+        #expect(live.waitForMerge(through: 10), "\(daemon.log)")
+        try writer.save(step: 20)
+        #expect(live.waitForMerge(through: 20), "\(daemon.log)")
+        #expect(DaemonProcess.waitUntil(timeout: 30) { live.snapshot()?.evaluations.contains { $0.step == 20 } == true }, "\(daemon.log)")
+        #expect(daemon.stop() == 0)
+        let evaluations = try #require(live.snapshot()).evaluations
+        #expect(Set(evaluations.map(\.step)) == [20], "the one-member window of step 10 was not evaluated: \(evaluations.map(\.step))")
     }
 
     @Test func aRestartDoesNotEvaluateAgainWhatTheLedgerHolds() throws {

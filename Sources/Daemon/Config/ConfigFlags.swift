@@ -19,6 +19,8 @@ public enum ConfigFlags {
         Flag(key: "eval.timeout", flag: "--eval-timeout", help: "seconds before an evaluation is killed and recorded as failed"),
         Flag(key: "eval.nice", flag: "--eval-nice", help: "the evaluator's niceness, 0 to 19"),
         Flag(key: "eval.best_output", flag: "--best-output", help: "where the best adapter of each evaluated window is published"),
+        Flag(key: "eval.min_members", flag: "--eval-min-members",
+             help: "the fewest members a window needs to be evaluated (a one-member window's merge is its checkpoint)"),
         Flag(key: "eval.candidates", flag: "--eval-candidates",
              help: "other settings evaluated for the same window, ';' between candidates: method=svd;weighting=ema,half_life=40"),
     ]

@@ -20,7 +20,8 @@ enum EvalConfig {
             timeout: try values.seconds("eval.timeout"),
             nice: try values.parse("eval.nice", "a whole number from 0 to 19") { Int($0).flatMap { (0...19).contains($0) ? $0 : nil } },
             bestOutput: try values.string("eval.best_output").map(RunDirectory.absolute),
-            candidates: settings)
+            candidates: settings,
+            minMembers: try values.parse("eval.min_members", "a whole number >= 1") { Int($0).flatMap { $0 >= 1 ? $0 : nil } })
     }
 
     /// `base` with the candidate's keys over it, checked. A candidate may name any

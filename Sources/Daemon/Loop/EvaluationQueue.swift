@@ -35,11 +35,16 @@ final class EvaluationQueue {
         guard let snapshot = try? ledger.snapshot(), let merge = snapshot.merge, let id = merge.id,
               !snapshot.evaluations.contains(where: { $0.mergeID == id }) else { return }
         let members = snapshot.memberIDs.compactMap(snapshot.checkpoint(id:))
+        guard members.count >= (config.evaluation?.minMembers ?? 1) else { return }
         guard members.allSatisfy({ $0.retainedPath != nil && $0.status == .ingested }) else { return }
         await freeze(id: id, settings: merge.settings, output: merge.outputPath, members: members.map { ($0.step, $0.retainedPath!, $0.sourcePath) })
     }
 
     func enqueue(_ published: RollingMerge.Published) async {
+        if let minimum = config.evaluation?.minMembers, published.weights.count < minimum {
+            logger.debug("merge #\(published.record.id!) not evaluated: \(published.weights.count) member(s), eval.min_members is \(minimum)")
+            return
+        }
         await freeze(id: published.record.id!, settings: published.record.settings, output: published.record.outputPath,
                      members: published.members)
     }
