@@ -54,6 +54,14 @@ extension StatusReport {
         public var value: Double?
         public var output: String
         public var published: Date
+        /// How fresh it is: the run's newest step, the saves ingested after the best's
+        /// window, and the merges published since that were not evaluated.
+        public var runNewestStep: Int64?
+        public var savesBehind: Int?
+        public var windowsSkippedSince: Int?
+
+        /// More saves behind than this and the human view warns.
+        public static let staleAfter = 5
     }
 }
 
@@ -104,9 +112,14 @@ enum EvaluationDigest {
                                                      meanDeltaPercent: deltas.isEmpty ? nil : deltas.reduce(0, +) / Double(deltas.count),
                                                      wins: wins)
         let best = snapshot.best.flatMap { best in records.first { $0.id == best.evaluationID }.map { record in
-            StatusReport.Best(target: record.target.rawValue, what: record.label, mergeId: record.mergeID, step: record.step,
-                              settings: record.settings, metric: record.metric, value: record.value, output: best.outputPath,
-                              published: best.publishedAt)
+            let read = snapshot.checkpoints.filter { $0.status == .ingested || $0.status == .evicted }
+            let evaluated = Set(snapshot.evaluations.map(\.mergeID))
+            return StatusReport.Best(target: record.target.rawValue, what: record.label, mergeId: record.mergeID, step: record.step,
+                                     settings: record.settings, metric: record.metric, value: record.value, output: best.outputPath,
+                                     published: best.publishedAt, runNewestStep: read.map(\.step).max(),
+                                     savesBehind: read.filter { $0.step > record.step }.count,
+                                     windowsSkippedSince: max(0, Int((snapshot.merge?.id ?? record.mergeID) - record.mergeID)
+                                                                 - evaluated.filter { $0 > record.mergeID }.count))
         } }
         return (evaluations, summary, best)
     }

@@ -25,6 +25,16 @@ enum EvaluationView {
         if let best = report.best {
             let value = best.value.map { String(format: "%.6f", $0) } ?? "?"
             lines.append(("best", "\(best.what) of merge #\(best.mergeId) (\(best.metric) \(value)) → \(best.output) at \(HumanView.time(best.published))"))
+            // The promise holds for the window the best came from: say how old that is.
+            if let newest = best.runNewestStep, let behind = best.savesBehind {
+                var age = "from the window ending at step \(best.step); the run is at step \(newest)"
+                    + (behind == 0 ? " (the newest evaluated window)" : ", \(behind) save\(behind == 1 ? "" : "s") later")
+                if let skipped = best.windowsSkippedSince, skipped > 0 { age += "; \(skipped) newer window\(skipped == 1 ? " was" : "s were") not evaluated" }
+                lines.append(("", age))
+                if behind > StatusReport.Best.staleAfter {
+                    lines.append(("", "stale: the best is more than \(StatusReport.Best.staleAfter) saves behind the run (the evaluator is slower than the saves); it is never worse than its own window's newest checkpoint, not than the run's"))
+                }
+            }
         }
         return lines
     }

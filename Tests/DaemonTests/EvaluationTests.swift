@@ -127,6 +127,27 @@ import Testing
         #expect(Set(evaluations.map(\.step)) == [20], "the one-member window of step 10 was not evaluated: \(evaluations.map(\.step))")
     }
 
+    /// Saves outpacing a slow evaluator: each evaluation takes the newest window waiting,
+    /// never a one-member one, windows are evaluated in step order, and status says how
+    /// old the best is.
+    @Test func aSlowEvaluatorTakesTheNewestWindowAndStatusSaysTheBestsAge() throws {
+        let live = try LiveRun()
+        let daemon = try live.start(environment: environment(live, ["--slow", "0.6"], minMembers: "2").merging(["MWAD_WATCH_DEBOUNCE": "0"]) { $1 })
+        let writer = TrainerWriter(runDirectory: live.run)
+        for step in stride(from: 10, through: 100, by: 10) {
+            try writer.save(step: step)
+            #expect(live.waitForMerge(through: Int64(step)), "\(daemon.log)")
+        }
+        #expect(DaemonProcess.waitUntil(timeout: 60) { live.snapshot()?.evaluations.contains { $0.step == 100 } == true }, "\(daemon.log)")
+        #expect(daemon.stop() == 0)
+        let snapshot = try #require(live.snapshot())
+        let order = snapshot.evaluations.filter { $0.target == .merge }.sorted { ($0.id ?? 0) < ($1.id ?? 0) }.map(\.step)
+        #expect(!order.contains(10), "the one-member window is not evaluated: \(order)")
+        #expect(order == order.sorted() && order.count < 9, "newest waiting window each time, some skipped: \(order)")
+        let status = try MWADProcess.run(["status", "--ledger", live.ledger]).stdout
+        #expect(status.contains("from the window ending at step 100; the run is at step 100 (the newest evaluated window)"), "\(status)")
+    }
+
     @Test func aRestartDoesNotEvaluateAgainWhatTheLedgerHolds() throws {
         let live = try LiveRun()
         let log = live.dir.file("evaluator.log")

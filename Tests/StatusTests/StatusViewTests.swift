@@ -38,6 +38,23 @@ import Weigh
         #expect(HumanView.render(report).contains("  70  checkpoint-70  ingested    3.720000   3.777100"), "\(HumanView.render(report))")
     }
 
+    /// The best adapter says how old it is, and warns once it is more than five saves
+    /// behind the run (an evaluator slower than the saves).
+    @Test func theBestSaysHowFreshItIs() throws {
+        let path = try StatusFixture.make(in: dir)
+        let ledger = try Ledger(path: path, run: "/data/runs/llama")
+        for step in stride(from: 100, through: 160, by: 10) {
+            try ledger.record(CheckpointRecord(step: Int64(step), sourcePath: "/data/runs/llama/checkpoint-\(step)", adapterSHA256: "\(step)",
+                                               status: .ingested, discoveredAt: StatusFixture.now))
+        }
+        let report = StatusReport(ledger: path, snapshot: try LedgerReader(path: path).snapshot(), now: StatusFixture.now, all: false) { _ in .running }
+        let best = try #require(report.best)
+        #expect(best.step == 80 && best.runNewestStep == 160 && best.savesBehind == 7, "\(best)")
+        let text = HumanView.render(report)
+        #expect(text.contains("from the window ending at step 80; the run is at step 160, 7 saves later"), "\(text)")
+        #expect(text.contains("stale: the best is more than 5 saves behind the run"))
+    }
+
     func report(all: Bool = false) throws -> StatusReport {
         let path = try StatusFixture.make(in: dir)
         let snapshot = try LedgerReader(path: path).snapshot()
