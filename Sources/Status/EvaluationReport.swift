@@ -29,15 +29,28 @@ extension StatusReport {
 
     /// How the evaluated windows went over the run.
     public struct EvaluationSummary: Codable, Sendable {
-        /// Windows where both the merge and the newest checkpoint were scored.
+        /// Windows where both the merge and the newest checkpoint were scored, and
+        /// differ: a window whose merge scored exactly its checkpoint's score (one
+        /// member: the merge is its checkpoint) is not counted.
         public var windows: Int
         /// Of those, where the merge scored better than the newest checkpoint.
         public var mergeBetter: Int
-        /// Of those, where the merge and the newest checkpoint scored the same (a
-        /// one-member window's merge is its checkpoint): neither a win nor a loss.
+        /// Windows whose merge scored exactly as the newest checkpoint (left out above).
         public var mergeTied: Int?
         /// Mean of (merge − checkpoint) / |checkpoint| × 100 over those windows.
         public var meanDeltaPercent: Double?
+        /// The steps those windows cover (their newest members').
+        public var fromStep: Int64?
+        public var toStep: Int64?
+        /// The same over the last quarter of those steps (late windows tell most).
+        public var lastQuarter: Quarter?
+
+        public struct Quarter: Codable, Sendable {
+            public var fromStep: Int64
+            public var windows: Int
+            public var mergeBetter: Int
+            public var meanDeltaPercent: Double?
+        }
         /// How often each adapter scored best: `merge`, `checkpoint`, or a candidate's
         /// settings; `tie` where the best score was shared.
         public var wins: [String: Int]
@@ -92,15 +105,17 @@ enum EvaluationDigest {
         func checkpoint(_ merge: Int64) -> Double? { windows[merge]?.first { $0.target == .checkpoint }?.value }
         let shown = all ? records : records.filter { $0.mergeID == last.mergeID }
         let evaluations = shown.map { StatusReport.Evaluation($0, checkpoint: checkpoint($0.mergeID)) }
-        var compared = 0, better = 0, tied = 0, deltas: [Double] = []
+        var tied = 0
+        var compared: [(step: Int64, better: Bool, delta: Double?)] = []
         var wins: [String: Int] = [:]
         for (_, window) in windows {
             if let merge = window.first(where: { $0.target == .merge }), let newest = window.first(where: { $0.target == .checkpoint }),
                merge.value != nil, newest.value != nil {
-                compared += 1
-                if merge.isBetter(than: newest) { better += 1 }
-                if merge.value == newest.value { tied += 1 }
-                if let delta = StatusReport.Evaluation.percent(merge.value, newest.value) { deltas.append(delta) }
+                if merge.value == newest.value {
+                    tied += 1
+                } else {
+                    compared.append((merge.step, merge.isBetter(than: newest), StatusReport.Evaluation.percent(merge.value, newest.value)))
+                }
             }
             if let winner = window.first(where: \.best) {
                 // A best score the newest checkpoint shares is no win over it.
@@ -108,9 +123,18 @@ enum EvaluationDigest {
                 wins[shared ? "tie" : winner.target == .candidate ? winner.label : winner.target.rawValue, default: 0] += 1
             }
         }
-        let summary = StatusReport.EvaluationSummary(windows: compared, mergeBetter: better, mergeTied: tied,
-                                                     meanDeltaPercent: deltas.isEmpty ? nil : deltas.reduce(0, +) / Double(deltas.count),
-                                                     wins: wins)
+        func mean(_ values: [Double]) -> Double? { values.isEmpty ? nil : values.reduce(0, +) / Double(values.count) }
+        let firstStep = compared.map(\.step).min(), lastStep = compared.map(\.step).max()
+        var quarter: StatusReport.EvaluationSummary.Quarter?
+        if let firstStep, let lastStep {
+            let from = lastStep - (lastStep - firstStep) / 4
+            let late = compared.filter { $0.step >= from }
+            quarter = .init(fromStep: from, windows: late.count, mergeBetter: late.filter { $0.better }.count,
+                            meanDeltaPercent: mean(late.compactMap { $0.delta }))
+        }
+        let summary = StatusReport.EvaluationSummary(windows: compared.count, mergeBetter: compared.filter { $0.better }.count, mergeTied: tied,
+                                                     meanDeltaPercent: mean(compared.compactMap { $0.delta }),
+                                                     fromStep: firstStep, toStep: lastStep, lastQuarter: quarter, wins: wins)
         let best = snapshot.best.flatMap { best in records.first { $0.id == best.evaluationID }.map { record in
             let read = snapshot.checkpoints.filter { $0.status == .ingested || $0.status == .evicted }
             let evaluated = Set(snapshot.evaluations.map(\.mergeID))

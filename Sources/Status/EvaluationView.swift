@@ -17,8 +17,13 @@ enum EvaluationView {
         lines += HumanView.table(rows, leftAligned: [0, 3]).map { ("", $0) }
         if let summary = report.evaluationSummary, summary.windows > 0 {
             let mean = summary.meanDeltaPercent.map { String(format: " (mean Δ %+.2f %%)", $0) } ?? ""
-            let ties = (summary.mergeTied ?? 0) > 0 ? ", tied in \(summary.mergeTied!)" : ""
-            lines.append(("", "over the run: merge better than the newest checkpoint in \(summary.mergeBetter) of \(summary.windows) windows\(ties)\(mean)"))
+            let ties = (summary.mergeTied ?? 0) > 0 ? "; \(summary.mergeTied!) of one member (the merge is its checkpoint) not counted" : ""
+            let steps = summary.fromStep.map { " at steps \($0)–\(summary.toStep ?? $0)" } ?? ""
+            lines.append(("", "over the run: merge better than the newest checkpoint in \(summary.mergeBetter) of \(summary.windows) windows\(steps)\(mean)\(ties)"))
+            if let late = summary.lastQuarter, late.windows < summary.windows {
+                let lateMean = late.meanDeltaPercent.map { String(format: " (mean Δ %+.2f %%)", $0) } ?? ""
+                lines.append(("", "last quarter (steps ≥ \(late.fromStep)): better in \(late.mergeBetter) of \(late.windows)\(lateMean)"))
+            }
             let wins = summary.wins.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\($0.key) \($0.value)" }
             if !wins.isEmpty { lines.append(("", "best per window: " + wins.joined(separator: " · "))) }
         }

@@ -55,6 +55,33 @@ import Weigh
         #expect(text.contains("stale: the best is more than 5 saves behind the run"))
     }
 
+    /// The run summary leaves out windows whose merge is their checkpoint (one member,
+    /// the same score), says which steps it covers, and adds the last quarter.
+    @Test func theSummaryCountsRealWindowsAndTheLastQuarter() throws {
+        let path = try StatusFixture.make(in: dir)  // merge #1: −0.78 % at step 80
+        let ledger = try Ledger(path: path, run: "/data/runs/llama")
+        let ids = try ledger.checkpoints().compactMap(\.id)
+        // (step, merge, checkpoint): a one-member tie, a loss early, wins late.
+        for (step, merge, newest) in [(90, 3.5, 3.5), (100, 3.6, 3.5), (110, 3.49, 3.5), (120, 3.48, 3.5)] {
+            let record = try ledger.record(merge: MergeRecord(createdAt: StatusFixture.now, settings: MergeSettings(), outputPath: "/o",
+                                                              outputSHA256: "x", durationSeconds: 1),
+                                           members: [MergeMemberInput(checkpointID: ids[0], weight: 1, metricValue: nil)])
+            try ledger.record(evaluations: [.merge, .checkpoint].map { target in
+                EvaluationRecord(mergeID: record.id!, target: target, step: Int64(step), metric: "eval_loss", value: target == .merge ? merge : newest,
+                                 status: .ok, startedAt: StatusFixture.now, durationSeconds: 1)
+            }, best: nil, bestOutput: nil)
+        }
+        let report = StatusReport(ledger: path, snapshot: try LedgerReader(path: path).snapshot(), now: StatusFixture.now, all: false) { _ in .running }
+        let summary = try #require(report.evaluationSummary)
+        #expect(summary.windows == 4 && summary.mergeTied == 1 && summary.mergeBetter == 3, "\(summary)")
+        #expect(summary.fromStep == 80 && summary.toStep == 120)
+        #expect(summary.lastQuarter?.fromStep == 110 && summary.lastQuarter?.windows == 2 && summary.lastQuarter?.mergeBetter == 2)
+        let text = HumanView.render(report)
+        #expect(text.contains("over the run: merge better than the newest checkpoint in 3 of 4 windows at steps 80–120"), "\(text)")
+        #expect(text.contains("; 1 of one member (the merge is its checkpoint) not counted"))
+        #expect(text.contains("last quarter (steps ≥ 110): better in 2 of 2 (mean Δ -0.43 %)"), "\(text)")
+    }
+
     func report(all: Bool = false) throws -> StatusReport {
         let path = try StatusFixture.make(in: dir)
         let snapshot = try LedgerReader(path: path).snapshot()
