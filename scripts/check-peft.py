@@ -14,7 +14,7 @@ refuse it (delta, svd on DoRA) must say why and exit 1.
 Usage: check-peft.py MWAD BASE_MODEL RUN [RUN ...]
 Prints one line per check and 'N passed, M failed'; exit 1 on a failure.
 """
-import json, math, os, subprocess, sys, tempfile, warnings
+import json, shutil, math, os, subprocess, sys, tempfile, warnings
 
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -148,6 +148,19 @@ def main():
             got, keys = peft_logits(base, out)
             error = relative(got, own)
             check(not keys and error <= 1e-5, f"{name} {method}: one adapter with weight 1 gives its own logits (diff {error:.2e})")
+        # mwad export: a checkpoint the rotation deleted, back from the retained copy.
+        copy = os.path.join(work, f"{name}-run")
+        shutil.copytree(run, copy)
+        ledger = os.path.join(work, f"{name}-ledger", "ledger.sqlite")
+        subprocess.run([mwad, "run", "--once", "--watch", copy, "--ledger", ledger], capture_output=True, text=True)
+        shutil.rmtree(os.path.join(copy, os.path.basename(newest)))
+        exported = os.path.join(work, f"{name}-exported")
+        result = subprocess.run([mwad, "export", "--ledger", ledger, "--newest", "--out", exported], capture_output=True, text=True)
+        check(result.returncode == 0, f"{name} export: mwad export --newest exits 0 {result.stderr.strip()[-200:]}")
+        if result.returncode == 0:
+            got, keys = peft_logits(base, exported)
+            error = relative(got, own)
+            check(not keys and error == 0, f"{name} export: PEFT loads the exported checkpoint and gives its own logits (diff {error:.2e})")
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 

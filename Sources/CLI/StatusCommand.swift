@@ -43,7 +43,7 @@ struct StatusCommand: ParsableCommand {
         do {
             guard ledger != nil || watch != nil || stateDir != nil else { return try list(environment) }
             let path = try ledger ?? stateDir.map { "\(RunDirectory.absolute($0))/\(LedgerLocation.fileName)" }
-                ?? find(watch: RunDirectory.absolute(watch!), environment)
+                ?? Self.find(watch: RunDirectory.absolute(watch!), environment)
             let reader = try LedgerReader(path: path)
             let report = StatusReport(ledger: path, snapshot: try reader.snapshot(), now: Date(), all: all,
                                       daemonState: { DaemonState.of($0, now: Date()) })
@@ -55,7 +55,7 @@ struct StatusCommand: ParsableCommand {
     }
 
     /// The ledger whose run watches `watch`, among the known ones (else its default path).
-    private func find(watch: String, _ environment: [String: String]) throws -> String {
+    static func find(watch: String, _ environment: [String: String]) throws -> String {
         let known = LedgerLocation.knownLedgers(environment: environment)
         if let match = known.first(where: { (try? LedgerReader(path: $0).snapshot().run?.watchPath) == watch }) { return match }
         let fallback = LedgerLocation.ledger(watch: watch, environment: environment)

@@ -120,7 +120,10 @@ public enum HumanView {
             ["\($0.step)", $0.name, $0.status, $0.trainLoss.map { String(format: "%.6f", $0) } ?? "-",
              $0.evalLoss.map { String(format: "%.6f", $0) } ?? "-", $0.reason ?? ""]
         }
+        // What `mwad export` can write back: the checkpoints with a retained copy.
+        let kept = rows.filter { $0.status != "replaced" && $0.retained.map(FileManager.default.fileExists(atPath:)) == true }.map { "\($0.step)" }
         return table(cells, leftAligned: [1, 2, 5])
+            + ["", kept.isEmpty ? "no retained copy to export" : "retained, for mwad export --step S: " + kept.joined(separator: ", ")]
     }
 
     /// Aligned columns: numbers right, `leftAligned` columns left.

@@ -1,0 +1,105 @@
+import ArgumentParser
+import Foundation
+import Ingest
+import Ledger
+import Publish
+
+/// `mwad export`: a checkpoint back from mwad's retained copy, after the trainer's
+/// rotation deleted it.
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write a checkpoint mwad retained out as a loadable adapter (the trainer's rotation may have deleted it).",
+        discussion: """
+            The adapter and its config, byte for byte as the trainer wrote them, into --out \
+            (replaced atomically; a folder or file mwad did not make is never replaced), with \
+            mwa_export.json saying which checkpoint it is; for kohya or ai-toolkit files, one \
+            file (NAME-stepNNNNNNNN.safetensors in --out, or --out itself when it ends in \
+            .safetensors), mwa_export in its metadata. mwad status --all shows which steps \
+            have a retained copy. Exit status 0 when written, 1 otherwise.
+            """
+    )
+
+    @OptionGroup var source: LedgerSource
+
+    @Option(help: "The step of the checkpoint to export.")
+    var step: Int64?
+
+    @Flag(help: "Export the newest checkpoint that has a retained copy.")
+    var newest = false
+
+    @Option(help: "The folder (or, for kohya or ai-toolkit files, the file) to write.")
+    var out: String
+
+    func validate() throws {
+        guard (step != nil) != newest else { throw ValidationError("Give either --step S or --newest.") }
+    }
+
+    func run() throws {
+        do {
+            let path = try source.ledgerPath()
+            let snapshot = try LedgerReader(path: path).snapshot()
+            let kept = snapshot.checkpoints.filter { $0.retainedPath.map(FileManager.default.fileExists(atPath:)) == true && $0.status != .replaced }
+            let steps = kept.map { "\($0.step)" }.joined(separator: ", ")
+            guard let row = newest ? kept.max(by: { $0.step < $1.step }) : kept.last(where: { $0.step == step }) else {
+                throw CommandError(kept.isEmpty ? "\(path): no checkpoint has a retained copy (mwad keeps the window's, and evicts the rest)"
+                    : "\(path): no retained copy of step \(step!); these steps can be exported: \(steps)")
+            }
+            let retained = row.retainedPath!
+            let layout = Self.layout(snapshot, retained: retained)
+            let form = layout.output
+            let manifest: [String: Any] = ["step": row.step, "source": row.sourcePath, "adapter_sha256": row.adapterSHA256 ?? "",
+                                           "exported_by": "mwad \(MWADVersion.current)", "ledger": path]
+            let json = try JSONSerialization.data(withJSONObject: manifest, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+            let target: String
+            if form.isFile {
+                let name = (row.sourcePath as NSString).lastPathComponent
+                target = out.hasSuffix(".safetensors") ? RunDirectory.absolute(out) : "\(RunDirectory.absolute(out))/\(name)"
+                try FilePublisher.publish("\(retained)/\(layout.adapterFile)", to: target,
+                                          metadata: ["mwa_export": String(decoding: json, as: UTF8.self)])
+            } else {
+                target = RunDirectory.absolute(out)
+                try FolderPublisher.publish(retained, to: target, form: form, manifest: json, manifestName: "mwa_export.json")
+            }
+            print("exported \(row.name) (step \(row.step), sha256 \(row.adapterSHA256?.prefix(12) ?? "?")) to \(target)")
+        } catch {
+            printError(error)
+            throw ExitCode.failure
+        }
+    }
+
+    /// The run's layout as the daemon recorded it (`huggingface (auto: …)`), else what
+    /// the retained copy holds.
+    static func layout(_ snapshot: LedgerSnapshot, retained: String) -> any TrainerLayout {
+        let named = snapshot.daemon?.layout?.split(separator: " ").first.flatMap { LayoutCatalog.named(String($0)) }
+        let held = LayoutCatalog.builtIn.first { entry in
+            let layout = entry.description.make(MetricsSource())
+            return FileManager.default.fileExists(atPath: "\(retained)/\(layout.adapterFile)")
+        }?.description
+        return (named ?? held ?? HuggingFaceLayout.description).make(MetricsSource())
+    }
+}
+
+/// Where a command finds its ledger: `--ledger`, or `--watch` (searched where mwad
+/// keeps ledgers), or `--state-dir`.
+struct LedgerSource: ParsableArguments {
+    @Option(help: "The ledger file.")
+    var ledger: String?
+
+    @Option(help: "The watched run directory (its ledger is searched where mwad keeps ledgers).")
+    var watch: String?
+
+    @Option(help: "The state directory the daemon was given with --state-dir (its ledger.sqlite is read).")
+    var stateDir: String?
+
+    func validate() throws {
+        if ledger != nil && (watch != nil || stateDir != nil) { throw ValidationError("Give either --ledger or --watch/--state-dir, not both.") }
+        if ledger == nil && watch == nil && stateDir == nil { throw ValidationError("Give --ledger FILE, --watch DIR or --state-dir DIR.") }
+    }
+
+    func ledgerPath(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
+        if let ledger { return ledger }
+        if let stateDir { return "\(RunDirectory.absolute(stateDir))/\(LedgerLocation.fileName)" }
+        return try StatusCommand.find(watch: RunDirectory.absolute(watch!), environment)
+    }
+}
