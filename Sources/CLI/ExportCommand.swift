@@ -45,22 +45,9 @@ struct ExportCommand: ParsableCommand {
                 throw CommandError(kept.isEmpty ? "\(path): no checkpoint has a retained copy (mwad keeps the window's, and evicts the rest)"
                     : "\(path): no retained copy of step \(step!); these steps can be exported: \(steps)")
             }
-            let retained = row.retainedPath!
-            let layout = Self.layout(snapshot, retained: retained)
-            let form = layout.output
-            let manifest: [String: Any] = ["step": row.step, "source": row.sourcePath, "adapter_sha256": row.adapterSHA256 ?? "",
-                                           "exported_by": "mwad \(MWADVersion.current)", "ledger": path]
-            let json = try JSONSerialization.data(withJSONObject: manifest, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
-            let target: String
-            if form.isFile {
-                let name = (row.sourcePath as NSString).lastPathComponent
-                target = out.hasSuffix(".safetensors") ? RunDirectory.absolute(out) : "\(RunDirectory.absolute(out))/\(name)"
-                try FilePublisher.publish("\(retained)/\(layout.adapterFile)", to: target,
-                                          metadata: ["mwa_export": String(decoding: json, as: UTF8.self)])
-            } else {
-                target = RunDirectory.absolute(out)
-                try FolderPublisher.publish(retained, to: target, form: form, manifest: json, manifestName: "mwa_export.json")
-            }
+            let target = try CheckpointExport.write(retained: row.retainedPath!, layout: Self.layout(snapshot, retained: row.retainedPath!),
+                                                    step: row.step, source: row.sourcePath, sha256: row.adapterSHA256, to: out,
+                                                    note: ["ledger": path])
             print("exported \(row.name) (step \(row.step), sha256 \(row.adapterSHA256?.prefix(12) ?? "?")) to \(target)")
         } catch {
             printError(error)

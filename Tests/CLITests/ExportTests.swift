@@ -54,6 +54,19 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: mine) == ["notes.txt"])
     }
 
+    /// `eval.keep_newest`: after each merge the window's newest checkpoint is kept beside
+    /// it, byte for byte, with or without an evaluator.
+    @Test func keepNewestKeepsTheWindowsNewestCheckpoint() throws {
+        let run = dir.file("run")
+        try FileManager.default.copyItem(atPath: Fixtures.f32Run, toPath: run)
+        let kept = dir.file("newest")
+        let once = try MWADProcess.run(["run", "--once", "--watch", run, "--ledger", dir.file("s/ledger.sqlite"), "--keep-newest", kept])
+        #expect(once.status == 0, "\(once.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: "\(kept)/adapter_model.safetensors")) == Data(contentsOf: URL(fileURLWithPath: Fixtures.adapter(Fixtures.f32Run, 80))))
+        let manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(kept)/mwa_export.json"))) as? [String: Any])
+        #expect(manifest["step"] as? Int == 80 && (manifest["source"] as? String)?.hasSuffix("/checkpoint-80") == true)
+    }
+
     /// kohya's files: the checkpoint comes back as one file with its tensors unchanged.
     @Test func aFlatCheckpointComesBackAsAFile() throws {
         let run = dir.file("kohya")

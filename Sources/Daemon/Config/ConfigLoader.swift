@@ -32,7 +32,7 @@ public enum ConfigLoader {
         ("heartbeat_interval", "10"), ("log.level", "info"), ("metrics.textfile", ""), ("metrics.tag", ""), ("metrics.logdir", ""),
         ("tensorboard.logdir", ""),
         ("eval.command", ""), ("eval.metric", "eval_loss"), ("eval.goal", "minimize"), ("eval.timeout", "900"),
-        ("eval.nice", "10"), ("eval.best_output", ""), ("eval.candidates", ""), ("eval.min_members", "2"),
+        ("eval.nice", "10"), ("eval.best_output", ""), ("eval.candidates", ""), ("eval.min_members", "2"), ("eval.keep_newest", ""),
     ]
 
     /// The keys whose value is a program and its arguments.
@@ -96,7 +96,8 @@ public enum ConfigLoader {
             hookTimeout: try values.seconds("hook.timeout"),
             metricsTextfile: try values.string("metrics.textfile").map(RunDirectory.absolute),
             evaluation: try EvalConfig.read(values, candidates: candidates, base: settings),
-            logLevel: try values.parse("log.level", "trace, debug, info, notice, warning, error or critical") { Logger.Level(rawValue: $0) })
+            logLevel: try values.parse("log.level", "trace, debug, info, notice, warning, error or critical") { Logger.Level(rawValue: $0) },
+            keepNewest: try values.string("eval.keep_newest").map(RunDirectory.absolute))
     }
 
     /// Refuses keys the file has that mwad does not know: a typo would otherwise

@@ -58,6 +58,9 @@ public struct DaemonConfig: Sendable, Equatable {
     /// Measuring each merge on the user's evaluator (`eval.*`); nil without `eval.command`.
     public var evaluation: EvalSettings?
     public var logLevel: Logger.Level
+    /// Where the window's newest checkpoint is kept, beside the merge, after each merge
+    /// (`eval.keep_newest`, with or without an evaluator); nil for nowhere.
+    public var keepNewest: String? = nil
 
     /// The folder of mwad's event file, with the layout the run is read in.
     public func scoreBoardFolder(_ layout: any TrainerLayout) -> String? {

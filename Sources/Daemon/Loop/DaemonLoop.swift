@@ -162,6 +162,7 @@ final class DaemonLoop {
             do throws(TensorBoardError) { try scoreBoard?.merged(published.weights) } catch {
                 engine.logger.warning("cannot log merge #\(published.record.id!) to TensorBoard: \(error)")
             }
+            keepNewest(published)
             await evaluation.enqueue(published)
         } catch {
             let published = (try? engine.ledger.snapshot().merge) != nil
@@ -208,6 +209,21 @@ final class DaemonLoop {
         AtomicDirectory.removeLeftovers(of: config.output)
         RetainedStore(stateDirectory: config.stateDirectory).removeLeftovers()
         SumUpdate.removeLeftovers(stateDirectory: config.stateDirectory)
+    }
+
+    /// `eval.keep_newest`: the window's newest checkpoint beside the merge, from its
+    /// retained copy. A failure is a problem shown until the next one works.
+    private func keepNewest(_ published: RollingMerge.Published) {
+        guard let folder = config.keepNewest, let newest = published.members.last(where: { $0.step == published.newestStep }) else { return }
+        let what = "cannot keep the newest checkpoint in \(folder)"
+        do {
+            let row = try engine.ledger.snapshot().checkpoints.last { $0.step == newest.step && $0.status != .replaced }
+            try CheckpointExport.write(retained: newest.retained, layout: engine.layout, step: newest.step, source: newest.source,
+                                       sha256: row?.adapterSHA256, to: folder)
+            reporter.resolve(what)
+        } catch {
+            reporter.problem(what, error)
+        }
     }
 
     /// `evaluation off`, or what is evaluated and where the best goes, for the start line.
