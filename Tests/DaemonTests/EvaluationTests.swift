@@ -163,7 +163,7 @@ import Testing
     /// are its checkpoint, and a candidate that makes the same tensors as the merge
     /// (an automatic EMA half-life equal to the one given) is the merge. Ties count
     /// as ties, not as wins of the merge.
-    @Test func eachDistinctAdapterIsScoredOnceAndTiesAreTies() throws {
+    @Test(.enabled(if: LAPACKInstalled.here, Comment(rawValue: LAPACKInstalled.reason))) func eachDistinctAdapterIsScoredOnceAndTiesAreTies() throws {
         let live = try LiveRun()
         let log = live.dir.file("evaluator.log")
         try copyFixture(live, steps: [10])

@@ -102,9 +102,10 @@ import Testing
         let base = ["--smoothing", "4", "--metric", "eval_loss", "--window", "3"]
         for change in [["--method", "delta", "--weighting", "ema", "--half-life", "20"],
                        ["--method", "delta", "--weighting", "ema", "--half-life", "30"],
-                       ["--method", "svd", "--rank", "4", "--weighting", "ema", "--half-life", "30"],
-                       ["--method", "svd", "--rank", "4", "--weighting", "ema", "--half-life", "30", "--stride", "2"],
-                       ["--method", "svd", "--rank", "4", "--weighting", "ema", "--half-life", "30", "--stride", "2", "--window-steps", "20"]] {
+                       ["--method", "linear", "--weighting", "ema", "--half-life", "30"],
+                       ["--method", "linear", "--weighting", "ema", "--half-life", "30", "--stride", "2"],
+                       ["--method", "linear", "--weighting", "ema", "--half-life", "30", "--stride", "2", "--window-steps", "20"]]
+                     + (LAPACKInstalled.here ? [["--method", "svd", "--rank", "4", "--weighting", "ema", "--half-life", "30", "--stride", "2", "--window-steps", "20"]] : []) {
             let result = try once(live, base + change)
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stderr.contains("published merge #\(fingerprints.count + 1)"), "\(change): \(result.stderr)")
@@ -117,7 +118,7 @@ import Testing
         let last = try #require(try status(live).merge)
         // Stride 2 within 20 steps of checkpoint-80: 80 and 60.
         #expect(last.members.map(\.step) == [60, 80] && last.windowKind == "the last 3 within 20 steps, every 2nd")
-        #expect(last.report?.rank == 4 && last.report?.truncationError != nil)
+        if LAPACKInstalled.here { #expect(last.report?.rank == 4 && last.report?.truncationError != nil) }
     }
 
     /// The metric the merge weighs by is the one the log and status name.

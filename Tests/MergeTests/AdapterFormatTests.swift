@@ -46,7 +46,7 @@ import Testing
         }
     }
 
-    @Test func svdOfDiffusersFilesIsTheTruncatedExactDelta() throws {
+    @Test(.enabled(if: LAPACKInstalled.here, Comment(rawValue: LAPACKInstalled.reason))) func svdOfDiffusersFilesIsTheTruncatedExactDelta() throws {
         let files = try [20, 30, 40].map { try SafeTensorsFile(path: "\(Fixtures.root)/diffusers-run/checkpoint-\($0)/pytorch_lora_weights.safetensors") }
         let inputs = files.enumerated().map { MergeInput(name: "m\($0.offset)", file: $0.element, weight: weights[$0.offset], format: .diffusers) }
         let out = dir.file("svd.safetensors")

@@ -106,7 +106,7 @@ import Weigh
         #expect(zip(head, expected).allSatisfy { abs($0 - $1) < 1e-6 })
     }
 
-    @Test(arguments: cases.indices)
+    @Test(.enabled(if: LAPACKInstalled.here, Comment(rawValue: LAPACKInstalled.reason)), arguments: cases.indices)
     func svdIsTheTruncatedSVDOfTheExactDelta(_ index: Int) throws {
         let (test, weights, members, inputs) = try setup(index)
         for k in [2, 5] {  // 5 = min(out, in): lossless, the exact rank is at most 5
