@@ -32,6 +32,7 @@ struct ExportCommand: ParsableCommand {
     var out: String
 
     func validate() throws {
+        guard source.isGiven else { throw ValidationError("Give --ledger FILE, --watch DIR or --state-dir DIR.") }
         guard (step != nil) != newest else { throw ValidationError("Give either --step S or --newest.") }
     }
 
@@ -64,29 +65,5 @@ struct ExportCommand: ParsableCommand {
             return FileManager.default.fileExists(atPath: "\(retained)/\(layout.adapterFile)")
         }?.description
         return (named ?? held ?? HuggingFaceLayout.description).make(MetricsSource())
-    }
-}
-
-/// Where a command finds its ledger: `--ledger`, or `--watch` (searched where mwad
-/// keeps ledgers), or `--state-dir`.
-struct LedgerSource: ParsableArguments {
-    @Option(help: "The ledger file.")
-    var ledger: String?
-
-    @Option(help: "The watched run directory (its ledger is searched where mwad keeps ledgers).")
-    var watch: String?
-
-    @Option(help: "The state directory the daemon was given with --state-dir (its ledger.sqlite is read).")
-    var stateDir: String?
-
-    func validate() throws {
-        if ledger != nil && (watch != nil || stateDir != nil) { throw ValidationError("Give either --ledger or --watch/--state-dir, not both.") }
-        if ledger == nil && watch == nil && stateDir == nil { throw ValidationError("Give --ledger FILE, --watch DIR or --state-dir DIR.") }
-    }
-
-    func ledgerPath(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
-        if let ledger { return ledger }
-        if let stateDir { return "\(RunDirectory.absolute(stateDir))/\(LedgerLocation.fileName)" }
-        return try StatusCommand.find(watch: RunDirectory.absolute(watch!), environment)
     }
 }

@@ -17,14 +17,7 @@ struct StatusCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "The ledger file.")
-    var ledger: String?
-
-    @Option(help: "The watched run directory (its ledger is searched where mwad keeps ledgers).")
-    var watch: String?
-
-    @Option(help: "The state directory the daemon was given with --state-dir (its ledger.sqlite is read).")
-    var stateDir: String?
+    @OptionGroup var source: LedgerSource
 
     @Flag(help: "Print the documented JSON object instead of the human view.")
     var json = false
@@ -32,18 +25,11 @@ struct StatusCommand: ParsableCommand {
     @Flag(help: "List every checkpoint.")
     var all = false
 
-    func validate() throws {
-        if ledger != nil && (watch != nil || stateDir != nil) {
-            throw ValidationError("Give either --ledger or --watch/--state-dir, not both.")
-        }
-    }
-
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
         do {
-            guard ledger != nil || watch != nil || stateDir != nil else { return try list(environment) }
-            let path = try ledger ?? stateDir.map { "\(RunDirectory.absolute($0))/\(LedgerLocation.fileName)" }
-                ?? Self.find(watch: RunDirectory.absolute(watch!), environment)
+            guard source.isGiven else { return try list(environment) }
+            let path = try source.ledgerPath(environment: environment)
             let reader = try LedgerReader(path: path)
             let report = StatusReport(ledger: path, snapshot: try reader.snapshot(), now: Date(), all: all,
                                       daemonState: { DaemonState.of($0, now: Date()) })
