@@ -20,8 +20,9 @@ struct MergeCommand: ParsableCommand {
         let weightings = Catalog.shared.weightings.map {
             "\($0.name)\($0.name == MergeSettings.defaultWeighting ? " (default)" : ""): \($0.help), \($0.formula)"
         }
-        return "Methods (--method): " + methods.joined(separator: "; ") + ".\n\nWeightings (--weighting): " + weightings.joined(separator: "; ")
-            + ".\n\nThe output is replaced atomically, in the run's own format and file names: a folder holding "
+        // One paragraph: a blank line becomes an empty groff input line in the man page (lintian warns).
+        return "Methods (--method): " + methods.joined(separator: "; ") + ". Weightings (--weighting): " + weightings.joined(separator: "; ")
+            + ". The output is replaced atomically, in the run's own format and file names: a folder holding "
             + "mwa_merge.json and a PEFT adapter (adapter_model.safetensors, adapter_config.json) or a diffusers one "
             + "(pytorch_lora_weights.safetensors); for kohya or ai-toolkit files, the one file NAME-mwa.safetensors "
             + "(in the --out folder, or --out itself when it ends in .safetensors), its manifest in its metadata (mwa_merge)."
