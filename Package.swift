@@ -108,7 +108,7 @@ let package = Package(
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "HostFileSystem", "Weigh", "Settings", "MWADTestKit"]),
         .testTarget(name: "WatchTests", dependencies: ["Watch", "MWADTestKit"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Evaluate", "Ledger", "Ingest", "Publish", "SafeTensors", "Settings", "Status", "TensorBoard", "MWADTestKit"]),
-        .testTarget(name: "StatusTests", dependencies: ["Status", "Ledger", "Weigh", "Settings", "MWADTestKit"], exclude: ["Golden"]),
+        .testTarget(name: "StatusTests", dependencies: ["Status", "Ledger", "Weigh", "Settings", "MetricsExport", "MWADTestKit"], exclude: ["Golden"]),
         .testTarget(
             name: "CLITests",
             dependencies: ["mwad", "CLI", "Daemon", "Status", "Ingest", "MWADTestKit", "SafeTensors", "Publish", "Ledger", "Weigh", "Settings"]

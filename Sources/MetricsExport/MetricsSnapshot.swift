@@ -68,6 +68,11 @@ public enum MetricsSnapshot {
         if let best = snapshot.best, let record = snapshot.evaluations.first(where: { $0.id == best.evaluationID }), let value = record.value {
             gauge("mwad_best_score", "The score of the adapter published as the best", value,
                   [("target", record.target.rawValue), ("metric", record.metric)])
+            // How fresh the best is: its window's newest step, and the saves ingested since.
+            gauge("mwad_best_window_step", "Newest step of the window the best adapter came from", Double(record.step), [])
+            let behind = snapshot.checkpoints.filter { ($0.status == .ingested || $0.status == .evicted) && $0.step > record.step }.count
+            gauge("mwad_best_saves_behind", "Checkpoints ingested after the best adapter's window (alert when it grows: the evaluator is slower than the saves)",
+                  Double(behind), [])
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import MetricsExport
 import MWADTestKit
 import Status
 import Testing
@@ -53,6 +54,10 @@ import Weigh
         let text = HumanView.render(report)
         #expect(text.contains("from the window ending at step 80; the run is at step 160, 7 saves later"), "\(text)")
         #expect(text.contains("stale: the best is more than 5 saves behind the run"))
+        // The metrics say it too, for an alert.
+        let metrics = MetricsSnapshot.exposition(try LedgerReader(path: path).snapshot(), up: true, now: StatusFixture.now)
+        #expect(metrics.contains("mwad_best_window_step{run=\"/data/runs/llama\"} 80.0"), "\(metrics)")
+        #expect(metrics.contains("mwad_best_saves_behind{run=\"/data/runs/llama\"} 7.0"))
     }
 
     /// The run summary leaves out windows whose merge is their checkpoint (one member,
