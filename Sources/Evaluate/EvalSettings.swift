@@ -29,10 +29,13 @@ public struct EvalSettings: Sendable, Equatable {
     /// The fewest members a window needs to be evaluated: a one-member window's merge
     /// is its checkpoint, which the next window evaluates anyway.
     public var minMembers: Int
+    /// Saves behind the run after which status calls the best adapter stale.
+    public var staleAfter: Int
 
     public init(command: [String], metric: String = "eval_loss", goal: Goal = .minimize, timeout: Double = 900, nice: Int = 10,
-                bestOutput: String? = nil, candidates: [MergeSettings] = [], minMembers: Int = 2) {
+                bestOutput: String? = nil, candidates: [MergeSettings] = [], minMembers: Int = 2, staleAfter: Int = 5) {
         self.minMembers = minMembers
+        self.staleAfter = staleAfter
         self.command = command
         self.metric = metric
         self.goal = goal

@@ -73,8 +73,8 @@ extension StatusReport {
         public var savesBehind: Int?
         public var windowsSkippedSince: Int?
 
-        /// More saves behind than this and the human view warns.
-        public static let staleAfter = 5
+        /// More saves behind than this and the human view warns (`eval.stale_after`).
+        public var staleAfter: Int?
     }
 }
 
@@ -143,7 +143,8 @@ enum EvaluationDigest {
                                      published: best.publishedAt, runNewestStep: read.map(\.step).max(),
                                      savesBehind: read.filter { $0.step > record.step }.count,
                                      windowsSkippedSince: max(0, Int((snapshot.merge?.id ?? record.mergeID) - record.mergeID)
-                                                                 - evaluated.filter { $0 > record.mergeID }.count))
+                                                                 - evaluated.filter { $0 > record.mergeID }.count),
+                                     staleAfter: RunEvaluation.decode(snapshot.run?.evaluation)?.staleAfter ?? RunEvaluation.defaultStaleAfter)
         } }
         return (evaluations, summary, best)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Ledger
 import Settings
 import Weigh
 
@@ -36,8 +37,9 @@ enum EvaluationView {
                     + (behind == 0 ? " (the newest evaluated window)" : ", \(behind) save\(behind == 1 ? "" : "s") later")
                 if let skipped = best.windowsSkippedSince, skipped > 0 { age += "; \(skipped) newer window\(skipped == 1 ? " was" : "s were") not evaluated" }
                 lines.append(("", age))
-                if behind > StatusReport.Best.staleAfter {
-                    lines.append(("", "stale: the best is more than \(StatusReport.Best.staleAfter) saves behind the run (the evaluator is slower than the saves); it is never worse than its own window's newest checkpoint, not than the run's"))
+                let limit = best.staleAfter ?? RunEvaluation.defaultStaleAfter
+                if behind > limit {
+                    lines.append(("", "stale: the best is more than \(limit) saves behind the run (the evaluator is slower than the saves); it is never worse than its own window's newest checkpoint, not than the run's"))
                 }
             }
         }

@@ -58,6 +58,12 @@ import Weigh
         let metrics = MetricsSnapshot.exposition(try LedgerReader(path: path).snapshot(), up: true, now: StatusFixture.now)
         #expect(metrics.contains("mwad_best_window_step{run=\"/data/runs/llama\"} 80.0"), "\(metrics)")
         #expect(metrics.contains("mwad_best_saves_behind{run=\"/data/runs/llama\"} 7.0"))
+        // eval.stale_after, as the daemon recorded it with the run: 10 saves, so not stale yet.
+        let run = try #require(try ledger.run())
+        try ledger.registerRun(watch: run.watchPath, output: run.outputPath, settings: run.settings,
+                               evaluation: RunEvaluation(command: "eval", bestOutput: "/b", staleAfter: 10).text)
+        let relaxed = StatusReport(ledger: path, snapshot: try LedgerReader(path: path).snapshot(), now: StatusFixture.now, all: false) { _ in .running }
+        #expect(relaxed.best?.staleAfter == 10 && !HumanView.render(relaxed).contains("stale:"))
     }
 
     /// The run summary leaves out windows whose merge is their checkpoint (one member,

@@ -21,7 +21,8 @@ enum EvalConfig {
             nice: try values.parse("eval.nice", "a whole number from 0 to 19") { Int($0).flatMap { (0...19).contains($0) ? $0 : nil } },
             bestOutput: try values.string("eval.best_output").map(RunDirectory.absolute),
             candidates: settings,
-            minMembers: try values.parse("eval.min_members", "a whole number >= 1") { Int($0).flatMap { $0 >= 1 ? $0 : nil } })
+            minMembers: try values.parse("eval.min_members", "a whole number >= 1") { Int($0).flatMap { $0 >= 1 ? $0 : nil } },
+            staleAfter: try values.parse("eval.stale_after", "a whole number of saves >= 0") { Int($0).flatMap { $0 >= 0 ? $0 : nil } })
     }
 
     /// `base` with the candidate's keys over it, checked. A candidate may name any

@@ -17,24 +17,26 @@ enum ChangeNotice {
         changes += settingChanges(run.settings.effective, config.merge.effective)
         // What the last run recorded of its evaluation (nothing in a ledger from before).
         if let last = run.evaluation, last != evaluation(config.evaluation) {
+            let before = RunEvaluation.decode(last), now = RunEvaluation.decode(evaluation(config.evaluation))
             if config.evaluation == nil {
                 changes.append("evaluation on → off (no eval.command\(snapshot.best.map { "; \($0.outputPath) is no longer updated" } ?? ""))")
-            } else if last == off {
+            } else if last == RunEvaluation.off {
                 changes.append("evaluation off → on")
-            } else {
-                changes.append("evaluation \(last) → \(evaluation(config.evaluation))")
+            } else if let before, let now, before.summary != now.summary {
+                changes.append("evaluation \(before.summary) → \(now.summary)")
+            } else if let before, let now, before.staleAfter != now.staleAfter {
+                changes.append("eval.stale_after \(before.staleAfter) → \(now.staleAfter)")
             }
         }
         guard !changes.isEmpty else { return nil }
         return "changed since the last run on this ledger: " + changes.joined(separator: "; ")
     }
 
-    static let off = "off"
-
-    /// The evaluation as the run record keeps it: `off`, or the evaluator and the best folder.
+    /// The evaluation as the run record keeps it: `off`, or the evaluator, the best
+    /// folder and the staleness threshold (``RunEvaluation``).
     static func evaluation(_ settings: EvalSettings?) -> String {
-        guard let settings else { return off }
-        return "\(settings.command.joined(separator: " ")) into \(settings.bestOutput ?? "no best_output")"
+        guard let settings else { return RunEvaluation.off }
+        return RunEvaluation(command: settings.command.joined(separator: " "), bestOutput: settings.bestOutput, staleAfter: settings.staleAfter).text
     }
 
     /// Each setting that differs, as `method delta → auto`.

@@ -56,3 +56,40 @@ public struct RunRecord: Sendable, Equatable, FetchableRecord, PersistableRecord
 }
 
 extension Metric: DatabaseValueConvertible {}
+
+/// How a run evaluates, as `run.evaluation` keeps it: `off`, or this as JSON.
+public struct RunEvaluation: Codable, Sendable, Equatable {
+    public var command: String
+    public var bestOutput: String?
+    /// Saves behind the run after which status calls the best adapter stale.
+    public var staleAfter: Int
+
+    public static let off = "off"
+    public static let defaultStaleAfter = 5
+
+    public init(command: String, bestOutput: String?, staleAfter: Int) {
+        self.command = command
+        self.bestOutput = bestOutput
+        self.staleAfter = staleAfter
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case command, bestOutput = "best_output", staleAfter = "stale_after"
+    }
+
+    /// The column's text (sorted keys: one value, one text).
+    public var text: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? Self.off
+    }
+
+    /// The column's value read back; nil for `off`, an empty column or an older text.
+    public static func decode(_ text: String?) -> RunEvaluation? {
+        guard let text, text != off else { return nil }
+        return try? JSONDecoder().decode(RunEvaluation.self, from: Data(text.utf8))
+    }
+
+    /// `CMD into DIR`, for notices.
+    public var summary: String { "\(command) into \(bestOutput ?? "no best_output")" }
+}
