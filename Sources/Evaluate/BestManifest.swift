@@ -32,6 +32,10 @@ public struct BestManifest: Codable, Sendable {
     /// Its source: the trainer's folder for a checkpoint, else the merge's settings.
     public var source: String?
     public var scores: [Score]
+    /// How fresh it is when published: its window's newest step, and the run's newest
+    /// step then (saves that came while the window was evaluated).
+    public var windowStep: Int64?
+    public var runNewestStep: Int64?
 
     init(job: EvalJob, results: [EvaluationRecord], best: Int, settings: EvalSettings) {
         tool = "mwad \(MWADVersion.current)"
@@ -44,6 +48,7 @@ public struct BestManifest: Codable, Sendable {
                                      value: $0.value, status: $0.status.rawValue, error: $0.error) }
         chosen = scores[best]
         source = results[best].target == .checkpoint ? job.newest.source : nil
+        windowStep = job.newest.step
     }
 
     /// The metadata key of this manifest inside a single-file best adapter.

@@ -201,7 +201,8 @@ public actor EvaluationWorker {
 
     private func publishBest(_ results: [EvaluationRecord], best: Int, folder: String, job: EvalJob) -> String? {
         guard let output = settings.bestOutput else { return nil }
-        let manifest = BestManifest(job: job, results: results, best: best, settings: settings)
+        var manifest = BestManifest(job: job, results: results, best: best, settings: settings)
+        manifest.runNewestStep = (try? ledger.snapshot())?.checkpoints.filter { $0.status == .ingested || $0.status == .evicted }.map(\.step).max()
         let form = job.layout.output
         let target = form.isFile ? BestManifest.file(at: output, form: form) : output
         do {

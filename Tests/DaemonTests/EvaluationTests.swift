@@ -55,6 +55,7 @@ import Testing
         #expect((manifest["chosen"] as? [String: Any])?["target"] as? String == evaluations[best].target.rawValue)
         #expect((manifest["scores"] as? [[String: Any]])?.count == 4)
         #expect(manifest["metric"] as? String == "eval_loss" && manifest["goal"] as? String == "minimize")
+        #expect(manifest["window_step"] as? Int == 40 && manifest["run_newest_step"] as? Int == 40, "how fresh: \(manifest)")
         #expect(result.stderr.contains("evaluated merge #1 (steps 20–40, eval_loss, minimize): merge "))
         #expect(!FileManager.default.fileExists(atPath: live.dir.file("state/eval/merge-1")), "the frozen window is removed")
     }
