@@ -142,6 +142,26 @@ def check_flat(mwad, run, workdir):
     tolerance = 2e-3 if "aitoolkit" in name else 1e-5
     check(error < tolerance, f"{name} delta: UNet output equals the exact weighted delta's (relative {error:.2e})")
 
+    # mwad export: the newest checkpoint back as one file, read by the same kohya reader.
+    ledger = os.path.join(workdir, f"{name}-ledger", "ledger.sqlite")
+    copy = os.path.join(workdir, f"{name}-run")
+    shutil.copytree(run, copy)
+    subprocess.run([mwad, "run", "--once", "--watch", copy, "--ledger", ledger, "--out", os.path.join(workdir, f"{name}-m")], capture_output=True)
+    exported = os.path.join(workdir, f"{name}-exported")
+    result = subprocess.run([mwad, "export", "--ledger", ledger, "--newest", "--out", exported], capture_output=True, text=True)
+    check(result.returncode == 0, f"{name} export: mwad export --newest exits 0 {result.stderr.strip()[-200:]}")
+    if result.returncode == 0:
+        (file,) = os.listdir(exported)
+        state, alphas = StableDiffusionPipeline.lora_state_dict(exported, weight_name=file)
+        original = load_file(os.path.join(run, file))
+        same = all(torch.equal(load_file(os.path.join(exported, file))[key], value) for key, value in original.items())
+        model = unet()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.load_lora_adapter(state, network_alphas=alphas, prefix="unet")
+        keys = [str(w.message) for w in caught if "key" in str(w.message).lower()]
+        check(same and not keys, f"{name} export: {file} has the trainer's tensors and diffusers' kohya reader loads it {keys[:2]}")
+
 
 def check_torchtune(mwad, run, base, workdir):
     out = os.path.join(workdir, "torchtune-delta")
