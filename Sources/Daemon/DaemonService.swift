@@ -32,6 +32,9 @@ public struct DaemonService: Service {
         // which is reported and retried, not kill the daemon.
         signal(SIGXFSZ, SIG_IGN)
         signal(SIGPIPE, SIG_IGN)
+        // A wake-up (SIGUSR1) sent before the handler below exists must not end the
+        // daemon, whose default action it would be.
+        signal(SIGUSR1, SIG_IGN)
         // One checkpoint given as the run: never a run to wait on.
         if let advice = PathAdvice.oneCheckpoint(config.watchDirectory) { throw ConfigError.output(advice) }
         if once, !RootWatch.isDirectory(config.watchDirectory) {
@@ -53,7 +56,6 @@ public struct DaemonService: Service {
         if once { return await engine.runOnce() }
         // SIGUSR1: look at the run now (a trainer's callback after each save, or anyone
         // where inotify is blind: NFS, Lustre), instead of at the next poll.
-        signal(SIGUSR1, SIG_IGN)
         let wakeUp = DispatchSource.makeSignalSource(signal: SIGUSR1, queue: .global())
         wakeUp.setEventHandler { [logger] in
             logger.debug("SIGUSR1: looking at \(config.watchDirectory) now")
