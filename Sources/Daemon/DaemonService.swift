@@ -97,8 +97,6 @@ public struct OnceOutcome: Sendable, Equatable {
         self.failures = failures
     }
 
-    public var succeeded: Bool { reflected && failures.isEmpty }
-
     /// The last line for a script's log: the real cause, the merge's own or another's.
     public func finalLine(watching run: String) -> String? {
         let causes = failures.joined(separator: "; ")

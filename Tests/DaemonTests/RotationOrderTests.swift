@@ -73,31 +73,29 @@ import Testing
     /// but the weights file (and the logged loss).
     @Test(arguments: FolderDeletion.orders(of: [["pytorch_lora_weights.safetensors"], ["optimizer.bin"], ["scheduler.bin", "random_states_0.pkl"]]))
     func diffusersInEveryOrder(_ order: [String]) throws {
-        let ledger = try Ledger.inMemory()
         let writer = try DiffusersWriter(runDirectory: run, totalLimit: nil)
         for step in [10, 20, 30] { try writer.save(step: step) }
+        try expectOnlyADeletion(of: "checkpoint-10", order: order, layout: DiffusersLayout())
+    }
+
+    /// Three checkpoints ingested, then `folder` deleted file by file in `order`: the same
+    /// rows, the first vanished.
+    func expectOnlyADeletion(of folder: String, order: [String], layout: any TrainerLayout) throws {
+        let ledger = try Ledger.inMemory()
         var sightings = Sightings()
-        let layout = DiffusersLayout()
         _ = reconciler(ledger, layout: layout).pass(sightings: &sightings, now: t0)
         let before = try ledger.checkpoints()
         #expect(before.map(\.status) == [.ingested, .ingested, .ingested], "\(before)")
-        let rows = try deleteWithPasses("\(run)/checkpoint-10", order: order, ledger: ledger, layout: layout)
+        let rows = try deleteWithPasses("\(run)/\(folder)", order: order, ledger: ledger, layout: layout)
         #expect(rows.map(\.id) == before.map(\.id) && rows[0].vanishedAt != nil)
     }
 
     /// torchtune's `keep_last_n_checkpoints` deletes an epoch folder after the save.
     @Test(arguments: FolderDeletion.orders(of: [["adapter_model.safetensors"], ["adapter_config.json"], ["adapter_model.pt", "config.json", "generation_config.json"]]))
     func torchtuneInEveryOrder(_ order: [String]) throws {
-        let ledger = try Ledger.inMemory()
         let writer = try TorchtuneWriter(runDirectory: run)
         for epoch in 0..<3 { try writer.save(epoch: epoch) }
-        var sightings = Sightings()
-        let layout = TorchtuneLayout()
-        _ = reconciler(ledger, layout: layout).pass(sightings: &sightings, now: t0)
-        let before = try ledger.checkpoints()
-        #expect(before.map(\.status) == [.ingested, .ingested, .ingested], "\(before)")
-        let rows = try deleteWithPasses("\(run)/epoch_0", order: order, ledger: ledger, layout: layout)
-        #expect(rows.map(\.id) == before.map(\.id) && rows[0].vanishedAt != nil)
+        try expectOnlyADeletion(of: "epoch_0", order: order, layout: TorchtuneLayout())
     }
 
     /// A rewrite is still a rewrite: the folder deleted file by file, then written anew

@@ -12,10 +12,7 @@ import Testing
     /// checkpoint and exits 0 within seconds; status says why it stopped.
     @Test func aKilledTrainerEndsTheDaemonAfterItsFinalMerge() throws {
         let live = try LiveRun()
-        let trainer = Process()
-        trainer.executableURL = URL(fileURLWithPath: "/bin/sleep")
-        trainer.arguments = ["600"]
-        try trainer.run()
+        let trainer = try Self.trainer(seconds: 600)
         let daemon = try live.start(["--until-pid", "\(trainer.processIdentifier)"], environment: ["MWAD_WATCH_DEBOUNCE": "600"])
         #expect(daemon.log.contains("following the trainer, pid \(trainer.processIdentifier)"), "\(daemon.log)")
         let writer = TrainerWriter(runDirectory: live.run)
@@ -39,16 +36,22 @@ import Testing
     /// A trainer that ends normally (its process exits): the same, exit 0.
     @Test func aTrainerThatExitsEndsTheDaemon() throws {
         let live = try LiveRun()
-        let trainer = Process()
-        trainer.executableURL = URL(fileURLWithPath: "/bin/sleep")
-        trainer.arguments = ["1"]
-        try trainer.run()
+        let trainer = try Self.trainer(seconds: 1)
         let daemon = try live.start(["--until-pid", "\(trainer.processIdentifier)"])
         try TrainerWriter(runDirectory: live.run).save(step: 10)
         trainer.waitUntilExit()
         #expect(DaemonProcess.waitUntil(timeout: 10) { !daemon.process.isRunning }, "\(daemon.log)")
         #expect(daemon.process.terminationStatus == 0)
         #expect(live.snapshot()?.merge != nil, "\(daemon.log)")
+    }
+
+    /// A stand-in trainer process that lives `seconds`.
+    static func trainer(seconds: Int) throws -> Process {
+        let trainer = Process()
+        trainer.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        trainer.arguments = ["\(seconds)"]
+        try trainer.run()
+        return trainer
     }
 
     /// On a run mwad polls once a minute, SIGUSR1 brings a new checkpoint in at once.

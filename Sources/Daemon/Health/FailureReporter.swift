@@ -9,8 +9,6 @@ final class FailureReporter {
     private let ledger: Ledger
     private let logger: Logger
     private var lastReported: String?
-    /// Whether anything failed since ``clear()``: what `--once` answers with.
-    var failedSinceClear: Bool { !failuresSinceClear.isEmpty }
     /// What failed since ``clear()`` and why, each once, in order: what `--once` names
     /// at its end.
     private(set) var failuresSinceClear: [String] = []
@@ -65,7 +63,7 @@ final class FailureReporter {
         lastReported = nil
     }
 
-    /// Starts a new count for ``failedSinceClear``.
+    /// Starts a new count for ``failuresSinceClear``.
     func clear() {
         failuresSinceClear = []
         failedWhats = []
