@@ -1,13 +1,14 @@
 import Foundation
+import HostFileSystem
 
 /// One line on stderr: `mwad: error: …`. Errors are never shown as a stack trace.
 func printError(_ error: any Error) {
-    FileHandle.standardError.write(Data("mwad: error: \(error)\n".utf8))
+    Posix.writeToStandardError("mwad: error: \(error)\n")
 }
 
 /// One line on stderr: `mwad: warning: …`.
 func printWarning(_ text: String) {
-    FileHandle.standardError.write(Data("mwad: warning: \(text)\n".utf8))
+    Posix.writeToStandardError("mwad: warning: \(text)\n")
 }
 
 /// A failure the command itself reports, as one line.

@@ -29,6 +29,24 @@ public enum Posix {
         return .success(String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
     }
 
+    /// Writes `text` to stderr whole, or drops it: a reader that went away (EPIPE: the
+    /// trainer that read mwad's log was killed, `| head` closed), a full disk or a
+    /// closed descriptor costs the line, never the process, as FileHandle's write
+    /// (which traps on an error) would.
+    public static func writeToStandardError(_ text: String) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+            if written > 0 {
+                bytes = bytes.dropFirst(written)
+            } else if written < 0, errno == EINTR {
+                continue
+            } else {
+                return
+            }
+        }
+    }
+
     /// fsyncs the directory at `path`, so that renames and creations in it are durable.
     @discardableResult
     public static func syncDirectory(_ path: String) -> Result<Void, PosixError> {

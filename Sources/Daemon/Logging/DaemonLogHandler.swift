@@ -1,10 +1,12 @@
 import Foundation
+import HostFileSystem
 import Logging
 
 /// One line per event on stderr. Under systemd (`$JOURNAL_STREAM` set) each line
 /// starts with the syslog priority, `<4>` for a warning, which journald turns into the
 /// entry's priority and which replaces the timestamp journald adds anyway; elsewhere a
-/// UTC timestamp and the level lead the line.
+/// UTC timestamp and the level lead the line. A stderr nobody reads any more (the
+/// trainer whose pipe it was, killed) loses the line; the daemon goes on.
 struct DaemonLogHandler: LogHandler {
     var logLevel: Logger.Level
     var metadata: Logger.Metadata = [:]
@@ -24,7 +26,7 @@ struct DaemonLogHandler: LogHandler {
         let line = journald
             ? "<\(Self.priority(event.level))>\(event.message)"
             : "\(Self.timestamp()) \(event.level.rawValue.uppercased()) \(event.message)"
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        Posix.writeToStandardError(line + "\n")
     }
 
     static func priority(_ level: Logger.Level) -> Int {
