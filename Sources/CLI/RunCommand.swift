@@ -46,7 +46,7 @@ struct RunCommand: AsyncParsableCommand {
     var once = false
 
     @Option(name: .customLong("until-pid"), help: ArgumentHelp(
-        "Stop once process PID is gone (the trainer: exited, crashed or killed), after merging and evaluating what it saved last; exit 0. SIGUSR1 makes mwad look at the run at once.",
+        "Stop once process PID is gone (the trainer: exited, crashed or killed), after merging and evaluating what it saved last; exit 0. SIGUSR1 makes mwad look at the run at once; SIGUSR2 says training finished (the same final merge, then exit 0).",
         valueName: "pid"))
     var untilPID: Int32?
 

@@ -33,8 +33,9 @@ public struct DaemonService: Service {
         signal(SIGXFSZ, SIG_IGN)
         signal(SIGPIPE, SIG_IGN)
         // A wake-up (SIGUSR1) sent before the handler below exists must not end the
-        // daemon, whose default action it would be.
+        // daemon, whose default action it would be; nor may a finish (SIGUSR2).
         signal(SIGUSR1, SIG_IGN)
+        signal(SIGUSR2, SIG_IGN)
         // One checkpoint given as the run: never a run to wait on.
         if let advice = PathAdvice.oneCheckpoint(config.watchDirectory) { throw ConfigError.output(advice) }
         if once, !RootWatch.isDirectory(config.watchDirectory) {
@@ -63,6 +64,12 @@ public struct DaemonService: Service {
         }
         wakeUp.resume()
         defer { wakeUp.cancel() }
+        // SIGUSR2: training finished (the callback's on_train_end): the final merge and
+        // its evaluation, then exit 0, as when the followed trainer is gone.
+        let finished = DispatchSource.makeSignalSource(signal: SIGUSR2, queue: .global())
+        finished.setEventHandler { engine.finish(because: "training finished (SIGUSR2)") }
+        finished.resume()
+        defer { finished.cancel() }
         if let untilPID { engine.stop(whenGone: untilPID) }
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: DaemonService(engine: engine))],
@@ -70,7 +77,8 @@ public struct DaemonService: Service {
             logger: logger))
         // A loop that lost its lock ends on its own, which ServiceGroup reports as
         // unexpected: say why instead. Exit 1, and systemd's restart locks afresh.
-        // So does one whose trainer (--until-pid) is gone: that end is the plan, exit 0.
+        // So does one whose trainer (--until-pid) is gone or whose training finished
+        // (SIGUSR2): that end is the plan, exit 0.
         do { try await group.run() } catch where engine.lostLock || engine.stopReason != nil {}
         if engine.lostLock { throw LedgerError.lockLost(path: config.ledger) }
         return OnceOutcome(reflected: true, published: true, failures: [])

@@ -5,7 +5,8 @@ import Testing
 
 /// mwad lives and dies with its training: `--until-pid` ends the daemon once the
 /// trainer is gone, after the merge of what it saved last; SIGUSR1 makes it look at
-/// the run at once where it would otherwise wait for its poll.
+/// the run at once where it would otherwise wait for its poll; SIGUSR2 says training
+/// finished.
 @Suite(.serialized) struct UntilPIDTests {
     /// The trainer SIGKILLed mid-run, a merge pending (a long debounce) and a
     /// checkpoint half-written: the daemon publishes the merge of the last complete
@@ -43,6 +44,53 @@ import Testing
         #expect(DaemonProcess.waitUntil(timeout: 10) { !daemon.process.isRunning }, "\(daemon.log)")
         #expect(daemon.process.terminationStatus == 0)
         #expect(live.snapshot()?.merge != nil, "\(daemon.log)")
+    }
+
+    /// Training finished while its process lives on (the callback's `on_train_end`):
+    /// SIGUSR2 makes the pending merge at once (a long debounce notwithstanding) and
+    /// ends the daemon with exit 0, the reason in its log and status.
+    @Test func sigusr2FinishesWithTheFinalMerge() throws {
+        let live = try LiveRun()
+        let daemon = try live.start(environment: ["MWAD_WATCH_DEBOUNCE": "600"])
+        let writer = TrainerWriter(runDirectory: live.run)
+        for step in [10, 20] { try writer.save(step: step) }
+        #expect(DaemonProcess.waitUntil(timeout: 30) { live.snapshot()?.ingested.count == 2 }, "\(daemon.log)")
+        #expect(live.snapshot()?.merge == nil)
+        kill(daemon.process.processIdentifier, SIGUSR2)
+        #expect(DaemonProcess.waitUntil(timeout: 10) { !daemon.process.isRunning }, "\(daemon.log)")
+        #expect(daemon.process.terminationReason == .exit && daemon.process.terminationStatus == 0, "\(daemon.log)")
+        let snapshot = try #require(live.snapshot())
+        #expect(snapshot.members.compactMap { snapshot.checkpoint(id: $0.checkpointID)?.step } == [10, 20], "\(daemon.log)")
+        #expect(daemon.log.contains("stopped: training finished (SIGUSR2)"), "\(daemon.log)")
+    }
+
+    /// The trainer's callback reads the daemon's log through a pipe; SIGKILLed, it
+    /// closes that pipe. The daemon's next lines meet EPIPE: it drops them, makes its
+    /// final merge and exits 0 (it trapped in FileHandle's write before).
+    @Test func aLogReaderThatIsGoneCostsLinesNotTheDaemon() throws {
+        let live = try LiveRun()
+        let trainer = try Self.trainer(seconds: 600)
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: MWADProcess.executable)
+        daemon.arguments = ["run", "--watch", live.run, "--out", live.output, "--ledger", live.ledger,
+                            "--until-pid", "\(trainer.processIdentifier)"]
+        daemon.environment = MWADProcess.isolated(LiveRun.linearSettings.merging(["MWAD_WATCH_DEBOUNCE": "600"]) { $1 })
+        let log = Pipe()
+        daemon.standardError = log
+        try daemon.run()
+        #expect(DaemonProcess.waitUntil(timeout: 30) { live.snapshot()?.daemon?.pid == daemon.processIdentifier })
+        try log.fileHandleForReading.close()
+        try log.fileHandleForWriting.close()
+        let writer = TrainerWriter(runDirectory: live.run)
+        for step in [10, 20] { try writer.save(step: step) }  // each logged: EPIPE
+        #expect(DaemonProcess.waitUntil(timeout: 30) { live.snapshot()?.ingested.count == 2 })
+        #expect(daemon.isRunning, "the daemon died writing its log to a closed pipe")
+        kill(trainer.processIdentifier, SIGKILL)
+        #expect(DaemonProcess.waitUntil(timeout: 10) { !daemon.isRunning })
+        #expect(daemon.terminationReason == .exit && daemon.terminationStatus == 0)
+        trainer.waitUntilExit()
+        let snapshot = try #require(live.snapshot())
+        #expect(snapshot.members.compactMap { snapshot.checkpoint(id: $0.checkpointID)?.step } == [10, 20])
     }
 
     /// A stand-in trainer process that lives `seconds`.

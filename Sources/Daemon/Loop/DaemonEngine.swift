@@ -24,8 +24,9 @@ public final class DaemonEngine: Sendable {
     let lock: LedgerLock?
     private let stopping = Atomic<Bool>(false)
     private let lockLost = Atomic<Bool>(false)
-    /// Set when the trainer the daemon follows (`--until-pid`) is gone.
-    private let trainerGone = Mutex<String?>(nil)
+    /// Set when the daemon's end is the plan: the trainer it follows (`--until-pid`) is
+    /// gone, or it was told training finished (SIGUSR2).
+    private let plannedStop = Mutex<String?>(nil)
 
     public init(config: DaemonConfig, ledger: Ledger, lock: LedgerLock? = nil, logger: Logger, notifier: SystemdNotifier,
                 clock: @escaping @Sendable () -> Date = { Date() }) {
@@ -66,14 +67,27 @@ public final class DaemonEngine: Sendable {
         let watch = TrainerWatch(pid: pid)
         logger.info("following the trainer, pid \(pid): mwad stops after its final merge once that process is gone")
         watch.start { [self] in
-            trainerGone.withLock { $0 = "the trainer, pid \(pid), exited" }
-            logger.notice("the trainer, pid \(pid), exited: the final merge and its evaluation, then mwad stops")
-            requestStop()
+            finish(because: "the trainer, pid \(pid), exited")
         }
     }
 
-    /// Why the loop stops, where that is not a signal: the trainer it followed exited.
-    public var stopReason: String? { trainerGone.withLock { $0 } }
+    /// Training is over (SIGUSR2 from the trainer's callback, or the followed process
+    /// gone): the loop looks at the run once more, makes the final merge and its
+    /// evaluation, then returns. The first reason given is the one recorded.
+    public func finish(because reason: String) {
+        let first = plannedStop.withLock { stored -> Bool in
+            guard stored == nil else { return false }
+            stored = reason
+            return true
+        }
+        guard first else { return }
+        logger.notice("\(reason): the final merge and its evaluation, then mwad stops")
+        requestStop()
+    }
+
+    /// Why the loop stops, where that is the plan rather than a signal to stop: the
+    /// trainer it followed exited, or training finished.
+    public var stopReason: String? { plannedStop.withLock { $0 } }
 
     /// Whether the loop stopped because its lock file was removed or replaced.
     public var lostLock: Bool { lockLost.load(ordering: .relaxed) }
