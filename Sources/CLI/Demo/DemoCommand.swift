@@ -96,18 +96,21 @@ struct DemoCommand: AsyncParsableCommand {
         return nil
     }
 
-    /// The run bundled in the repository, looked for from the current directory and
-    /// from the executable's location (`swift run` builds under .build/).
+    /// The run bundled in the repository (or in the wheel: `mwad/demo/`, beside the
+    /// binary's `bin/`), looked for from the current directory and from the
+    /// executable's location (`swift run` builds under .build/).
     private func bundledRun() throws -> String {
-        let relative = "Tests/Fixtures/trainer-run-f32"
+        let relative = "Tests/Fixtures/trainer-run-f32", packaged = "demo/trainer-run-f32"
         var places = [FileManager.default.currentDirectoryPath]
         var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<6 {
             places.append(folder.path)
             folder.deleteLastPathComponent()
         }
-        for place in places where FileManager.default.fileExists(atPath: "\(place)/\(relative)") {
-            return "\(place)/\(relative)"
+        for place in places {
+            for path in ["\(place)/\(relative)", "\(place)/\(packaged)"] where FileManager.default.fileExists(atPath: path) {
+                return path
+            }
         }
         throw CommandError("the bundled run (\(relative)) was not found; run from mwad's repository or pass --from RUN_DIR")
     }
