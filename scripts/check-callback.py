@@ -12,6 +12,7 @@ the source package under python/ with the mwad binary given), checked end to end
 2. torchrun --nproc_per_node 2 (CPU, gloo): one daemon, however many ranks.
 3. The training process SIGKILLed after its third checkpoint: the daemon publishes the
    merge of the last complete checkpoint and exits 0 within seconds; none is left.
+4. transformers 4.x (pip --target, ahead of the venv's 5.x): the callback works there too.
 
 Usage: check-callback.py MWAD_BINARY BASE_MODEL   (run with the torch venv's python)
 """
@@ -141,6 +142,17 @@ def case_trackers(binary, env, work):
     check(result["exit_status"] == 0, f"the daemon exited 0 ({result['exit_status']})")
     check(not mwad_processes(state), "no mwad process is left")
     final = status(binary, state)
+    sys.path.insert(0, os.path.join(REPO, "python"))
+    import mwad
+    os.environ["MWAD_BINARY"] = binary
+    by_state, by_ledger = mwad.status(state), mwad.status(os.path.join(state, "ledger.sqlite"))
+    check(by_state["merge"]["id"] == by_ledger["merge"]["id"] == final["merge"]["id"],
+          "mwad.status() reads the same ledger from the state directory and from the ledger file")
+    try:
+        mwad.status(os.path.join(work, "nowhere"))
+        check(False, "mwad.status() of a run mwad never saw raises")
+    except mwad.StatusError as error:
+        check("no ledger" in str(error), f"mwad.status() of a run mwad never saw: StatusError({error})")
     steps = sorted(c["step"] for c in final["checkpoints"] if c["status"] in ("ingested", "evicted"))
     check(steps == list(range(SAVE, STEPS + 1, SAVE)), f"every checkpoint is in the ledger: {len(steps)} of {STEPS // SAVE}")
     check(final["counts"]["rejected"] == 0 and final["counts"]["missed"] == 0, "none rejected or missed")
@@ -230,23 +242,30 @@ def case_trackers(binary, env, work):
 
 def case_torchrun(binary, env, work):
     print("== 2. torchrun --nproc_per_node 2 (gloo): one daemon", flush=True)
-    out, state, command = trainer_run(env, work, "torchrun", steps=12, extra=["--ddp-backend", "gloo"],
-                                      launcher=(sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-                                                "--master_port", str(29500 + os.getpid() % 1000)))
-    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=work)
-    most = 0
-    while child.poll() is None:
-        most = max(most, len(mwad_processes(state)))
-        time.sleep(0.05)
-    stdout, stderr = child.communicate()
+    # torch's CPU gloo DDP aborts a rank now and then here ("terminate called without an
+    # active exception": 1 run in ~10, with or without the callback): one retry for that.
+    for attempt in (1, 2):
+        out, state, command = trainer_run(env, work, f"torchrun-{attempt}", steps=12, extra=["--ddp-backend", "gloo"],
+                                          launcher=(sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                                                    "--master_port", str(29500 + (os.getpid() + attempt) % 1000)))
+        child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=work)
+        most = 0
+        while child.poll() is None:
+            most = max(most, len(mwad_processes(state)))
+            time.sleep(0.05)
+        stdout, stderr = child.communicate()
+        check(most == 1, f"one mwad daemon ran for the two ranks (at most {most} at once)")
+        check(not mwad_processes(state), "no mwad process is left")
+        if child.returncode != 0 and attempt == 1 and "terminate called without an active exception" in stderr:
+            print("torchrun: a rank aborted inside torch/gloo (terminate called without an active exception): once more")
+            continue
+        break
     if child.returncode != 0:
         print(stdout[-2000:], stderr[-5000:])
     check(child.returncode == 0, "torchrun exits 0")
-    check(most == 1, f"one mwad daemon ran for the two ranks (at most {most} at once)")
     final = status(binary, state)
-    check(final["counts"]["ingested_total"] == 4 and final["merge"] is not None,
+    check(final["counts"]["ingested_total"] == 4 and final.get("merge") is not None,
           f"its ledger has the 4 checkpoints and a merge ({final['counts']['ingested_total']})")
-    check(not mwad_processes(state), "no mwad process is left")
 
 
 def case_killed(binary, env, work):
@@ -304,6 +323,38 @@ def case_keys():
             check(True, f"{wrong} is refused: {error}")
 
 
+def case_transformers4(binary, env, work):
+    print("== 4. the same callback under transformers 4.x (installed beside the venv's 5.x, first on PYTHONPATH);\n"
+          "      mwad polls every 10 minutes, so each checkpoint comes in by the callback's wake-up (on_save)", flush=True)
+    target = os.path.join(work, "transformers4")
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--target", target, "transformers>=4.50,<5"],
+                         capture_output=True, text=True)
+    if pip.returncode != 0:
+        print(f"skipped: transformers 4.x cannot be installed here: {pip.stderr.strip().splitlines()[-1:]}")
+        return
+    env4 = dict(env, PYTHONPATH=target + os.pathsep + env["PYTHONPATH"], MWAD_WATCH_MODE="poll",
+                MWAD_WATCH_POLL_INTERVAL="600")
+    version = subprocess.run([sys.executable, "-c", "import transformers; print(transformers.__version__)"],
+                             env=env4, capture_output=True, text=True).stdout.strip()
+    out, state, command = trainer_run(env4, work, "transformers4", steps=400, save_steps=40,
+                                      extra=["--report-to", "tensorboard"])
+    done = subprocess.run(command, env=env4, capture_output=True, text=True, cwd=work)
+    if done.returncode != 0:
+        print(done.stdout[-2000:], done.stderr[-5000:])
+    check(done.returncode == 0 and version.startswith("4."), f"transformers {version}: the training script exits 0")
+    result = json.loads(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else {"daemon": {}}
+    check(result["daemon"].get("stop_reason") == "training finished (SIGUSR2)", "mwad stopped: training finished")
+    check(not mwad_processes(state), "no mwad process is left")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    events = sorted(glob.glob(os.path.join(out, "runs", "*")))
+    tags = EventAccumulator(events[-1]).Reload().Tags()["scalars"] if events else []
+    check("train/mwad/merge/window_step" in tags, "TensorBoard has mwad's metrics")
+    final = status(binary, state)
+    check(final["counts"]["ingested_total"] == 10 and final["counts"]["missed"] == 0,
+          f"woken at each save, mwad read all 10 checkpoints before their rotation ({final['counts']['ingested_total']}, "
+          f"{final['counts']['missed']} missed)")
+
+
 def main():
     binary, base = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"  # read back here as the trainer wrote it
@@ -321,6 +372,7 @@ def main():
         case_trackers(binary, env, work)
         case_torchrun(binary, env, work)
         case_killed(binary, env, work)
+        case_transformers4(binary, env, work)
     if failures:
         print(f"{len(failures)} failed:\n  " + "\n  ".join(failures))
         sys.exit(1)

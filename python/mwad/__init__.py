@@ -8,9 +8,9 @@ kept merged while the trainer runs.
   is imported only then.
 """
 from ._binary import binary_path
-from ._status import status
+from ._status import StatusError, status
 
-__all__ = ["MwadCallback", "binary_path", "status"]
+__all__ = ["MwadCallback", "StatusError", "binary_path", "status"]
 
 
 def __getattr__(name):
