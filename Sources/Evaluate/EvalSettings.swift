@@ -9,6 +9,12 @@ public struct EvalSettings: Sendable, Equatable {
         case minimize, maximize
     }
 
+    /// How the evaluator runs: a process per adapter, or one process that stays up and
+    /// answers a JSON line per adapter (see ``PersistentEvaluator``).
+    public enum Mode: String, Sendable, CaseIterable {
+        case perAdapter = "per-adapter", persistent
+    }
+
     /// The evaluator, as argv (never a shell). It gets the adapter folder in
     /// `MWAD_ADAPTER` (for a layout of single files, such as kohya's, the file), the
     /// adapter file in `MWAD_ADAPTER_FILE`, and prints its score as the last line of
@@ -31,9 +37,12 @@ public struct EvalSettings: Sendable, Equatable {
     public var minMembers: Int
     /// Saves behind the run after which status calls the best adapter stale.
     public var staleAfter: Int
+    public var mode: Mode
 
     public init(command: [String], metric: String = "eval_loss", goal: Goal = .minimize, timeout: Double = 900, nice: Int = 10,
-                bestOutput: String? = nil, candidates: [MergeSettings] = [], minMembers: Int = 2, staleAfter: Int = 5) {
+                bestOutput: String? = nil, candidates: [MergeSettings] = [], minMembers: Int = 2, staleAfter: Int = 5,
+                mode: Mode = .perAdapter) {
+        self.mode = mode
         self.minMembers = minMembers
         self.staleAfter = staleAfter
         self.command = command

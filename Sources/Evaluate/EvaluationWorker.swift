@@ -18,7 +18,7 @@ public actor EvaluationWorker {
     private let settings: EvalSettings
     private let ledger: Ledger
     private let logger: Logger
-    private let evaluator: EvaluatorProcess
+    private let evaluator: any AdapterEvaluator
     private var pending: EvalJob?
     private var running: Task<Void, Never>?
     /// Windows skipped for a newer one since the last evaluation began.
@@ -32,7 +32,7 @@ public actor EvaluationWorker {
         self.scoreBoard = scoreBoard
         self.ledger = ledger
         self.logger = logger
-        evaluator = EvaluatorProcess(settings: settings, scratch: scratch)
+        evaluator = settings.makeEvaluator(scratch: scratch, logger: logger)
     }
 
     /// Queues `job`; a job still waiting is skipped in its favour.
@@ -54,12 +54,14 @@ public actor EvaluationWorker {
     }
 
     /// At shutdown: drops the window waiting and stops the running evaluation (its
-    /// window is not recorded, and is evaluated again after a restart).
+    /// window is not recorded, and is evaluated again after a restart), then the
+    /// persistent evaluator.
     public func stop() async {
         pending?.discard()
         pending = nil
         running?.cancel()
         await drain()
+        await evaluator.stop()
     }
 
     private func work() async {
@@ -128,10 +130,8 @@ public actor EvaluationWorker {
         // A layout of single files hands over the file (what such users' scripts load);
         // the adapter file is named for every layout.
         let adapter = job.adapter(in: folder)
-        let outcome = await evaluator.evaluate(folder: job.layout.output.isFile ? adapter : folder, environment: [
-            "MWAD_TARGET": planned.target.rawValue, "MWAD_STEP": "\(planned.step)", "MWAD_MERGE_ID": "\(job.mergeID)",
-            "MWAD_ADAPTER_FILE": adapter,
-        ])
+        let outcome = await evaluator.evaluate(EvalRequest(adapter: job.layout.output.isFile ? adapter : folder, adapterFile: adapter,
+                                                           target: planned.target.rawValue, step: planned.step, mergeID: job.mergeID))
         var result = planned
         result.value = outcome.value
         result.status = outcome.value == nil ? .failed : .ok

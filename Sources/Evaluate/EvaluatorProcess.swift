@@ -4,7 +4,7 @@ import HostFileSystem
 /// One run of the user's evaluator on one adapter folder (a ``ChildProcess``, at the
 /// configured niceness); its score read from its last stdout line; on failure, the
 /// tail of its stderr kept for the ledger.
-public struct EvaluatorProcess: Sendable {
+public struct EvaluatorProcess: AdapterEvaluator {
     public let settings: EvalSettings
     public let scratch: String
 
@@ -13,17 +13,9 @@ public struct EvaluatorProcess: Sendable {
         self.scratch = scratch
     }
 
-    /// What one evaluation gave.
-    public struct Outcome: Sendable {
-        public var value: Double?
-        public var error: String?
-        public var exitStatus: Int32?
-        public var started: Date
-        public var duration: Double
-    }
-
-    /// Evaluates the adapter in `folder`; `environment` adds MWAD_TARGET, MWAD_STEP, ….
-    public func evaluate(folder: String, environment extra: [String: String]) async -> Outcome {
+    /// Runs the evaluator on `request`'s adapter (in its environment: MWAD_ADAPTER,
+    /// MWAD_ADAPTER_FILE, MWAD_TARGET, MWAD_STEP, MWAD_MERGE_ID).
+    public func evaluate(_ request: EvalRequest) async -> EvalOutcome {
         let started = Date()
         let out = "\(scratch)/stdout-\(UUID().uuidString)"
         let err = "\(scratch)/stderr-\(UUID().uuidString)"
@@ -31,9 +23,8 @@ public struct EvaluatorProcess: Sendable {
         _ = FileManager.default.createFile(atPath: out, contents: nil)  // a failure shows as the evaluator's own
         _ = FileManager.default.createFile(atPath: err, contents: nil)
         let argv = (settings.nice > 0 ? ["nice", "-n", "\(settings.nice)"] : []) + settings.command
-        let ending = await ChildProcess.run(argv, environment: extra.merging(["MWAD_ADAPTER": folder]) { $1 }, stdout: out, stderr: err,
-                                            timeout: settings.timeout)
-        var result = Outcome(started: started, duration: Date().timeIntervalSince(started))
+        let ending = await ChildProcess.run(argv, environment: request.environment, stdout: out, stderr: err, timeout: settings.timeout)
+        var result = EvalOutcome(started: started, duration: Date().timeIntervalSince(started))
         if case .exited(let status) = ending { result.exitStatus = status }
         guard ending == .exited(0) else {
             result.error = ending.text(timeout: settings.timeout) + Self.tail(err)
@@ -45,6 +36,9 @@ public struct EvaluatorProcess: Sendable {
         }
         return result
     }
+
+    /// Nothing runs between evaluations.
+    public func stop() async {}
 
     /// `; stderr: …` with the last lines of what the evaluator wrote to stderr.
     static func tail(_ path: String) -> String {

@@ -34,17 +34,25 @@ public enum Posix {
     /// closed descriptor costs the line, never the process, as FileHandle's write
     /// (which traps on an error) would.
     public static func writeToStandardError(_ text: String) {
+        writeAll(STDERR_FILENO, text)
+    }
+
+    /// Writes `text` to `fd` whole; false when it could not (EPIPE: the reader is
+    /// gone), with no trap and no SIGPIPE (the daemon ignores it).
+    @discardableResult
+    public static func writeAll(_ fd: Int32, _ text: String) -> Bool {
         var bytes = Array(text.utf8)[...]
         while !bytes.isEmpty {
-            let written = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             if written > 0 {
                 bytes = bytes.dropFirst(written)
             } else if written < 0, errno == EINTR {
                 continue
             } else {
-                return
+                return false
             }
         }
+        return true
     }
 
     /// fsyncs the directory at `path`, so that renames and creations in it are durable.

@@ -21,6 +21,8 @@ public enum ConfigFlags {
         Flag(key: "eval.best_output", flag: "--best-output", help: "where the best adapter of each evaluated window is published"),
         Flag(key: "eval.min_members", flag: "--eval-min-members",
              help: "the fewest members a window needs to be evaluated (a one-member window's merge is its checkpoint)"),
+        Flag(key: "eval.mode", flag: "--eval-mode",
+             help: "per-adapter (a process per adapter) or persistent (started once, a JSON line per adapter on its stdin: REFERENCE)"),
         Flag(key: "eval.stale_after", flag: "--eval-stale-after",
              help: "saves behind the run after which mwad status calls the best adapter stale"),
         Flag(key: "eval.keep_newest", flag: "--keep-newest",

@@ -32,7 +32,7 @@ public enum ConfigLoader {
         ("heartbeat_interval", "10"), ("log.level", "info"), ("metrics.textfile", ""), ("metrics.tag", ""), ("metrics.logdir", ""),
         ("tensorboard.logdir", ""),
         ("eval.command", ""), ("eval.metric", "eval_loss"), ("eval.goal", "minimize"), ("eval.timeout", "900"),
-        ("eval.nice", "10"), ("eval.best_output", ""), ("eval.candidates", ""), ("eval.min_members", "2"), ("eval.stale_after", "5"), ("eval.keep_newest", ""),
+        ("eval.nice", "10"), ("eval.best_output", ""), ("eval.candidates", ""), ("eval.min_members", "2"), ("eval.stale_after", "5"), ("eval.mode", "per-adapter"), ("eval.keep_newest", ""),
     ]
 
     /// The keys whose value is a program and its arguments.

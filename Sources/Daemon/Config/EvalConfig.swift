@@ -22,7 +22,8 @@ enum EvalConfig {
             bestOutput: try values.string("eval.best_output").map(RunDirectory.absolute),
             candidates: settings,
             minMembers: try values.parse("eval.min_members", "a whole number >= 1") { Int($0).flatMap { $0 >= 1 ? $0 : nil } },
-            staleAfter: try values.parse("eval.stale_after", "a whole number of saves >= 0") { Int($0).flatMap { $0 >= 0 ? $0 : nil } })
+            staleAfter: try values.parse("eval.stale_after", "a whole number of saves >= 0") { Int($0).flatMap { $0 >= 0 ? $0 : nil } },
+            mode: try values.choice("eval.mode", EvalSettings.Mode.self))
     }
 
     /// `base` with the candidate's keys over it, checked. A candidate may name any

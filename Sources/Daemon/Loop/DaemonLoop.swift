@@ -230,7 +230,7 @@ final class DaemonLoop {
     static func evaluationSummary(_ evaluation: EvalSettings?) -> String {
         guard let evaluation else { return "evaluation off (eval.command, --eval-command)" }
         let candidates = evaluation.candidates.isEmpty ? "no candidates" : "candidates: " + evaluation.candidates.map(\.brief).joined(separator: " | ")
-        return "evaluation on: \(evaluation.command.joined(separator: " ")) scores \(evaluation.metric) (\(evaluation.goal == .minimize ? "lower" : "higher") is better), \(candidates), "
+        return "evaluation on\(evaluation.mode == .persistent ? " (persistent)" : ""): \(evaluation.command.joined(separator: " ")) scores \(evaluation.metric) (\(evaluation.goal == .minimize ? "lower" : "higher") is better), \(candidates), "
             + (evaluation.bestOutput.map { "best adapter into \($0)" } ?? "no best_output")
     }
 

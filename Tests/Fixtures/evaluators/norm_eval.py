@@ -8,6 +8,16 @@ as eval_loss in the JSON line mwad reads. Modes for the failure tests:
   --garbage   print a last line that is not JSON
   --slow S    sleep S seconds first
   --log FILE  append MWAD_TARGET, MWAD_STEP and MWAD_MERGE_ID to FILE
+With MWAD_EVAL_PROTOCOL=jsonl (eval.mode: persistent) it serves: a request per stdin
+line, an answer per stdout line with the request's id, until EOF. Its modes there:
+  --starts FILE      append a line to FILE at each start
+  --fail             exit 3 at start, after a message on stderr
+  --never-answer     read requests, answer none
+  --garbage          print lines that answer nothing around each answer
+  --crash-at N       exit 5 on receiving request N (counted from 1 in this process)
+  --crash-on-step S  exit 5 on receiving any request for step S
+  --slow S           sleep S seconds per request
+  --log FILE         append target, step and merge_id of each request to FILE
 """
 import json, math, os, struct, sys, time
 
@@ -33,7 +43,54 @@ def rms(path):
         count += len(values)
     return math.sqrt(total / count)
 
+def adapter_file(adapter, named):
+    """The safetensors file of `adapter` (a folder, or a kohya file as it is); it must be
+    the file mwad names."""
+    path = adapter
+    if os.path.isdir(path):
+        path = os.path.join(adapter, "adapter_model.safetensors")
+    if not os.path.exists(path):  # a diffusers folder
+        path = os.path.join(adapter, "pytorch_lora_weights.safetensors")
+    if path != named:
+        raise SystemExit("the adapter file is %s, not %s" % (named, path))
+    return path
+
+def serve(argv):
+    option = lambda name: argv[argv.index(name) + 1] if name in argv else None
+    if option("--starts"):
+        with open(option("--starts"), "a") as f:
+            f.write("start\n")
+    if "--fail" in argv:
+        print("loading the base model failed: out of memory", file=sys.stderr)
+        return 3
+    received = 0
+    for line in sys.stdin:
+        request = json.loads(line)
+        received += 1
+        if option("--log"):
+            with open(option("--log"), "a") as log:
+                log.write("%s %s %s\n" % (request["target"], request["step"], request["merge_id"]))
+        if (option("--crash-at") and received == int(option("--crash-at"))) or \
+                (option("--crash-on-step") and request["step"] == int(option("--crash-on-step"))):
+            print("segmentation fault (simulated)", file=sys.stderr)
+            sys.stderr.flush()
+            os._exit(5)
+        if "--never-answer" in argv:
+            continue
+        if option("--slow"):
+            time.sleep(float(option("--slow")))
+        if "--garbage" in argv:
+            print("loading adapter", request["adapter"], flush=True)
+            print(json.dumps({"progress": 0.5}), flush=True)
+        score = rms(adapter_file(request["adapter"], request["adapter_file"]))
+        print(json.dumps({"id": request["id"], "eval_loss": score, "eval_tokens": 1}), flush=True)
+        if "--garbage" in argv:
+            print(json.dumps({"id": "not-a-request", "eval_loss": 0}), flush=True)
+    return 0
+
 def main(argv):
+    if os.environ.get("MWAD_EVAL_PROTOCOL") == "jsonl":
+        return serve(argv)
     if "--log" in argv:
         with open(argv[argv.index("--log") + 1], "a") as log:
             log.write("%s %s %s\n" % (os.environ.get("MWAD_TARGET"), os.environ.get("MWAD_STEP"), os.environ.get("MWAD_MERGE_ID")))
@@ -47,13 +104,7 @@ def main(argv):
     if "--garbage" in argv:
         print("eval loss is about three")
         return 0
-    adapter = os.environ["MWAD_ADAPTER"]  # a kohya or ai-toolkit file as it is
-    if os.path.isdir(adapter):
-        adapter = os.path.join(os.environ["MWAD_ADAPTER"], "adapter_model.safetensors")
-    if not os.path.exists(adapter):  # a diffusers folder
-        adapter = os.path.join(os.environ["MWAD_ADAPTER"], "pytorch_lora_weights.safetensors")
-    if adapter != os.environ["MWAD_ADAPTER_FILE"]:
-        raise SystemExit("MWAD_ADAPTER_FILE is %s, not %s" % (os.environ["MWAD_ADAPTER_FILE"], adapter))
+    adapter = adapter_file(os.environ["MWAD_ADAPTER"], os.environ["MWAD_ADAPTER_FILE"])
     print("scoring", adapter)
     print(json.dumps({"eval_loss": rms(adapter), "eval_tokens": 1}))
     return 0
