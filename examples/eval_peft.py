@@ -16,6 +16,11 @@ Use in the mwad configuration:
 tokenized) or {"text": "..."} (tokenized with the base model's tokenizer); a .json,
 .parquet or .arrow file is read with Hugging Face `datasets` the same way.
 Prints as its last line: {"eval_loss": 3.531, "eval_tokens": 16384, "eval_examples": 512}
+
+--serve (or MWAD_EVAL_PROTOCOL=jsonl, as mwad sets with `eval.mode: persistent`): loads
+the base model and the data once, then scores one adapter per request line on stdin,
+{"id": ..., "adapter": FOLDER, ...}, answering {"id": ..., "eval_loss": ...} on stdout
+(PEFT's load_adapter / delete_adapter: the base model stays loaded), until EOF.
 """
 import argparse, json, math, os, sys
 
@@ -46,12 +51,20 @@ def tokenize(rows, base, max_length):
     return [tokenizer(row["text"], truncation=True, max_length=max_length)["input_ids"] for row in rows]
 
 
-def evaluate(base, adapter, sequences, batch_size, device):
+def load_base(base, device):
     import torch
     from transformers import AutoModelForCausalLM
+    return AutoModelForCausalLM.from_pretrained(base, torch_dtype=torch.float32).to(device)
+
+
+def evaluate(base, adapter, sequences, batch_size, device):
     from peft import PeftModel
-    model = AutoModelForCausalLM.from_pretrained(base, torch_dtype=torch.float32)
-    model = PeftModel.from_pretrained(model, adapter).to(device).eval()
+    model = PeftModel.from_pretrained(load_base(base, device), adapter).to(device).eval()
+    return score(model, sequences, batch_size, device)
+
+
+def score(model, sequences, batch_size, device):
+    import torch
     loss_sum, tokens = 0.0, 0
     with torch.no_grad():
         for start in range(0, len(sequences), batch_size):
@@ -73,6 +86,33 @@ def evaluate(base, adapter, sequences, batch_size, device):
     return loss_sum, tokens
 
 
+def serve(a, sequences):
+    """One adapter per request line; the base model loaded once, adapters swapped."""
+    from peft import PeftModel
+    base, model, previous = load_base(a.base, a.device), None, None
+    for count, line in enumerate(sys.stdin):
+        if not line.strip():
+            continue
+        request = json.loads(line)
+        name = f"adapter{count}"
+        try:
+            if model is None:
+                model = PeftModel.from_pretrained(base, request["adapter"], adapter_name=name)
+            else:
+                model.load_adapter(request["adapter"], adapter_name=name)
+                model.set_adapter(name)
+            if previous is not None:
+                model.delete_adapter(previous)
+            previous = name
+            model.to(a.device).eval()
+            answer = json.loads(result_line(*score(model, sequences, a.batch_size, a.device), len(sequences)))
+        except Exception as error:  # one adapter that cannot be loaded fails alone
+            answer = {"error": f"{type(error).__name__}: {error}"}
+            print(f"cannot score {request.get('adapter')}: {answer['error']}", file=sys.stderr)
+        print(json.dumps({"id": request["id"], **answer}), flush=True)
+        print(f"evaluated {request['adapter']} ({request.get('target', 'adapter')})", file=sys.stderr, flush=True)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--base", required=True, help="the base model (a folder or a Hub name available offline)")
@@ -82,7 +122,15 @@ def main(argv=None):
     p.add_argument("--max-length", type=int, default=2048)
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--device", default="cuda" if os.environ.get("CUDA_VISIBLE_DEVICES", "") not in ("", "-1") else "cpu")
+    p.add_argument("--serve", action="store_true", default=os.environ.get("MWAD_EVAL_PROTOCOL") == "jsonl",
+                   help="answer a JSON request per stdin line (mwad's eval.mode: persistent); the default under it")
     a = p.parse_args(argv)
+    if a.serve:
+        sequences = [s for s in tokenize(read_examples(a.data, a.limit), a.base, a.max_length) if len(s) >= 2]
+        if not sequences:
+            p.error(f"{a.data}: no example with at least 2 tokens")
+        serve(a, sequences)
+        return
     if not a.adapter:
         p.error("no adapter: give --adapter or run under mwad (MWAD_ADAPTER)")
     sequences = [s for s in tokenize(read_examples(a.data, a.limit), a.base, a.max_length) if len(s) >= 2]
