@@ -102,8 +102,10 @@ class MwadCallback(TrainerCallback):
             raise RuntimeError(f"mwad did not start (exit status {code}); its error is in the lines above")
         run = status.get("run") or {}
         self.merged_path = run.get("output")
-        log.info("mwad (pid %d) follows %s: the merge of its latest checkpoints is published to %s",
-                 self.daemon.process.pid, self.daemon.run_dir, self.merged_path)
+        best = self.daemon.env.get("MWAD_EVAL_BEST_OUTPUT")
+        log.info("mwad (pid %d) follows %s: the merge of its latest checkpoints is published to %s%s",
+                 self.daemon.process.pid, self.daemon.run_dir, self.merged_path,
+                 f", the best adapter of each evaluated window to {best}" if best else "")
         self._poller = threading.Thread(target=self._poll, name="mwad-status", daemon=True)
         self._poller.start()
 
