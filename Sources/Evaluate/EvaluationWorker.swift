@@ -60,8 +60,9 @@ public actor EvaluationWorker {
         pending?.discard()
         pending = nil
         running?.cancel()
-        await drain()
+        // The persistent evaluator's request ends when its process does.
         await evaluator.stop()
+        await drain()
     }
 
     private func work() async {

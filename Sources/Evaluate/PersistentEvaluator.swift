@@ -24,6 +24,8 @@ public actor PersistentEvaluator: AdapterEvaluator {
     private var exits = 0
     private var notBefore: Date?
     private var requests = 0
+    /// Set by ``stop()``: no start after it, and a request it interrupts fails.
+    private var stopped = false
     /// How many times it was started (tests, the benchmark).
     public private(set) var starts = 0
 
@@ -63,6 +65,7 @@ public actor PersistentEvaluator: AdapterEvaluator {
                 return outcome(error: "no answer within \(Self.seconds(settings.timeout)) s (eval.timeout): the evaluator was killed and starts afresh for the next adapter")
             case .exited(let how):
                 self.server = nil
+                if stopped { return outcome(error: "stopped with mwad (\(how))") }
                 exits += 1
                 notBefore = Date().addingTimeInterval(backoff)
                 if retried { return outcome(error: "the evaluator exited again while scoring it (\(how))") }
@@ -75,13 +78,18 @@ public actor PersistentEvaluator: AdapterEvaluator {
         }
     }
 
+    /// Ends the evaluator (EOF, then SIGTERM, then SIGKILL); a request in flight ends
+    /// with it, and nothing starts it again.
     public func stop() async {
-        await server?.stop()
+        stopped = true
+        let running = server
         server = nil
+        await running?.stop()
     }
 
     /// The running evaluator, started (after the backoff, if it is due) when none runs.
     private func running() async -> Result<EvaluatorServer, ScoreError> {
+        if stopped { return .failure(ScoreError("mwad is stopping")) }
         if let server { return .success(server) }
         if let notBefore, case let wait = notBefore.timeIntervalSinceNow, wait > 0 {
             try? await Task.sleep(for: .seconds(wait))

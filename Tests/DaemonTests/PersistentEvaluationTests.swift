@@ -35,6 +35,23 @@ import Testing
         #expect(daemon.log.contains("evaluator started (pid "), "\(daemon.log)")
     }
 
+    /// Stopped while the evaluator works on a request it would take 10 minutes over:
+    /// the daemon ends it and exits at once, the interrupted window not recorded.
+    @Test func aStopEndsTheEvaluatorMidRequest() throws {
+        let live = try LiveRun()
+        let environment = base.environment(live, ["--slow", "600"], timeout: "900", minMembers: "2")
+            .merging(["MWAD_EVAL_MODE": "persistent", "MWAD_WATCH_DEBOUNCE": "0"]) { $1 }
+        let daemon = try live.start(environment: environment)
+        let writer = TrainerWriter(runDirectory: live.run)
+        for step in [10, 20] {
+            try writer.save(step: step)
+            #expect(live.waitForMerge(through: Int64(step)), "\(daemon.log)")
+        }
+        #expect(DaemonProcess.waitUntil(timeout: 30) { daemon.log.contains("evaluator started (pid ") }, "\(daemon.log)")
+        #expect(daemon.stop(timeout: 30) == 0, "the daemon waited for its evaluator: \(daemon.log)")
+        #expect(try #require(live.snapshot()).evaluations.isEmpty, "an interrupted window is not recorded")
+    }
+
     /// An evaluator that fails at start: every window's evaluation fails with its own
     /// words, said once in the log and shown in status; merges go on.
     @Test func anEvaluatorThatCannotStartNeverStopsTheMerges() throws {
