@@ -42,11 +42,13 @@ mount -t overlay overlay -o "lowerdir=$cache,upperdir=$work/layer/upper,workdir=
 missing=$(chroot "$work/root" sh -c 'ls /usr/lib/*/libsqlite3* /usr/lib/*/liblapack* /usr/lib/*/libblas* \
     /usr/lib/*/libopenblas* /usr/lib/*/libgfortran* /usr/lib/*/libswiftCore* 2>/dev/null; command -v swift sqlite3' || true)
 if [[ -n $missing ]]; then echo "the root file system is not bare: $missing" >&2; exit 1; fi
+# shellcheck disable=SC2016  # expanded by the container's shell
 echo "root file system: $(chroot "$work/root" sh -c '. /etc/os-release; echo "$PRETTY_NAME"'), python $(chroot "$work/root" python3 -c 'import platform; print(platform.python_version())'), glibc $(chroot "$work/root" ldd --version | head -1 | awk '{print $NF}'); no Swift, libsqlite3 or LAPACK"
 
 nspawn=(systemd-nspawn --quiet --register=no --keep-unit --private-network -D "$work/root"
         --bind-ro="$(dirname "$wheel"):/mnt/dist" --bind-ro="$repo/Tests/Fixtures:/mnt/fixtures"
         --setenv=WHEEL="/mnt/dist/$(basename "$wheel")" --setenv=HOME=/root --setenv=LC_ALL=C.UTF-8)
+# shellcheck disable=SC2016  # the script runs inside the container, its variables there
 "${nspawn[@]}" /bin/bash -euo pipefail -c '
 t0=$(date +%s.%N)
 python3 -m venv /opt/venv
