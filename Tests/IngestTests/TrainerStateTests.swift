@@ -1,5 +1,5 @@
 import Foundation
-import Ingest
+@testable import Ingest
 import MWADTestKit
 import Testing
 
@@ -88,6 +88,28 @@ import Testing
         #expect(throws: IngestError.invalidTrainerState(path: "t.json", reason: "not valid UTF-8 (byte 0xC3 at offset 1)")) {
             try TrainerState.decode(Data(bytes), path: "t.json")
         }
+    }
+
+    /// Fuzzer finding (CI): a number ending in an exponent sign made Foundation's JSON5
+    /// scanner trap; the strict scanner mwad now uses throws.
+    @Test func aMalformedExponentIsAnErrorNotACrash() throws {
+        let finding = Fixtures.root + "/fuzz-findings/sidecar-exponent-sign-at-end.json"
+        let data = try #require(FileManager.default.contents(atPath: finding))
+        #expect(String(decoding: data, as: UTF8.self) == #"{"step":0, "eval_loss":9e+}"#)
+        #expect(throws: IngestError.self) { try MetricsSidecar.decode(data, path: "m.json") }
+        #expect(reason(#"{"log_history": [{"loss": 9e+}]}"#)?.hasPrefix("not valid JSON") == true)
+        #expect(reason(#"{"log_history": [{"loss": -}]}"#)?.hasPrefix("not valid JSON") == true)
+    }
+
+    @Test func nonFiniteTokensAreReadOnlyOutsideStrings() throws {
+        let state = try state(#"{"log_history": [{"loss": -Infinity, "step": 10, "note": "NaN \"Infinity\" -Infinity"}, {"loss":NaN,"step":20}]}"#)
+        #expect(state.value(of: .trainLoss, atStep: 10) == -.infinity)
+        #expect(state.value(of: .trainLoss, atStep: 20)?.isNaN == true)
+        #expect(PythonJSON.quotingNonFinite(Data(#"{"a": "NaN", "b": [NaN, -Infinity]}"#.utf8))
+            == Data(#"{"a": "NaN", "b": ["NaN", "-Infinity"]}"#.utf8))
+        let plain = Data(#"{"step": 1, "loss": 2.5}"#.utf8)
+        #expect(PythonJSON.quotingNonFinite(plain) == plain)
+        #expect(reason(#"{"log_history": [{"loss": NaNa, "step": 1}]}"#)?.hasPrefix("not valid JSON") == true)
     }
 
     @Test func sidecarWithInvalidUTF8() {

@@ -53,8 +53,8 @@ public struct TrainerState: Sendable, Equatable, Decodable {
     }
 
     /// Reads and decodes `path`. Python's json writes non-finite floats as bare
-    /// `NaN`/`Infinity`, which strict JSON refuses; JSON5 mode reads them, so that a
-    /// NaN loss is reported as a NaN loss rather than as a broken file.
+    /// `NaN`/`Infinity`, which strict JSON refuses; ``PythonJSON`` reads them, so that
+    /// a NaN loss is reported as a NaN loss rather than as a broken file.
     public static func load(_ path: String) throws(IngestError) -> TrainerState {
         try decode(try RunDirectory.read(path), path: path)
     }
