@@ -8,7 +8,7 @@ public struct MWADCommand: AsyncParsableCommand {
         commandName: "mwad",
         abstract: "Merge the latest LoRA adapter checkpoints of a training run by Metrics-Weighted Averaging.",
         version: MWADVersion.current,
-        subcommands: [DemoCommand.self, RunCommand.self, MergeCommand.self, StatusCommand.self, ExportCommand.self]
+        subcommands: [DemoCommand.self, RunCommand.self, MergeCommand.self, StatusCommand.self, EvalCommand.self, ExportCommand.self]
     )
 
     public init() {}

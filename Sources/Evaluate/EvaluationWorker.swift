@@ -202,8 +202,15 @@ public actor EvaluationWorker {
 
     private func publishBest(_ results: [EvaluationRecord], best: Int, folder: String, job: EvalJob) -> String? {
         guard let output = settings.bestOutput else { return nil }
+        let snapshot = try? ledger.snapshot()
+        // The best adapter is the most recent evaluated window's: an older window scored
+        // afterwards (`mwad eval`) records its scores but does not replace it.
+        if let newer = snapshot?.evaluations.map(\.mergeID).filter({ $0 > job.mergeID }).max() {
+            logger.info("\(results[best].label) is merge #\(job.mergeID)'s best; \(output) keeps the best of merge #\(newer), a newer window")
+            return nil
+        }
         var manifest = BestManifest(job: job, results: results, best: best, settings: settings)
-        manifest.runNewestStep = (try? ledger.snapshot())?.checkpoints.filter { $0.status == .ingested || $0.status == .evicted }.map(\.step).max()
+        manifest.runNewestStep = snapshot?.checkpoints.filter { $0.status == .ingested || $0.status == .evicted }.map(\.step).max()
         let form = job.layout.output
         let target = form.isFile ? BestManifest.file(at: output, form: form) : output
         do {

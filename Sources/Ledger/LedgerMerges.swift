@@ -39,6 +39,16 @@ extension Ledger {
         try write { db in try db.execute(sql: "UPDATE merge SET hook_status = ? WHERE id = ?", arguments: [status, mergeID]) }
     }
 
+    /// Every merge, oldest first, each with its members in order: the windows `mwad
+    /// eval` can score after the run.
+    public func mergeHistory() throws(LedgerError) -> [(merge: MergeRecord, members: [MergeMemberRecord])] {
+        try read { db in
+            let members = Dictionary(grouping: try MergeMemberRecord.order(MergeMemberRecord.Columns.mergeID, MergeMemberRecord.Columns.position)
+                .fetchAll(db), by: \.mergeID)
+            return try MergeRecord.order(MergeRecord.Columns.id).fetchAll(db).map { ($0, members[$0.id!] ?? []) }
+        }
+    }
+
     /// The newest merge, if any.
     public func lastMerge() throws(LedgerError) -> MergeRecord? {
         try read { db in try MergeRecord.order(MergeRecord.Columns.id.desc).fetchOne(db) }

@@ -99,7 +99,8 @@ enum EvaluationDigest {
     /// summary, and the best adapter published.
     static func make(_ snapshot: LedgerSnapshot, all: Bool)
         -> (evaluations: [StatusReport.Evaluation], summary: StatusReport.EvaluationSummary?, best: StatusReport.Best?) {
-        let records = snapshot.evaluations
+        // In window order: `mwad eval` records older windows after the run.
+        let records = snapshot.evaluations.sorted { ($0.mergeID, $0.id ?? 0) < ($1.mergeID, $1.id ?? 0) }
         guard let last = records.last else { return ([], nil, nil) }
         let windows = Dictionary(grouping: records, by: \.mergeID)
         func checkpoint(_ merge: Int64) -> Double? { windows[merge]?.first { $0.target == .checkpoint }?.value }

@@ -14,7 +14,7 @@ SECTIONS = {
     "log": ("level",),
     "metrics": ("textfile", "tag", "logdir"),
     "tensorboard": ("logdir",),
-    "eval": ("command", "metric", "goal", "timeout", "nice", "mode", "min_members", "stale_after", "keep_newest",
+    "eval": ("command", "metric", "goal", "timeout", "nice", "mode", "min_members", "stale_after", "keep_newest", "retain",
              "best_output", "candidates"),
 }
 TOP_LEVEL = ("output", "ledger", "state_directory", "heartbeat_interval")

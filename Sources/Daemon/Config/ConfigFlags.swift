@@ -27,6 +27,8 @@ public enum ConfigFlags {
              help: "saves behind the run after which mwad status calls the best adapter stale"),
         Flag(key: "eval.keep_newest", flag: "--keep-newest",
              help: "where the window's newest checkpoint is kept after each merge, byte for byte (with or without an evaluator)"),
+        Flag(key: "eval.retain", flag: "--retain",
+             help: "auto, window or all: all keeps every checkpoint's copy for the run, so that mwad eval can score any window afterwards (auto: all with an evaluator)"),
         Flag(key: "eval.candidates", flag: "--eval-candidates",
              help: "other settings evaluated for the same window, ';' between candidates: method=svd;weighting=ema,half_life=40"),
     ]
@@ -44,9 +46,9 @@ public enum ConfigFlags {
     }
 
     /// `--eval-command X` and `--eval-command=X` as `--set eval.command=X`, in the
-    /// arguments of `mwad run` only.
+    /// arguments of `mwad run` and `mwad eval` only.
     public static func rewrite(_ arguments: [String]) -> [String] {
-        guard arguments.first == "run" else { return arguments }
+        guard arguments.first == "run" || arguments.first == "eval" else { return arguments }
         return rewrite(arguments, flags: Dictionary(declared.map { ($0.flag, $0.key) }) { first, _ in first }, as: option)
     }
 

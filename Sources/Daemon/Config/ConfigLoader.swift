@@ -32,7 +32,7 @@ public enum ConfigLoader {
         ("heartbeat_interval", "10"), ("log.level", "info"), ("metrics.textfile", ""), ("metrics.tag", ""), ("metrics.logdir", ""),
         ("tensorboard.logdir", ""),
         ("eval.command", ""), ("eval.metric", "eval_loss"), ("eval.goal", "minimize"), ("eval.timeout", "900"),
-        ("eval.nice", "10"), ("eval.best_output", ""), ("eval.candidates", ""), ("eval.min_members", "2"), ("eval.stale_after", "5"), ("eval.mode", "per-adapter"), ("eval.keep_newest", ""),
+        ("eval.nice", "10"), ("eval.best_output", ""), ("eval.candidates", ""), ("eval.min_members", "2"), ("eval.stale_after", "5"), ("eval.mode", "per-adapter"), ("eval.keep_newest", ""), ("eval.retain", "auto"),
     ]
 
     /// The keys whose value is a program and its arguments.
@@ -97,7 +97,8 @@ public enum ConfigLoader {
             metricsTextfile: try values.string("metrics.textfile").map(RunDirectory.absolute),
             evaluation: try EvalConfig.read(values, candidates: candidates, base: settings),
             logLevel: try values.parse("log.level", "trace, debug, info, notice, warning, error or critical") { Logger.Level(rawValue: $0) },
-            keepNewest: try values.string("eval.keep_newest").map(RunDirectory.absolute))
+            keepNewest: try values.string("eval.keep_newest").map(RunDirectory.absolute),
+            retain: try values.choice("eval.retain", DaemonConfig.Retain.self))
     }
 
     /// Refuses keys the file has that mwad does not know: a typo would otherwise

@@ -61,6 +61,21 @@ public struct DaemonConfig: Sendable, Equatable {
     /// Where the window's newest checkpoint is kept, beside the merge, after each merge
     /// (`eval.keep_newest`, with or without an evaluator); nil for nowhere.
     public var keepNewest: String? = nil
+    /// Which checkpoints' retained copies outlive their place in the window
+    /// (`eval.retain`).
+    public var retain: Retain = .auto
+
+    /// `eval.retain`: `window` deletes a copy once no merge window holds it; `all`
+    /// keeps every checkpoint's copy for the run, so that `mwad eval` can re-make and
+    /// score any window after it and `mwad export` reach any step; `auto` is `all`
+    /// where an evaluator is configured (the live gate skips windows when saves come
+    /// faster than it), else `window`.
+    public enum Retain: String, Sendable, CaseIterable {
+        case auto, window, all
+    }
+
+    /// Whether evicted checkpoints keep their retained copies.
+    public var retainsAll: Bool { retain == .all || (retain == .auto && evaluation != nil) }
 
     /// The folder of mwad's event file, with the layout the run is read in.
     public func scoreBoardFolder(_ layout: any TrainerLayout) -> String? {

@@ -151,11 +151,12 @@ struct RollingMerge {
     }
 
     /// Ingested checkpoints older than the window are evicted: status `evicted`, copy
-    /// deleted. Only after the merge that no longer needs them was published.
+    /// deleted (kept under `eval.retain: all`). Only after the merge that no longer needs them was published.
     func evict(keeping window: [CheckpointRecord]) throws {
         guard let oldest = window.first?.step else { return }
         for var row in try ledger.checkpoints(status: .ingested) where row.step < oldest {
-            if let retained = row.retainedPath { store.remove(retained) }
+            // `eval.retain: all` keeps the copy for `mwad eval` and `mwad export`.
+            if let retained = row.retainedPath, !config.retainsAll { store.remove(retained) }
             row.status = .evicted
             try ledger.update(row)
             logger.debug("evicted \(row.name) from the window")
