@@ -9,6 +9,8 @@ real PEFT on the test base model:
 2. `mwad run --once` with eval.mode persistent and eval_peft.py on a copy of the run:
    the window's merge and newest checkpoint are scored through the protocol, the
    checkpoint's score equal to the one-shot one.
+3. `mwad eval` after a `mwad run --once` without an evaluator (eval.retain: all): the
+   window re-made from the retained copies gets the live gate's scores.
 
 Usage: check-eval-serve.py MWAD_BINARY BASE_MODEL RUN_DIR   (the torch venv's python)
 """
@@ -96,6 +98,29 @@ def main():
         check("evaluator started (pid " in once.stderr, "one evaluator process, started once")
         if once.returncode != 0:
             print(once.stderr[-3000:])
+
+        print("== mwad eval after a run without an evaluator (eval.retain: all)")
+        later = os.path.join(work, "run-later")
+        shutil.copytree(run, later)
+        state = os.path.join(work, "state-later")
+        plain = subprocess.run([binary, "run", "--once", "--watch", later, "--state-dir", state, "--retain", "all"],
+                               capture_output=True, text=True, env=env)
+        check(plain.returncode == 0, f"mwad run --once without an evaluator exits 0 ({plain.returncode})")
+        settled = subprocess.run([binary, "eval", "--state-dir", state, "--eval-mode", "persistent", "--eval-command", ",".join(command),
+                                  "--eval-nice", "0"], capture_output=True, text=True, env=env)
+        print(settled.stdout.strip())
+        check(settled.returncode == 0, f"mwad eval exits 0 ({settled.returncode})")
+        if settled.returncode != 0:
+            print(settled.stderr[-3000:])
+        after = json.loads(subprocess.run([binary, "status", "--json", "--state-dir", state],
+                                          capture_output=True, text=True, check=True).stdout)
+        late = {e["target"]: e for e in after["evaluations"]}
+        for target in ("merge", "checkpoint"):
+            if target in scored and target in late:
+                check(abs(late[target]["value"] - scored[target]["value"]) <= 1e-6,
+                      f"{target}: mwad eval's score {late[target]['value']} = the live gate's {scored[target]['value']}")
+            else:
+                check(False, f"{target} scored by both: live {target in scored}, mwad eval {target in late}")
     if failures:
         print(f"{len(failures)} failed")
         sys.exit(1)
