@@ -84,8 +84,20 @@ public final class Catalog: Sendable {
         }
     }
 
-    /// The settings every merge has, whose names no parameter may take.
-    public static let reserved: Set<String> = MergeSettings.fixedKeys.union(["recompute_every", "running_sum", "checkpoints", "out", "ledger", "json", "dry_run"])
+    /// The names no parameter may take: the settings every merge has, and every other
+    /// option of mwad's commands (`--layout`, `--eval-command`, …), since a parameter
+    /// `NAME` becomes the flag `--NAME`, which would take that option over.
+    /// `CatalogReservedTests` checks this list against the commands' own options.
+    public static let reserved: Set<String> = MergeSettings.fixedKeys.union([
+        "recompute_every", "running_sum",
+        // mwad merge, run, status, eval, export, demo
+        "all", "checkpoints", "config", "dry_run", "from", "help", "json", "last", "layout", "ledger", "metrics_logdir", "metrics_tag",
+        "newest", "once", "out", "pace", "param", "save_total_limit", "set", "state_dir", "step", "tensorboard_logdir", "until_pid",
+        "version", "watch", "watch_mode",
+        // the config keys that are flags of mwad run and mwad eval (ConfigFlags)
+        "best_output", "eval_candidates", "eval_command", "eval_goal", "eval_metric", "eval_min_members", "eval_mode", "eval_nice",
+        "eval_stale_after", "eval_timeout", "keep_newest", "retain",
+    ])
 
     /// One name, one parameter: each is a `merge.NAME` key and a `--NAME` flag, so a
     /// name may be declared twice only as the same parameter (loss and step share
