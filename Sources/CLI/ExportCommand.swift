@@ -60,7 +60,7 @@ struct ExportCommand: ParsableCommand {
     /// the retained copy holds.
     static func layout(_ snapshot: LedgerSnapshot, retained: String) -> any TrainerLayout {
         let named = snapshot.daemon?.layout?.split(separator: " ").first.flatMap { LayoutCatalog.named(String($0)) }
-        let held = LayoutCatalog.builtIn.first { entry in
+        let held = LayoutCatalog.all.first { entry in
             let layout = entry.description.make(MetricsSource())
             return FileManager.default.fileExists(atPath: "\(retained)/\(layout.adapterFile)")
         }?.description

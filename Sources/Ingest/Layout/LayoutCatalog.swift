@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A trainer layout as config, `--help`, status and the README's table describe it.
 public struct LayoutDescription: Sendable {
@@ -35,28 +36,53 @@ public struct LayoutDescription: Sendable {
 /// The layouts mwad knows, and how `watch.layout: auto` picks one from what a run
 /// directory holds.
 public enum LayoutCatalog {
-    /// One line per layout: its description, and what in a run directory shows it
-    /// (a sentence for logs and status, nil when the directory does not show it).
-    public static let builtIn: [(description: LayoutDescription, evidence: @Sendable (String, [String]) -> String?)] = [
+    /// What in a run directory (its path, its entries) shows a layout: a sentence for
+    /// logs and status, nil when the directory does not show it.
+    public typealias Evidence = @Sendable (_ directory: String, _ entries: [String]) -> String?
+
+    /// One line per layout: its description, and its evidence.
+    public static let builtIn: [(description: LayoutDescription, evidence: Evidence)] = [
         (HuggingFaceLayout.description, HuggingFaceLayout.evidence),
         (DiffusersLayout.description, DiffusersLayout.evidence),
         (TorchtuneLayout.description, TorchtuneLayout.evidence),
         (FlatLayout.description, FlatLayout.evidence),
     ]
 
+    private static let registered = Mutex<[(description: LayoutDescription, evidence: Evidence)]>([])
+
+    /// Every layout: the built-in ones, then those registered, in order (auto-detection
+    /// asks them in this order).
+    public static var all: [(description: LayoutDescription, evidence: Evidence)] { builtIn + registered.withLock { $0 } }
+
+    /// Adds a layout: from then on `watch.layout` and `--layout` take its name,
+    /// auto-detection asks its evidence (after the built-in ones), and every command
+    /// reads runs in it. Refuses `auto` and a name already taken.
+    public static func register(_ description: LayoutDescription, evidence: @escaping Evidence) throws(LayoutCatalogError) {
+        try registered.withLock { (layouts: inout [(description: LayoutDescription, evidence: Evidence)]) throws(LayoutCatalogError) in
+            let name = description.name
+            guard name != "auto", !name.isEmpty, !name.contains(where: { $0.isWhitespace }) else {
+                throw LayoutCatalogError(reason: "a layout may not be named '\(name)'")
+            }
+            guard !(builtIn + layouts).contains(where: { $0.description.name == name }) else {
+                throw LayoutCatalogError(reason: "a layout named \(name) is in the catalog already")
+            }
+            layouts.append((description, evidence))
+        }
+    }
+
     /// The names `watch.layout` takes.
-    public static var names: [String] { ["auto"] + builtIn.map(\.description.name) }
+    public static var names: [String] { ["auto"] + all.map(\.description.name) }
 
     /// The layout named `name`.
     public static func named(_ name: String) -> LayoutDescription? {
-        builtIn.first { $0.description.name == name }?.description
+        all.first { $0.description.name == name }?.description
     }
 
     /// The layout whose checkpoints `directory` holds, and what shows it; nil while it
     /// holds none that any layout recognises (an empty run so far).
     public static func detect(in directory: String) -> (description: LayoutDescription, evidence: String)? {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return nil }
-        for layout in builtIn {
+        for layout in all {
             if let evidence = layout.evidence(directory, entries) { return (layout.description, evidence) }
         }
         return nil
@@ -66,6 +92,12 @@ public enum LayoutCatalog {
     public static func detect(folder: String) -> LayoutDescription? {
         let parent = (folder as NSString).deletingLastPathComponent
         let name = (folder as NSString).lastPathComponent
-        return builtIn.first { $0.evidence(parent, [name]) != nil }?.description
+        return all.first { $0.evidence(parent, [name]) != nil }?.description
     }
+}
+
+/// Why a layout could not join the catalog.
+public struct LayoutCatalogError: Error, Sendable, CustomStringConvertible {
+    public var reason: String
+    public var description: String { reason }
 }

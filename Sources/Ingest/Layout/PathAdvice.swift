@@ -10,7 +10,7 @@ public enum PathAdvice {
         let absolute = RunDirectory.absolute(path)
         let parent = (absolute as NSString).deletingLastPathComponent
         let name = (absolute as NSString).lastPathComponent
-        guard !name.isEmpty, let layout = LayoutCatalog.builtIn.first(where: { $0.evidence(parent, [name]) != nil }) else { return nil }
+        guard !name.isEmpty, let layout = LayoutCatalog.all.first(where: { $0.evidence(parent, [name]) != nil }) else { return nil }
         let evidence = layout.evidence(parent, [name]) ?? ""
         return "\(absolute) is one checkpoint of a \(layout.description.name) run (\(evidence)), not a run: "
             + "give the run, its parent \(parent) (mwad merge \(parent), or --watch \(parent)), or merge this one checkpoint with --checkpoints \(absolute)"

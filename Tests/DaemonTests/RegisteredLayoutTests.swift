@@ -1,0 +1,102 @@
+import Daemon
+import Foundation
+import Ingest
+import Ledger
+import Logging
+import MWADTestKit
+import Testing
+
+/// A trainer layout defined here, not in mwad: `save_<N>/` folders holding a PEFT
+/// adapter, its config and `mwad_metrics.json` (written last). One register call, and
+/// the daemon detects it, ingests its checkpoints and merges them.
+struct SaveFolderLayout: TrainerLayout {
+    static let description = LayoutDescription(
+        name: "save-folders", trainers: "a test's own loop", checkpoint: "save_<N>/ with adapter_model.safetensors",
+        completion: "mwad_metrics.json written", metrics: "mwad_metrics.json", output: "a PEFT folder",
+        defaultTag: nil) { _ in SaveFolderLayout() }
+
+    static let evidence: LayoutCatalog.Evidence = { directory, entries in
+        entries.sorted().first { name in
+            CheckpointName(name, prefix: "save_", noun: "save number") != .other
+                && FileManager.default.fileExists(atPath: "\(directory)/\(name)/\(Checkpoint.adapterFile)")
+        }.map { "\($0) holds \(Checkpoint.adapterFile)" }
+    }
+
+    var name: String { Self.description.name }
+    func classify(_ name: String, in run: String) -> CheckpointName { CheckpointName(name, prefix: "save_", noun: "save number") }
+    var requiredFiles: [String] { [Checkpoint.adapterFile, Checkpoint.configFile] }
+    var configFile: String? { Checkpoint.configFile }
+    var adapterFormat: AdapterFormat { .peft }
+    var metricsFiles: [String] { [Checkpoint.sidecarFile] }
+    var output: OutputForm { OutputForm(adapterFile: Checkpoint.adapterFile, configFile: Checkpoint.configFile) }
+    var logFolder: String { "logs" }
+
+    func completion(of folder: String, now: Date, settleTime: TimeInterval) -> Completion {
+        FileManager.default.fileExists(atPath: "\(folder)/\(Checkpoint.sidecarFile)")
+            ? .complete(metricsFile: Checkpoint.sidecarFile) : .waiting("\(Checkpoint.sidecarFile) was not written yet")
+    }
+
+    func metrics(in folder: String) throws(IngestError) -> TrainerState { try MetricsSidecar.load("\(folder)/\(Checkpoint.sidecarFile)") }
+    func loggedMetrics(of folder: String, step: Int64) -> TrainerState? { nil }
+    func takeLogProblems() -> [String] { [] }
+}
+
+@Suite(.serialized) struct RegisteredLayoutTests {
+    static let registered: Bool = {
+        try? LayoutCatalog.register(SaveFolderLayout.description, evidence: SaveFolderLayout.evidence)
+        return true
+    }()
+
+    init() { _ = Self.registered }
+
+    @Test func theCatalogTakesItOnceAndNeverAsAuto() {
+        #expect(LayoutCatalog.names.contains("save-folders"))
+        #expect(throws: LayoutCatalogError.self) { try LayoutCatalog.register(SaveFolderLayout.description, evidence: SaveFolderLayout.evidence) }
+        #expect(throws: LayoutCatalogError.self) { try LayoutCatalog.register(HuggingFaceLayout.description, evidence: { _, _ in nil }) }
+        var auto = SaveFolderLayout.description
+        auto.name = "auto"
+        #expect(throws: LayoutCatalogError.self) { try LayoutCatalog.register(auto, evidence: { _, _ in nil }) }
+    }
+
+    @Test func theDaemonDetectsIngestsAndMergesIt() async throws {
+        let dir = TemporaryDirectory("mwad-layout")
+        let run = dir.file("run")
+        try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
+        let config = try await ConfigLoader.load(file: nil, environment: [:], flags: [
+            "watch.directory": run, "output": dir.file("merged"), "state_directory": dir.file("state"),
+            "watch.debounce": "0.2", "merge.window": "3", "merge.method": "linear", "merge.weighting": "uniform",
+        ])
+        let ledger = try Ledger.inMemory()
+        let engine = DaemonEngine(config: config, ledger: ledger, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+                                  notifier: SystemdNotifier(environment: [:]))
+        let loop = Task { await engine.run() }
+        defer { loop.cancel() }
+        for step in [10, 20, 30, 40] {
+            let staging = dir.file("staging-\(step)")
+            try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+            for file in [Checkpoint.adapterFile, Checkpoint.configFile] {
+                try FileManager.default.copyItem(atPath: "\(Fixtures.checkpoint(Fixtures.f32Run, step))/\(file)", toPath: "\(staging)/\(file)")
+            }
+            try Data(#"{"step": \#(step), "loss": \#(5.0 - Double(step) / 100)}"#.utf8).write(to: URL(fileURLWithPath: "\(staging)/\(Checkpoint.sidecarFile)"))
+            try FileManager.default.moveItem(atPath: staging, toPath: "\(run)/save_\(step)")
+        }
+        let merged = await DaemonLoopTests().waitUntil {
+            guard let snapshot = try? ledger.snapshot(), let last = snapshot.members.last else { return false }
+            return snapshot.checkpoint(id: last.checkpointID)?.step == 40
+        }
+        #expect(merged)
+        engine.requestStop()
+        await loop.value
+        let snapshot = try ledger.snapshot()
+        #expect(snapshot.checkpoints.map(\.step) == [10, 20, 30, 40])
+        let losses: [Double?] = snapshot.checkpoints.map(\.trainLoss)
+        let expected: [Double?] = [4.9, 4.8, 4.7, 4.6]
+        #expect(losses == expected)
+        #expect(snapshot.daemon?.layout?.hasPrefix("save-folders (auto: save_10 holds adapter_model.safetensors)") == true,
+                "\(snapshot.daemon?.layout ?? "")")
+        let weights: [Double] = snapshot.members.map(\.weight)
+        #expect(weights.count == 3 && weights.allSatisfy { abs($0 - 1.0 / 3) < 1e-12 }, "\(weights)")
+        #expect(FileManager.default.fileExists(atPath: dir.file("merged/adapter_model.safetensors")))
+        #expect(FileManager.default.fileExists(atPath: dir.file("merged/adapter_config.json")))
+    }
+}
