@@ -139,7 +139,9 @@ import Testing
         let row = live.snapshot()?.checkpoints.first { $0.step == 30 }
         #expect(row?.status == .ingested && row?.retainedPath != nil, "\(bad.name): \(String(describing: row))")
         #expect(daemon.log.split(separator: "\n").contains { $0.contains("merge failed") && $0.contains(bad.reason) }, "\(daemon.log)")
-        #expect(live.snapshot()?.daemon?.problem?.contains(bad.reason) == true, "status shows it: \(String(describing: live.snapshot()?.daemon))")
+        // Recorded in the ledger just after the log line is written.
+        #expect(DaemonProcess.waitUntil(timeout: 30) { live.snapshot()?.daemon?.problem?.contains(bad.reason) == true },
+                "status shows it: \(String(describing: live.snapshot()?.daemon))")
         #expect(live.snapshot()?.merge?.id == 1)
         #expect(daemon.stop() == 0)
     }
