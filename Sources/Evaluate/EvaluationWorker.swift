@@ -87,7 +87,7 @@ public actor EvaluationWorker {
         }
         var targets: [(record: EvaluationRecord, folder: String, same: String?)] = [
             (record(job, .merge, step: job.newest.step), job.merge, single(job.settings)),
-            (record(job, .checkpoint, step: job.newest.step), job.newest.folder, nil),
+            (record(job, .checkpoint, step: job.newest.step, name: (job.newest.source as NSString).lastPathComponent), job.newest.folder, nil),
         ]
         for (index, candidate) in settings.candidates.enumerated() {
             let folder = "\(job.folder)/candidate-\(index + 1)"
@@ -159,9 +159,12 @@ public actor EvaluationWorker {
         try? ledger.recordError(text)
     }
 
-    private func record(_ job: EvalJob, _ target: EvaluationRecord.Target, step: Int64, settings: MergeSettings? = nil) -> EvaluationRecord {
-        EvaluationRecord(mergeID: job.mergeID, target: target, step: step, settings: settings, metric: self.settings.metric,
-                         goal: self.settings.goal.rawValue, value: nil, status: .failed, startedAt: Date(), durationSeconds: 0)
+    private func record(_ job: EvalJob, _ target: EvaluationRecord.Target, step: Int64, settings: MergeSettings? = nil,
+                        name: String? = nil) -> EvaluationRecord {
+        var record = EvaluationRecord(mergeID: job.mergeID, target: target, step: step, settings: settings, metric: self.settings.metric,
+                                      goal: self.settings.goal.rawValue, value: nil, status: .failed, startedAt: Date(), durationSeconds: 0)
+        record.name = name
+        return record
     }
 
     /// What makes two adapter folders the same model: SHA-256 of the tensors (names,

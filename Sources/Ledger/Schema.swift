@@ -17,6 +17,7 @@ enum Schema {
         migrator.registerMigration("v8-daemon-problem", migrate: v8)
         migrator.registerMigration("v9-daemon-layout", migrate: v9)
         migrator.registerMigration("v10-run-evaluation-stop-reason", migrate: v10)
+        migrator.registerMigration("v11-evaluation-name", migrate: v11)
         return migrator
     }
 
@@ -204,5 +205,9 @@ enum Schema {
     private static func v10(_ db: Database) throws {
         try db.alter(table: "run") { t in t.add(column: "evaluation", .text) }
         try db.alter(table: "daemon") { t in t.add(column: "stop_reason", .text) }
+    }
+
+    private static func v11(_ db: Database) throws {
+        try db.alter(table: "evaluation") { t in t.add(column: "name", .text) }
     }
 }

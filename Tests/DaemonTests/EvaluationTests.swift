@@ -190,3 +190,20 @@ import Testing
         #expect(status.windows == 1 && status.mergeTied == 1 && status.wins["tie"] == 1, "\(status)")
     }
 }
+
+/// The newest checkpoint is named as its trainer named it, whatever the layout.
+@Suite struct EvaluationLabelTests {
+    @Test func aKohyaCheckpointIsLabelledByItsFileName() throws {
+        let base = EvaluationTests()
+        let live = try LiveRun()
+        for name in try FileManager.default.contentsOfDirectory(atPath: Fixtures.root + "/flat-kohya") {
+            try FileManager.default.copyItem(atPath: "\(Fixtures.root)/flat-kohya/\(name)", toPath: "\(live.run)/\(name)")
+        }
+        let result = try base.once(live, base.environment(live, minMembers: "2"))
+        #expect(result.status == 0, "\(result.stderr)")
+        let evaluations = try #require(live.snapshot()).evaluations
+        #expect(evaluations.map(\.label) == ["merge", "pixel-step00000040.safetensors"], "\(evaluations.map(\.label))")
+        let status = try MWADProcess.run(["status", "--ledger", live.ledger])
+        #expect(status.stdout.contains("pixel-step00000040.safetensors"), "\(status.stdout)")
+    }
+}

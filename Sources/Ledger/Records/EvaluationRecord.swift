@@ -38,6 +38,10 @@ public struct EvaluationRecord: Codable, Sendable, Equatable, FetchableRecord, M
     public var durationSeconds: Double
     /// Whether this adapter scored best in its window (and was published as the best).
     public var best: Bool
+    /// The checkpoint's own name, as its trainer wrote it (`epoch_3`,
+    /// `pixel-step00000040.safetensors`); nil for a merge or candidate, and in ledgers
+    /// older than v11, whose checkpoints are labelled `checkpoint-<step>`.
+    public var name: String?
 
     public init(id: Int64? = nil, mergeID: Int64, target: Target, step: Int64, settings: MergeSettings? = nil, metric: String,
                 goal: String = "minimize", value: Double?, status: Status, error: String? = nil, exitStatus: Int32? = nil, startedAt: Date,
@@ -61,7 +65,7 @@ public struct EvaluationRecord: Codable, Sendable, Equatable, FetchableRecord, M
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
     enum CodingKeys: String, CodingKey {
-        case id, target, step, settings, metric, goal, value, status, error, best
+        case id, target, step, settings, metric, goal, value, status, error, best, name
         case mergeID = "merge_id", exitStatus = "exit_status", startedAt = "started_at", durationSeconds = "duration_seconds"
     }
 
@@ -76,11 +80,12 @@ public struct EvaluationRecord: Codable, Sendable, Equatable, FetchableRecord, M
         return goal == "maximize" ? value > theirs : value < theirs
     }
 
-    /// A short name: `merge`, `checkpoint-80`, or the candidate's settings.
+    /// A short name: `merge`, the checkpoint's own name (`checkpoint-80`, `epoch_3`), or
+    /// the candidate's settings.
     public var label: String {
         switch target {
         case .merge: "merge"
-        case .checkpoint: "checkpoint-\(step)"
+        case .checkpoint: name ?? "checkpoint-\(step)"
         case .candidate: "candidate (\(settings?.brief ?? "?"))"
         }
     }
