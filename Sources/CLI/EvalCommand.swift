@@ -79,14 +79,8 @@ struct EvalCommand: AsyncParsableCommand {
                 throw CommandError(asked.isEmpty ? "\(path): no window of at least \(evaluation.minMembers) members to score"
                     : "\(asked.count - scored) window\(asked.count - scored == 1 ? "" : "s") could not be scored (above)")
             }
-        } catch let error as ExitCode {
-            throw error
-        } catch let error as ConfigError {
-            printError(error)
-            throw ExitCode(EX_CONFIG)
         } catch {
-            printError(error)
-            throw ExitCode.failure
+            throw failureExit(reporting: error)
         }
     }
 

@@ -1,3 +1,5 @@
+import ArgumentParser
+import Daemon
 import Foundation
 import HostFileSystem
 
@@ -15,4 +17,14 @@ func printWarning(_ text: String) {
 struct CommandError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+/// The exit status for `error`, said on stderr first (an `ExitCode` already was):
+/// 78 (EX_CONFIG) for an unusable configuration — the systemd unit lists it in
+/// `RestartPreventExitStatus=`, so that a daemon whose configuration cannot work is
+/// not restarted — and 1 for anything else.
+func failureExit(reporting error: any Error) -> ExitCode {
+    if let code = error as? ExitCode { return code }
+    printError(error)
+    return error is ConfigError ? ExitCode(EX_CONFIG) : .failure
 }

@@ -63,16 +63,8 @@ struct RunCommand: AsyncParsableCommand {
                 printError(CommandError(line))
                 throw ExitCode.failure
             }
-        } catch let error as ExitCode {
-            throw error
-        } catch let error as ConfigError {
-            // EX_CONFIG: the unit lists it in RestartPreventExitStatus=, so that systemd
-            // does not restart a daemon whose configuration cannot work.
-            printError(error)
-            throw ExitCode(EX_CONFIG)
         } catch {
-            printError(error)
-            throw ExitCode.failure
+            throw failureExit(reporting: error)
         }
     }
 
