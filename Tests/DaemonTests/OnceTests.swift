@@ -1,4 +1,5 @@
 import Foundation
+import Ingest
 import Ledger
 import MWADTestKit
 import Status
@@ -177,7 +178,11 @@ import Testing
     @Test func nothingToMergeExitsOneSayingWhy() throws {
         let live = try LiveRun()
         var result = try once(live)
-        #expect(result.status == 1 && result.stderr.contains("no checkpoint in \(live.run) as a trainer mwad knows names them (checkpoint-<step>/ of HF Trainer or diffusers, epoch_<N>/ of torchtune"), "\(result.stderr)")
+        #expect(result.status == 1 && result.stderr.contains("no checkpoint in \(live.run) as a trainer mwad knows names them (huggingface: checkpoint-<step>/ with adapter_model.safetensors"), "\(result.stderr)")
+        // Every layout of the catalog, as its description says it.
+        for layout in LayoutCatalog.builtIn.map(\.description) {
+            #expect(result.stderr.contains("\(layout.name): \(layout.checkpoint)"), "\(layout.name): \(result.stderr)")
+        }
         try TrainerWriter(runDirectory: live.run).save(step: 10)
         let folder = "\(live.run)/checkpoint-10"
         result = try MWADProcess.run(["run", "--watch", folder, "--out", live.output, "--ledger", live.dir.file("other/ledger.sqlite"), "--once"],

@@ -25,13 +25,14 @@ struct NothingToMerge: Error, CustomStringConvertible {
         if rejected > 0 {
             return "no usable checkpoint in \(directory): \(rejected == 1 ? "1 was" : "\(rejected) were") rejected (the reasons are above, and in mwad status)"
         }
-        // Named as some trainer names its checkpoints (whichever layout reads the run).
-        let named = names.filter { $0.hasPrefix("checkpoint-") || $0.hasPrefix("epoch_") || FlatName($0) != nil }
+        // Named as some layout of the catalog names its checkpoints (whichever reads the run).
+        let layouts = LayoutCatalog.all.map(\.description)
+        let readers = layouts.map { $0.make(MetricsSource()) }
+        let named = names.filter { name in readers.contains { $0.classify(name, in: directory) != .other } }
         if !named.isEmpty {
             return "no complete checkpoint in \(directory) yet: \(named.count == 1 ? "1 is" : "\(named.count) are") still being written or incomplete"
         }
-        return "no checkpoint in \(directory) as a trainer mwad knows names them (checkpoint-<step>/ of HF Trainer or diffusers, "
-            + "epoch_<N>/ of torchtune, NAME-step00000500.safetensors of kohya, NAME_000000500.safetensors of ai-toolkit): "
-            + "is it the trainer's output folder?"
+        return "no checkpoint in \(directory) as a trainer mwad knows names them ("
+            + layouts.map { "\($0.name): \($0.checkpoint)" }.joined(separator: "; ") + "): is it the trainer's output folder?"
     }
 }
