@@ -123,6 +123,10 @@ import Testing
             #expect(daemon.status == 78 && daemon.stderr.contains(reason), "\(daemon.stderr)")
         }
         #expect(try MWADProcess.run(["merge", run, "--out", dir.file("run/mwa-merged"), "--dry-run"]).status == 0)
+        // A torchtune epoch folder, as the layout names it (its step from the run's config).
+        let torchtune = Fixtures.root + "/torchtune-run"
+        let daemon = try MWADProcess.run(["run", "--watch", torchtune, "--out", "\(torchtune)/epoch_0/merged", "--ledger", dir.file("t/ledger.sqlite"), "--once"])
+        #expect(daemon.status == 78 && daemon.stderr.contains("is inside the checkpoint folder epoch_0, which the trainer's rotation"), "\(daemon.stderr)")
     }
 
     /// A kohya run's merge is one file, so the run folder itself may take it: beside the
