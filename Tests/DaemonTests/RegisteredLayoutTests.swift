@@ -4,6 +4,7 @@ import Ingest
 import Ledger
 import Logging
 import MWADTestKit
+import Synchronization
 import Testing
 
 /// A trainer layout defined here, not in mwad: `save_<N>/` folders holding a PEFT
@@ -56,6 +57,23 @@ struct SaveFolderLayout: TrainerLayout {
         var auto = SaveFolderLayout.description
         auto.name = "auto"
         #expect(throws: LayoutCatalogError.self) { try LayoutCatalog.register(auto, evidence: { _, _ in nil }) }
+    }
+
+    /// `defaultTag` reaches the layout when `metrics.tag` is not given; a tag given wins.
+    @Test func theDefaultTagIsAppliedForTheLayout() throws {
+        let seen = Mutex<[String?]>([])
+        let description = LayoutDescription(name: "tagged", trainers: "", checkpoint: "", completion: "", metrics: "", output: "",
+                                            defaultTag: "loss/step") { source in
+            seen.withLock { $0.append(source.tag) }
+            return SaveFolderLayout()
+        }
+        _ = description.make(MetricsSource())
+        _ = description.make(MetricsSource(tag: "given"))
+        #expect(seen.withLock { $0 } == ["loss/step", "given"])
+        let diffusers = try #require(DiffusersLayout.description.make(MetricsSource()) as? DiffusersLayout)
+        #expect(diffusers.log.tag == "train_loss")
+        let torchtune = try #require(TorchtuneLayout.description.make(MetricsSource(tag: "my_loss")) as? TorchtuneLayout)
+        #expect(torchtune.log.tag == "my_loss")
     }
 
     @Test func theDaemonDetectsIngestsAndMergesIt() async throws {

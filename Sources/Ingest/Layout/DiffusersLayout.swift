@@ -16,14 +16,17 @@ public struct DiffusersLayout: TrainerLayout {
         completion: "the weights file renamed into place and the loss of its step logged (or the settle time passed)",
         metrics: "the train_loss scalar in TensorBoard event files under logs/ (metrics.tag)",
         output: "a diffusers folder: pytorch_lora_weights.safetensors, mwa_merge.json",
-        defaultTag: "train_loss") { DiffusersLayout(tag: $0.tag ?? "train_loss", logdir: $0.logdir) }
+        defaultTag: defaultTag) { DiffusersLayout(tag: $0.tag, logdir: $0.logdir) }
+
+    /// The TensorBoard tag of the loss the training scripts log.
+    public static let defaultTag = "train_loss"
 
     /// The run's TensorBoard log, read as it grows.
     public let log: LoggedMetrics
 
-    /// `logdir`: the log folder, absolute or in the run; nil for `logs`.
-    public init(tag: String = "train_loss", logdir: String? = nil) {
-        log = LoggedMetrics(tag: tag, folder: logdir ?? "logs")
+    /// `tag`: nil for ``defaultTag``; `logdir`: the log folder, absolute or in the run; nil for `logs`.
+    public init(tag: String? = nil, logdir: String? = nil) {
+        log = LoggedMetrics(tag: tag ?? Self.defaultTag, folder: logdir ?? "logs")
     }
 
     public var name: String { Self.description.name }

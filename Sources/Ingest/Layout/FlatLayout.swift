@@ -23,7 +23,8 @@ public final class FlatLayout: TrainerLayout {
         completion: "the file's safetensors header describing exactly its size (saved in place) and the loss of its step logged (or the settle time passed)",
         metrics: "TensorBoard event files under logs/: loss/current (kohya) or loss (ai-toolkit) (metrics.tag)",
         output: "one file, NAME-mwa.safetensors (kohya keys, .alpha per module; its manifest in its metadata, mwa_merge), replaced by rename, in the output folder (or the output itself when it ends in .safetensors)",
-        defaultTag: "loss/current") { FlatLayout(tag: $0.tag, logdir: $0.logdir) }
+        // The tag is decided per trainer (kohya's loss/current, ai-toolkit's loss).
+        defaultTag: nil) { FlatLayout(tag: $0.tag, logdir: $0.logdir) }
 
     private let kohyaLog: LoggedMetrics
     private let aiToolkitLog: LoggedMetrics

@@ -15,10 +15,16 @@ public struct LayoutDescription: Sendable {
     public var metrics: String
     /// How a merge is published.
     public var output: String
-    /// The summary tag read from TensorBoard event files (`metrics.tag`), when it reads them.
+    /// The summary tag read from TensorBoard event files when `metrics.tag` is not given:
+    /// ``make(_:)`` hands it to the layout. Nil where the layout has none, or decides
+    /// per trainer (`flat`: kohya's or ai-toolkit's).
     public var defaultTag: String?
-    /// The layout, reading the run's log as `source` says where it reads one.
-    public var make: @Sendable (_ source: MetricsSource) -> any TrainerLayout
+    private let build: @Sendable (_ source: MetricsSource) -> any TrainerLayout
+
+    /// The layout, reading the run's log as `source` says: its tag, else ``defaultTag``.
+    public func make(_ source: MetricsSource) -> any TrainerLayout {
+        build(MetricsSource(tag: source.tag ?? defaultTag, logdir: source.logdir))
+    }
 
     public init(name: String, trainers: String, checkpoint: String, completion: String, metrics: String, output: String,
                 defaultTag: String?, make: @escaping @Sendable (_ source: MetricsSource) -> any TrainerLayout) {
@@ -29,7 +35,7 @@ public struct LayoutDescription: Sendable {
         self.metrics = metrics
         self.output = output
         self.defaultTag = defaultTag
-        self.make = make
+        build = make
     }
 }
 

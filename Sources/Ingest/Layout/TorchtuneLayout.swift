@@ -15,13 +15,16 @@ public struct TorchtuneLayout: TrainerLayout {
         completion: "adapter_config.json written (it is written after the adapter)",
         metrics: "the loss in DiskLogger's logs/log_<time>.txt, else TensorBoard event files under logs/ (metrics.tag)",
         output: "a PEFT folder: adapter_model.safetensors, adapter_config.json, mwa_merge.json",
-        defaultTag: "loss") { TorchtuneLayout(tag: $0.tag ?? "loss", logdir: $0.logdir) }
+        defaultTag: defaultTag) { TorchtuneLayout(tag: $0.tag, logdir: $0.logdir) }
+
+    /// The key of the loss in DiskLogger's lines and TensorBoard.
+    public static let defaultTag = "loss"
 
     public let log: LoggedMetrics
 
-    /// `logdir`: the log folder, absolute or in the run; nil for `logs`.
-    public init(tag: String = "loss", logdir: String? = nil) {
-        log = LoggedMetrics(tag: tag, folder: logdir ?? "logs", readsDiskLogger: true)
+    /// `tag`: nil for ``defaultTag``; `logdir`: the log folder, absolute or in the run; nil for `logs`.
+    public init(tag: String? = nil, logdir: String? = nil) {
+        log = LoggedMetrics(tag: tag ?? Self.defaultTag, folder: logdir ?? "logs", readsDiskLogger: true)
     }
 
     public var name: String { Self.description.name }
