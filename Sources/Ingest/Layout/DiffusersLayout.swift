@@ -7,7 +7,7 @@ import Foundation
 /// the TensorBoard event files accelerate writes under `logs/<project>/`, flushed at
 /// each step before the checkpoint of that step is saved. `checkpoints_total_limit`
 /// deletes the oldest folders before each save.
-public struct DiffusersLayout: TrainerLayout {
+public struct DiffusersLayout: LogReadingLayout {
     public static let weightsFile = "pytorch_lora_weights.safetensors"
 
     public static let description = LayoutDescription(
@@ -31,8 +31,6 @@ public struct DiffusersLayout: TrainerLayout {
 
     public var name: String { Self.description.name }
 
-    public var logFolder: String { log.folder }
-
     public func classify(_ name: String, in run: String) -> CheckpointName { CheckpointName(name) }
 
     public var requiredFiles: [String] { [Self.weightsFile] }
@@ -48,15 +46,9 @@ public struct DiffusersLayout: TrainerLayout {
         return log.completion(step: step, run: (folder as NSString).deletingLastPathComponent, written: written, now: now, settleTime: settleTime)
     }
 
-    public func metrics(in folder: String) throws(IngestError) -> TrainerState {
-        try log.metrics(in: folder, step: step(ofFolder: folder))
-    }
+    public func log(for name: String) -> LoggedMetrics { log }
 
-    public func loggedMetrics(of folder: String, step: Int64) -> TrainerState? {
-        log.state(ofRun: (folder as NSString).deletingLastPathComponent, step: step)
-    }
-
-    public func takeLogProblems() -> [String] { log.takeProblems() }
+    public var logs: [LoggedMetrics] { [log] }
 
     /// Its checkpoint folders hold diffusers' weights file.
     public static func evidence(in directory: String, entries: [String]) -> String? {

@@ -10,7 +10,7 @@ import Synchronization
 /// metadata (`ss_steps`). The loss is in TensorBoard under `logs/`: `loss/current`
 /// (kohya), `loss` (ai-toolkit). Neither trainer is on PyPI: this layout is tested
 /// against files laid out exactly as they name and fill them.
-public final class FlatLayout: TrainerLayout {
+public final class FlatLayout: LogReadingLayout {
     /// The adapter's name inside a retained copy (a folder, like every retained copy).
     public static let copyFile = "lora.safetensors"
     /// How long a file named like an epoch checkpoint may go without a readable header
@@ -39,8 +39,6 @@ public final class FlatLayout: TrainerLayout {
     }
 
     public var name: String { Self.description.name }
-
-    public var logFolder: String { kohyaLog.folder }
 
     public func classify(_ name: String, in run: String) -> CheckpointName {
         guard let flat = FlatName(name) else { return .other }
@@ -100,17 +98,10 @@ public final class FlatLayout: TrainerLayout {
                                          written: FileTimes.modified(file) ?? now, now: now, settleTime: settleTime)
     }
 
-    public func metrics(in checkpoint: String) throws(IngestError) -> TrainerState {
-        try log(for: (checkpoint as NSString).lastPathComponent).metrics(in: checkpoint, step: step(ofFolder: checkpoint))
-    }
+    /// kohya's log first: its folder is where `tensorboard.logdir: auto` writes.
+    public var logs: [LoggedMetrics] { [kohyaLog, aiToolkitLog] }
 
-    public func loggedMetrics(of checkpoint: String, step: Int64) -> TrainerState? {
-        log(for: (checkpoint as NSString).lastPathComponent).state(ofRun: (checkpoint as NSString).deletingLastPathComponent, step: step)
-    }
-
-    public func takeLogProblems() -> [String] { kohyaLog.takeProblems() + aiToolkitLog.takeProblems() }
-
-    private func log(for name: String) -> LoggedMetrics {
+    public func log(for name: String) -> LoggedMetrics {
         FlatName(name)?.isAIToolkit == true ? aiToolkitLog : kohyaLog
     }
 

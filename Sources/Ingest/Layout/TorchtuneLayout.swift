@@ -6,7 +6,7 @@ import Foundation
 /// epoch, not a step: the step is (N + 1) · `max_steps_per_epoch` from the run's
 /// `torchtune_config.yaml`. The loss is in `DiskLogger`'s `logs/log_<unixtime>.txt`
 /// (or, with only its TensorBoard logger, in event files under `logs/`).
-public struct TorchtuneLayout: TrainerLayout {
+public struct TorchtuneLayout: LogReadingLayout {
     public static let configYAML = "torchtune_config.yaml"
 
     public static let description = LayoutDescription(
@@ -28,8 +28,6 @@ public struct TorchtuneLayout: TrainerLayout {
     }
 
     public var name: String { Self.description.name }
-
-    public var logFolder: String { log.folder }
 
     public func classify(_ name: String, in run: String) -> CheckpointName {
         guard case .checkpoint(let epoch) = CheckpointName(name, prefix: "epoch_", noun: "epoch number") else {
@@ -56,15 +54,9 @@ public struct TorchtuneLayout: TrainerLayout {
             ? .complete(metricsFile: nil) : .waiting("\(Checkpoint.configFile) was not written yet")
     }
 
-    public func metrics(in folder: String) throws(IngestError) -> TrainerState {
-        try log.metrics(in: folder, step: step(ofFolder: folder))
-    }
+    public func log(for name: String) -> LoggedMetrics { log }
 
-    public func loggedMetrics(of folder: String, step: Int64) -> TrainerState? {
-        log.state(ofRun: (folder as NSString).deletingLastPathComponent, step: step)
-    }
-
-    public func takeLogProblems() -> [String] { log.takeProblems() }
+    public var logs: [LoggedMetrics] { [log] }
 
     /// `max_steps_per_epoch: N` at the top level of the run's config, as torchtune's
     /// metric logger writes it (OmegaConf YAML, one key per line).
