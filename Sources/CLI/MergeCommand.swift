@@ -31,7 +31,7 @@ struct MergeCommand: ParsableCommand {
     @Argument(help: "The trainer's output directory, holding its checkpoint folders.")
     var runDirectory: String?
 
-    @Option(help: "The trainer's layout: \(LayoutCatalog.names.joined(separator: ", ")) (auto: decided from the files).")
+    @Option(help: "The trainer's layout: auto, decided from the files (the default), or \(LayoutCatalog.helpText).")
     var layout = "auto"
 
     @Option(help: "The TensorBoard tag (or torchtune DiskLogger key) read as the loss; the layout's default when not given.")

@@ -36,7 +36,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "auto, inotify or poll (watch.mode).")
     var watchMode: DaemonConfig.WatchMode?
 
-    @Option(help: "The trainer's layout: \(LayoutCatalog.names.joined(separator: ", ")) (watch.layout; auto: decided from the files).")
+    @Option(help: "The trainer's layout (watch.layout): auto, decided from the files (the default), or \(LayoutCatalog.helpText).")
     var layout: String?
 
     @Option(help: "The TensorBoard folder for mwad's own scores, or auto (tensorboard.logdir).")

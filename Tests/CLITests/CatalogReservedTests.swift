@@ -1,4 +1,6 @@
 import Daemon
+@testable import CLI
+import Ingest
 import Foundation
 import MWADTestKit
 import Settings
@@ -40,5 +42,15 @@ import Weigh
         let taken = WeightingDescription(name: "taken", help: "", parameters: [MergeParameter(name: name, kind: .integer(0...3),
                                          defaultValue: .number(1), help: "")], readsMetric: false, separable: false) { _, _ in UniformWeighting() }
         #expect(throws: CatalogError.self) { try Catalog().register(taken) }
+    }
+}
+
+/// `--layout`'s help is rendered from the layout catalog: each layout with its trainers.
+@Suite struct LayoutHelpTests {
+    @Test func theLayoutOptionListsEachLayoutWithItsTrainers() {
+        let help = MergeCommand.helpMessage(columns: 10_000)
+        for layout in LayoutCatalog.builtIn.map(\.description) {
+            #expect(help.contains("\(layout.name): \(layout.trainers)"), "\(layout.name): \(help)")
+        }
     }
 }

@@ -76,6 +76,12 @@ public enum LayoutCatalog {
         }
     }
 
+    /// Each layout with the trainers that write it, for `--help`:
+    /// `huggingface: Hugging Face Trainer, TRL, …; diffusers: …`.
+    public static var helpText: String {
+        all.map { "\($0.description.name): \($0.description.trainers)" }.joined(separator: "; ")
+    }
+
     /// The names `watch.layout` takes.
     public static var names: [String] { ["auto"] + all.map(\.description.name) }
 
