@@ -25,7 +25,8 @@ export PATH=$tools/bin:$PATH  # auditwheel runs patchelf
 source scripts/release-build.sh
 release_build
 version=$("$release_binary" --version)
-lapacke=$(ldconfig -p | awk '$1 == "liblapacke.so.3" { print $NF; exit }')
+# awk reads to the end: an early exit would SIGPIPE ldconfig, and pipefail turn that into a failure (exit 141)
+lapacke=$(ldconfig -p | awk '$1 == "liblapacke.so.3" && !found { print $NF; found = 1 }')
 [[ -n $lapacke ]] || { echo "build-wheel: liblapacke.so.3 is not installed (apt-get install liblapacke): the wheel ships it for svd" >&2; exit 1; }
 
 work=$(mktemp -d)

@@ -43,7 +43,7 @@ missing=$(chroot "$work/root" sh -c 'ls /usr/lib/*/libsqlite3* /usr/lib/*/liblap
     /usr/lib/*/libopenblas* /usr/lib/*/libgfortran* /usr/lib/*/libswiftCore* 2>/dev/null; command -v swift sqlite3' || true)
 if [[ -n $missing ]]; then echo "the root file system is not bare: $missing" >&2; exit 1; fi
 # shellcheck disable=SC2016  # expanded by the container's shell
-echo "root file system: $(chroot "$work/root" sh -c '. /etc/os-release; echo "$PRETTY_NAME"'), python $(chroot "$work/root" python3 -c 'import platform; print(platform.python_version())'), glibc $(chroot "$work/root" ldd --version | head -1 | awk '{print $NF}'); no Swift, libsqlite3 or LAPACK"
+echo "root file system: $(chroot "$work/root" sh -c '. /etc/os-release; echo "$PRETTY_NAME"'), python $(chroot "$work/root" python3 -c 'import platform; print(platform.python_version())'), glibc $(chroot "$work/root" ldd --version | sed -n 1p | awk '{print $NF}'); no Swift, libsqlite3 or LAPACK"
 
 nspawn=(systemd-nspawn --quiet --register=no --keep-unit --private-network -D "$work/root"
         --bind-ro="$(dirname "$wheel"):/mnt/dist" --bind-ro="$repo/Tests/Fixtures:/mnt/fixtures"
