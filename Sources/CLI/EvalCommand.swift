@@ -63,7 +63,7 @@ struct EvalCommand: AsyncParsableCommand {
             }
             let ledger = try Ledger(path: path)
             let retained = recorded.checkpoints.compactMap(\.retainedPath).first { FileManager.default.fileExists(atPath: $0) }
-            let layout = retained.map { ExportCommand.layout(recorded, retained: $0) } ?? ExportCommand.layout(recorded, retained: "")
+            let layout = ExportCommand.layout(recorded, retained: retained ?? "")
             let scoring = WindowScoring(config: loaded, evaluation: evaluation, layout: layout, ledger: ledger,
                                         logger: DaemonService.makeLogger(level: loaded.logLevel, environment: environment))
             let windows = try await scoring.run(last.map { .last($0) } ?? .all) { print(Self.line($0)) }

@@ -120,6 +120,28 @@ import Testing
         #expect(remade.stdout.contains("5 of 7 windows scored (5 now)"), "\(remade.stdout)")
     }
 
+    /// A kohya run, whose merge is one file carrying its manifest (creation time
+    /// included) in its metadata: re-made bit-equal all the same.
+    @Test func aSingleFileRunIsRemadeBitEqual() throws {
+        let live = try LiveRun()
+        let kohya = Fixtures.root + "/flat-kohya"
+        try FileManager.default.copyItem(atPath: "\(kohya)/logs", toPath: "\(live.run)/logs")
+        let environment = ["MWAD_EVAL_RETAIN": "all", "XDG_STATE_HOME": live.dir.file("xdg")]
+        let daemon = try live.start(environment: Self.defaults.merging(environment) { $1 })
+        for step in [10, 20, 30, 40] {
+            let name = String(format: "pixel-step%08d.safetensors", step)
+            try FileManager.default.copyItem(atPath: "\(kohya)/\(name)", toPath: live.dir.file(name))
+            try FileManager.default.moveItem(atPath: live.dir.file(name), toPath: "\(live.run)/\(name)")
+            #expect(live.waitForMerge(through: Int64(step)), "\(daemon.log)")
+            Thread.sleep(forTimeInterval: 1.1)  // merges in other seconds: the manifest's time differs
+        }
+        #expect(daemon.stop() == 0)
+        let result = try eval(live, base.environment(live, minMembers: "2"))
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("3 of 3 windows scored (3 now)"), "\(result.stdout)")
+        #expect(result.stdout.contains("pixel-step00000040.safetensors "), "\(result.stdout)")
+    }
+
     /// The daemon writes the same rows and best adapter: mwad eval refuses while it runs.
     @Test func refusedWhileADaemonHoldsTheLedger() throws {
         let live = try LiveRun()

@@ -148,7 +148,9 @@ public struct WindowScoring {
         let plan = try MergePlan(checkpoints: checkpoints, settings: merge.settings)
         let form = layout.output
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try MergePublisher.publish(plan, to: folder, form: form, digests: members.map { $0.adapterSHA256 ?? "" })
+        // At the recorded time: a single-file merge carries its manifest, creation time
+        // included, in the file's own metadata.
+        try MergePublisher.publish(plan, to: folder, form: form, now: merge.createdAt, digests: members.map { $0.adapterSHA256 ?? "" })
         let target = form.target(at: folder)
         let adapter = form.isFile ? target : "\(folder)/\(form.adapterFile)"
         let digest = try FileDigest.sha256(ofFile: adapter)
