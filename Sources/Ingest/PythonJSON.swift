@@ -33,40 +33,41 @@ enum PythonJSON {
     }
 
     /// `data` with each bare `NaN`, `Infinity` and `-Infinity` outside a string put in
-    /// quotes; everything else as it was (the same bytes when there is none).
+    /// quotes; `data` itself when there is none (a trainer state of megabytes is read at
+    /// every checkpoint: one pass, no copy unless a token is found).
     static func quotingNonFinite(_ data: Data) -> Data {
-        let bytes = [UInt8](data)
-        var output: [UInt8] = []
-        var copied = 0
-        var inString = false
-        var index = 0
-        while index < bytes.count {
-            let byte = bytes[index]
-            if inString {
-                if byte == UInt8(ascii: "\\") { index += 2; continue }
-                if byte == UInt8(ascii: "\"") { inString = false }
+        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> Data in
+            var output: [UInt8]?
+            var copied = 0
+            var inString = false
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                if inString {
+                    if byte == UInt8(ascii: "\\") { index += 2; continue }
+                    if byte == UInt8(ascii: "\"") { inString = false }
+                    index += 1
+                    continue
+                }
+                if byte == UInt8(ascii: "\"") { inString = true }
+                // Only these bytes can start a token: the rest go by on one comparison.
+                if byte == UInt8(ascii: "N") || byte == UInt8(ascii: "I") || byte == UInt8(ascii: "-"),
+                   let token = nonFinite.first(where: { bytes[index...].starts(with: $0) }) {
+                    if output == nil { output = [] }
+                    output!.append(contentsOf: bytes[copied..<index])
+                    output!.append(UInt8(ascii: "\""))
+                    output!.append(contentsOf: token)
+                    output!.append(UInt8(ascii: "\""))
+                    index += token.count
+                    copied = index
+                    continue
+                }
                 index += 1
-                continue
             }
-            if byte == UInt8(ascii: "\"") {
-                inString = true
-                index += 1
-                continue
-            }
-            if let token = nonFinite.first(where: { bytes[index...].starts(with: $0) }) {
-                output.append(contentsOf: bytes[copied..<index])
-                output.append(UInt8(ascii: "\""))
-                output.append(contentsOf: token)
-                output.append(UInt8(ascii: "\""))
-                index += token.count
-                copied = index
-                continue
-            }
-            index += 1
+            guard var output else { return data }
+            output.append(contentsOf: bytes[copied...])
+            return Data(output)
         }
-        guard copied > 0 else { return data }
-        output.append(contentsOf: bytes[copied...])
-        return Data(output)
     }
 
     private static let nonFinite: [[UInt8]] = ["-Infinity", "Infinity", "NaN"].map { Array($0.utf8) }
