@@ -146,12 +146,9 @@ extension RunDirectory {
         // A checkpoint folder as any layout of the catalog names one (checkpoint-80,
         // epoch_3, a registered layout's).
         let folders = path.split(separator: "/").dropLast().map(String.init)
-        let readers = LayoutCatalog.all.map { $0.description.make(MetricsSource()) }
-        let parent = { (name: String) in
-            "/" + folders.prefix { $0 != name }.joined(separator: "/")
-        }
+        let parent = { (name: String) in "/" + folders.prefix { $0 != name }.joined(separator: "/") }
         if let folder = folders.first(where: { name in
-            readers.contains { if case .checkpoint = $0.classify(name, in: run.map(absolute) ?? parent(name)) { true } else { false } }
+            if case .checkpoint = LayoutCatalog.classify(name, in: run.map(absolute) ?? parent(name)) { true } else { false }
         }) {
             return "is inside the checkpoint folder \(folder), which the trainer's rotation (save_total_limit) deletes: put the merge beside the checkpoints, e.g. <run>/mwa-merged"
         }

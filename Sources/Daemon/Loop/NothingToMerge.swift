@@ -26,13 +26,12 @@ struct NothingToMerge: Error, CustomStringConvertible {
             return "no usable checkpoint in \(directory): \(rejected == 1 ? "1 was" : "\(rejected) were") rejected (the reasons are above, and in mwad status)"
         }
         // Named as some layout of the catalog names its checkpoints (whichever reads the run).
-        let layouts = LayoutCatalog.all.map(\.description)
-        let readers = layouts.map { $0.make(MetricsSource()) }
-        let named = names.filter { name in readers.contains { $0.classify(name, in: directory) != .other } }
+        let named = names.filter { LayoutCatalog.classify($0, in: directory) != .other }
         if !named.isEmpty {
             return "no complete checkpoint in \(directory) yet: \(named.count == 1 ? "1 is" : "\(named.count) are") still being written or incomplete"
         }
         return "no checkpoint in \(directory) as a trainer mwad knows names them ("
-            + layouts.map { "\($0.name): \($0.checkpoint)" }.joined(separator: "; ") + "): is it the trainer's output folder?"
+            + LayoutCatalog.all.map { "\($0.description.name): \($0.description.checkpoint)" }.joined(separator: "; ")
+            + "): is it the trainer's output folder?"
     }
 }

@@ -76,6 +76,14 @@ public enum LayoutCatalog {
         }
     }
 
+    /// What the catalog's layouts make of the entry `name` of `run`: a checkpoint where
+    /// one of them reads it so, else a malformed checkpoint name where one says that,
+    /// else `.other`. For messages and checks that hold whichever layout reads the run.
+    public static func classify(_ name: String, in run: String) -> CheckpointName {
+        let answers = all.map { $0.description.make(MetricsSource()).classify(name, in: run) }
+        return answers.first { if case .checkpoint = $0 { true } else { false } } ?? answers.first { $0 != .other } ?? .other
+    }
+
     /// Each layout with the trainers that write it, for `--help`:
     /// `huggingface: Hugging Face Trainer, TRL, …; diffusers: …`.
     public static var helpText: String {
