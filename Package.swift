@@ -111,7 +111,7 @@ let package = Package(
         .testTarget(name: "StatusTests", dependencies: ["Status", "Ledger", "Weigh", "Settings", "MetricsExport", "MWADTestKit"], exclude: ["Golden"]),
         .testTarget(
             name: "CLITests",
-            dependencies: ["mwad", "CLI", "Daemon", "Status", "Ingest", "MWADTestKit", "SafeTensors", "Publish", "Ledger", "Weigh", "Settings"]
+            dependencies: ["mwad", "CLI", "Daemon", "Status", "Ingest", "MWADTestKit", "SafeTensors", "Publish", "Ledger", "Merge", "Weigh", "Settings"]
         ),
     ]
 )

@@ -3,6 +3,7 @@ import Daemon
 import Foundation
 import Ingest
 import Ledger
+import Publish
 
 /// `mwad eval`: after the run, scores the windows the live gate skipped.
 struct EvalCommand: AsyncParsableCommand {
@@ -52,6 +53,10 @@ struct EvalCommand: AsyncParsableCommand {
             var flags = try ConfigFlags.values(keyFlags)
             flags["ledger"] = path
             flags["watch.directory"] = source.watch ?? recorded.run?.watchPath
+            // Published as the daemon published (a registered target must be registered here too).
+            if flags["publish"] == nil, let name = ExportCommand.recordedPublication(recorded), PublicationCatalog.names.contains(name) {
+                flags["publish"] = name
+            }
             let loaded = try await ConfigLoader.load(file: config, environment: environment, flags: flags)
             guard let evaluation = loaded.evaluation else {
                 throw ConfigError.missing(key: "eval.command", hint: "the evaluator: --eval-command, MWAD_EVAL_COMMAND or eval.command in --config")

@@ -46,7 +46,7 @@ struct ExportCommand: ParsableCommand {
                 throw CommandError(kept.isEmpty ? "\(path): no checkpoint has a retained copy (mwad keeps the window's, and evicts the rest)"
                     : "\(path): no retained copy of step \(step!); these steps can be exported: \(steps)")
             }
-            let target = try CheckpointExport.write(retained: row.retainedPath!, layout: Self.layout(snapshot, retained: row.retainedPath!),
+            let target = try CheckpointExport.write(retained: row.retainedPath!, publication: Self.publication(snapshot, retained: row.retainedPath!),
                                                     step: row.step, source: row.sourcePath, sha256: row.adapterSHA256, to: out,
                                                     note: ["ledger": path])
             print("exported \(row.name) (step \(row.step), sha256 \(row.adapterSHA256?.prefix(12) ?? "?")) to \(target)")
@@ -54,6 +54,16 @@ struct ExportCommand: ParsableCommand {
             printError(error)
             throw ExitCode.failure
         }
+    }
+
+    /// How the daemon published the run's merges (its recorded target), for the run's layout.
+    static func publication(_ snapshot: LedgerSnapshot, retained: String) -> any PublicationTarget {
+        PublicationCatalog.make(recordedPublication(snapshot) ?? "auto", layout: layout(snapshot, retained: retained))
+    }
+
+    /// The target the daemon recorded (`file (publish: auto, …)`), by name.
+    static func recordedPublication(_ snapshot: LedgerSnapshot) -> String? {
+        snapshot.daemon?.publication?.split(separator: " ").first.map(String.init)
     }
 
     /// The run's layout as the daemon recorded it (`huggingface (auto: …)`), else what

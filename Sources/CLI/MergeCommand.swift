@@ -46,6 +46,9 @@ struct MergeCommand: ParsableCommand {
     @Option(help: "The output folder (replaced atomically); for kohya or ai-toolkit files, a folder to put NAME-mwa.safetensors in, or that file.")
     var out: String?
 
+    @Option(help: "How the merge is published: \(PublicationCatalog.helpText).")
+    var publish = "auto"
+
     @OptionGroup var settings: SettingsOptions
 
     @Flag(help: "Show the members and their weights; write nothing.")
@@ -70,7 +73,10 @@ struct MergeCommand: ParsableCommand {
         if !LayoutCatalog.names.contains(layout) {
             throw ValidationError("--layout \(layout) is not a layout mwad knows: \(LayoutCatalog.names.joined(separator: ", ")).")
         }
-        if let out, let problem = RunDirectory.outputPlacementProblem(out, run: runDirectory, form: placementForm()) {
+        if !PublicationCatalog.names.contains(publish) {
+            throw ValidationError("--publish \(publish) is not a publication target mwad knows: \(PublicationCatalog.names.joined(separator: ", ")).")
+        }
+        if let out, let problem = OutputPlacement.problem(out, run: runDirectory, target: placementTarget()) {
             throw ValidationError("--out \(out) \(problem)")
         }
         _ = try settings.merged(window: checkpoints.isEmpty ? nil : checkpoints.count)  // together, as the merge takes them
@@ -103,13 +109,14 @@ struct MergeCommand: ParsableCommand {
         defer { withExtendedLifetime(lock) {} }
         if let ledger { _ = try Ledger(path: ledger, run: watchDirectory(plan)) }
         let started = Date()
-        let manifest = try MergePublisher.publish(plan, to: out!, form: layout.output, now: started)
-        if let ledger { try record(plan, manifest, in: ledger, output: RunDirectory.absolute(layout.output.target(at: out!)), started: started) }
+        let publication = PublicationCatalog.make(publish, layout: layout)
+        let manifest = try publication.publish(plan, to: out!, now: started)
+        if let ledger { try record(plan, manifest, in: ledger, output: RunDirectory.absolute(publication.target(at: out!)), started: started) }
         if json {
             print(String(decoding: manifest.encoded(), as: UTF8.self))
         } else {
             print(MemberTable.render(manifest))
-            print("merged \(manifest.members.count == 1 ? "1 checkpoint" : "\(manifest.members.count) checkpoints") into \(layout.output.target(at: out!))")
+            print("merged \(manifest.members.count == 1 ? "1 checkpoint" : "\(manifest.members.count) checkpoints") into \(publication.target(at: out!))")
         }
     }
 
@@ -170,10 +177,11 @@ struct MergeCommand: ParsableCommand {
     }
 
     /// The layout named by `--layout`, or the one the run's (or first folder's) files show.
-    /// What the layout named, or the one the run shows, publishes (nil if none shows yet).
-    private func placementForm() -> OutputForm? {
+    /// The target, for the layout named or the one the run shows (nil if none shows yet).
+    private func placementTarget() -> (any PublicationTarget)? {
         let run = runDirectory.map(RunDirectory.absolute)
-        return (LayoutCatalog.named(layout) ?? run.flatMap { LayoutCatalog.detect(in: $0)?.description })?.make(MetricsSource()).output
+        return (LayoutCatalog.named(layout) ?? run.flatMap { LayoutCatalog.detect(in: $0)?.description })
+            .map { PublicationCatalog.make(publish, layout: $0.make(MetricsSource())) }
     }
 
     private func resolvedLayout() throws -> any TrainerLayout {

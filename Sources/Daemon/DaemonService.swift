@@ -1,6 +1,7 @@
 import Foundation
 import Ingest
 import Ledger
+import Publish
 import Logging
 import ServiceLifecycle
 
@@ -41,13 +42,15 @@ public struct DaemonService: Service {
         if once, !RootWatch.isDirectory(config.watchDirectory) {
             throw IngestError.runDirectoryUnreadable(path: config.watchDirectory, reason: "no such folder (nothing was written)")
         }
-        // The layout named, or the one the run shows already (auto): whether it publishes a file.
-        let form = (LayoutCatalog.named(config.layout) ?? LayoutCatalog.detect(in: config.watchDirectory)?.description)?.make(MetricsSource()).output
-        if let problem = RunDirectory.outputPlacementProblem(config.output, run: config.watchDirectory, form: form) {
+        // The target, for the layout named or the one the run shows already (auto): where it may publish.
+        // A target named explicitly is known before the layout is.
+        let publication = (LayoutCatalog.named(config.layout) ?? LayoutCatalog.detect(in: config.watchDirectory)?.description)
+            .map { config.makePublication($0.make(MetricsSource())) } ?? (config.publish == "auto" ? nil : config.makePublication(config.makeLayout()))
+        if let problem = OutputPlacement.problem(config.output, run: config.watchDirectory, target: publication) {
             throw ConfigError.output("the output \(config.output) \(problem)")
         }
         // A single file is renamed into the output folder: that folder must be writable.
-        if let problem = OutputCheck.problem(output: form?.target(at: config.output) ?? config.output) { throw ConfigError.output(problem) }
+        if let problem = OutputCheck.problem(output: publication?.target(at: config.output) ?? config.output) { throw ConfigError.output(problem) }
         let logger = makeLogger(level: config.logLevel, environment: environment)
         let lock = try LedgerLock(ledger: config.ledger)
         let ledger = try Ledger(path: config.ledger, run: config.watchDirectory)

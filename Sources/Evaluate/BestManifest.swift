@@ -6,10 +6,11 @@ import Settings
 import Weigh
 
 /// `mwa_best.json`, beside the best adapter of an evaluated window (inside it, as
-/// ``metadataKey``, for a single-file layout): what it is (the merge, a candidate or
+/// `mwa_best`, where the target publishes single files): what it is (the merge, a candidate or
 /// the newest checkpoint), and every score of the window.
 public struct BestManifest: Codable, Sendable {
-    public static let fileName = "mwa_best.json"
+    /// Its key: `mwa_best.json` beside a folder, `mwa_best` in a file's metadata.
+    public static let key = "mwa_best"
 
     public struct Score: Codable, Sendable {
         public var target: String
@@ -51,14 +52,11 @@ public struct BestManifest: Codable, Sendable {
         windowStep = job.newest.step
     }
 
-    /// The metadata key of this manifest inside a single-file best adapter.
-    public static let metadataKey = "mwa_best"
-
-    /// Where the best adapter of a single-file layout goes for `eval.best_output`: that
-    /// file when it names one, else `NAME-mwa-best.safetensors` in that folder.
-    public static func file(at output: String, form: OutputForm) -> String {
-        let name = (form.adapterFile as NSString).deletingPathExtension
-        return OutputForm(adapterFile: "\(name)-best.safetensors", configFile: nil, isFile: true).target(at: output)
+    /// How it is handed over with the best adapter: where single files are published
+    /// into a folder, as `NAME-best.safetensors` (the merge's name with `-best`).
+    func note(layout: any TrainerLayout) -> HandOverNote {
+        let name = (layout.output.adapterFile as NSString).deletingPathExtension
+        return HandOverNote(key: Self.key, manifest: encoded(), fileName: "\(name)-best.safetensors")
     }
 
     public func encoded(pretty: Bool = true) -> Data {
@@ -79,7 +77,7 @@ public struct BestManifest: Codable, Sendable {
 
 /// The log line of an evaluated window.
 enum EvaluationSummary {
-    static func line(_ results: [EvaluationRecord], best: Int?, settings: EvalSettings, job: EvalJob) -> String {
+    static func line(_ results: [EvaluationRecord], best: Int?, bestPath: String?, settings: EvalSettings, job: EvalJob) -> String {
         let checkpoint = results.first { $0.target == .checkpoint }?.value
         let scores = results.map { result -> String in
             guard let value = result.value else { return "\(result.label) failed" }
@@ -89,7 +87,7 @@ enum EvaluationSummary {
             }
             return text
         }
-        let chosen = best.map { "; best: \(results[$0].label)" + (settings.bestOutput.map { " → \(job.layout.output.isFile ? BestManifest.file(at: $0, form: job.layout.output) : $0)" } ?? "") } ?? "; no score"
+        let chosen = best.map { "; best: \(results[$0].label)" + (bestPath.map { " → \($0)" } ?? "") } ?? "; no score"
         // The merge's own window (the frozen span may hold more, for the candidates).
         let oldest = job.settings.window.select(job.members.map(\.step)).first.map { job.members[$0].step } ?? job.newest.step
         return "evaluated merge #\(job.mergeID) (steps \(oldest)–\(job.newest.step), \(settings.metric), \(settings.goal.rawValue)): "

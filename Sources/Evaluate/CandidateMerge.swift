@@ -15,8 +15,8 @@ enum CandidateMerge {
             try Checkpoint.load(CheckpointRef(step: member.step, path: member.folder, origin: member.source), layout: job.layout)
         }
         let plan = try MergePlan(checkpoints: members, settings: settings)
-        // A scratch folder, whatever the layout publishes: the worker reads it as such.
-        let manifest = try MergePublisher.publish(plan, to: folder, form: job.layout.output.asFolder)
+        // A scratch folder, whatever the target publishes: the worker reads it as such.
+        let manifest = try FolderPublication(layout: job.layout).publish(plan, to: folder)
         return settings.effective.resolved(by: manifest.report)
     }
 }

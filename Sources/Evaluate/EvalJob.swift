@@ -1,6 +1,7 @@
 import Foundation
 import Ingest
 import Ledger
+import Publish
 import Settings
 import Weigh
 
@@ -18,8 +19,10 @@ public struct EvalJob: Sendable {
 
     public var mergeID: Int64
     public var settings: MergeSettings
-    /// The run's layout: how its members are read and its merges published.
+    /// The run's layout: how its members are read.
     public var layout: any TrainerLayout
+    /// How its merges (and the best adapter) are published.
+    public var publication: any PublicationTarget
     public var folder: String
     /// The frozen published merge.
     public var merge: String
@@ -28,10 +31,11 @@ public struct EvalJob: Sendable {
 
     public var newest: Member { members[members.count - 1] }
 
-    /// Freezes merge `mergeID`, published at `output` (a folder, or a single file, which
-    /// is frozen in a folder of its own), and its `members` (step, retained copy,
-    /// trainer folder) under `root`.
-    public static func freeze(mergeID: Int64, settings: MergeSettings, layout: any TrainerLayout, output: String,
+    /// Freezes merge `mergeID`, published at `output` by `publication` (which freezes it
+    /// in a folder of its own), and its `members` (step, retained copy, trainer folder)
+    /// under `root`.
+    public static func freeze(mergeID: Int64, settings: MergeSettings, layout: any TrainerLayout,
+                              publication: any PublicationTarget, output: String,
                               members: [(step: Int64, retained: String, source: String)], root: String) throws -> EvalJob {
         let folder = "\(root)/merge-\(mergeID)"
         try? FileManager.default.removeItem(atPath: folder)
@@ -40,27 +44,12 @@ public struct EvalJob: Sendable {
         for member in members {
             // Under the trainer's own name: the layout reads the copy as it read the original.
             let copy = "\(folder)/members/\((member.source as NSString).lastPathComponent)"
-            try linkOrCopy(member.retained, to: copy)
+            try LinkedCopy.make(member.retained, to: copy)
             frozen.append(Member(step: member.step, folder: copy, source: member.source))
         }
-        // A single file under the form's name, whatever the output file is called.
-        try linkOrCopy(output, to: "\(folder)/merge", fileName: layout.output.adapterFile)
-        return EvalJob(mergeID: mergeID, settings: settings, layout: layout, folder: folder, merge: "\(folder)/merge", members: frozen)
-    }
-
-    /// Hard links each file of `source` (or the file `source`, as `fileName`) into the
-    /// new folder `destination` (the retained store is on the same file system),
-    /// copying where a link cannot be made.
-    static func linkOrCopy(_ source: String, to destination: String, fileName: String? = nil) throws {
-        try FileManager.default.createDirectory(atPath: destination, withIntermediateDirectories: true)
-        var isFolder: ObjCBool = false
-        _ = FileManager.default.fileExists(atPath: source, isDirectory: &isFolder)
-        let pairs = isFolder.boolValue
-            ? try FileManager.default.contentsOfDirectory(atPath: source).filter { !$0.hasPrefix(".") }.map { ("\(source)/\($0)", $0) }
-            : [(source, fileName ?? (source as NSString).lastPathComponent)]
-        for (file, name) in pairs where link(file, "\(destination)/\(name)") != 0 {
-            try FileManager.default.copyItem(atPath: file, toPath: "\(destination)/\(name)")
-        }
+        try publication.freeze(publishedAt: output, into: "\(folder)/merge")
+        return EvalJob(mergeID: mergeID, settings: settings, layout: layout, publication: publication, folder: folder,
+                       merge: "\(folder)/merge", members: frozen)
     }
 
     /// The adapter file in a frozen folder: the published form's name (a merge, a

@@ -124,14 +124,14 @@ public actor EvaluationWorker {
         do throws(TensorBoardError) { try scoreBoard?.evaluated(results, best: best) } catch {
             logger.warning("cannot log the scores of merge #\(job.mergeID) to TensorBoard: \(error)")
         }
-        logger.info("\(EvaluationSummary.line(results, best: best, settings: settings, job: job))")
+        logger.info("\(EvaluationSummary.line(results, best: best, bestPath: published, settings: settings, job: job))")
     }
 
     private func run(_ planned: EvaluationRecord, folder: String, job: EvalJob) async -> EvaluationRecord {
-        // A layout of single files hands over the file (what such users' scripts load);
-        // the adapter file is named for every layout.
+        // The target says what its users load (a single file's, the file); the adapter
+        // file is named for every target.
         let adapter = job.adapter(in: folder)
-        let outcome = await evaluator.evaluate(EvalRequest(adapter: job.layout.output.isFile ? adapter : folder, adapterFile: adapter,
+        let outcome = await evaluator.evaluate(EvalRequest(adapter: job.publication.evaluatorPath(folder: folder, adapter: adapter), adapterFile: adapter,
                                                            target: planned.target.rawValue, step: planned.step, mergeID: job.mergeID))
         var result = planned
         result.value = outcome.value
@@ -174,11 +174,10 @@ public actor EvaluationWorker {
     /// Nil where the adapter cannot be read: then it is evaluated, and the evaluator
     /// says what is wrong.
     static func identity(_ folder: String, job: EvalJob) -> String? {
-        let form = job.layout.output
         guard let file = try? SafeTensorsFile(path: job.adapter(in: folder)) else { return nil }
         var text = file.tensors.sorted { $0.name < $1.name }.map { "\($0.name):\($0.dtype.rawValue):\($0.shape)" }.joined(separator: ";")
         // The config by what it means for the tensors (their scaling), not its bytes.
-        if let configFile = form.configFile, case let configPath = "\(folder)/\(configFile)", let data = FileManager.default.contents(atPath: configPath), let config = try? AdapterConfig(data: data, source: configPath) {
+        if let configFile = job.layout.output.configFile, case let configPath = "\(folder)/\(configFile)", let data = FileManager.default.contents(atPath: configPath), let config = try? AdapterConfig(data: data, source: configPath) {
             text += "|r=\(config.r);alpha=\(config.loraAlpha);rslora=\(config.useRslora);dora=\(config.useDora);bias=\(config.loraBias)"
             text += ";ranks=\(config.rankPattern.sorted { $0.key < $1.key });alphas=\(config.alphaPattern.sorted { $0.key < $1.key })"
         }
@@ -214,15 +213,10 @@ public actor EvaluationWorker {
         }
         var manifest = BestManifest(job: job, results: results, best: best, settings: settings)
         manifest.runNewestStep = snapshot?.checkpoints.filter { $0.status == .ingested || $0.status == .evicted }.map(\.step).max()
-        let form = job.layout.output
-        let target = form.isFile ? BestManifest.file(at: output, form: form) : output
+        let note = manifest.note(layout: job.layout)
+        let target = job.publication.handOverPath(at: output, note: note)
         do {
-            if form.isFile {
-                try FilePublisher.publish(job.adapter(in: folder), to: target,
-                                          metadata: [BestManifest.metadataKey: String(decoding: manifest.encoded(pretty: false), as: UTF8.self)])
-            } else {
-                try FolderPublisher.publish(folder, to: output, form: form, manifest: manifest.encoded(), manifestName: BestManifest.fileName)
-            }
+            _ = try job.publication.handOver(folder, to: output, note: note)
             if lastFailure?.hasPrefix("publishing") == true { lastFailure = nil }
             return target
         } catch {

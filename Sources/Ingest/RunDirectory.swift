@@ -131,27 +131,4 @@ extension RunDirectory {
 extension RunDirectory {
     /// The reason given for a folder deleted between listing and looking at it.
     public static let vanishedWhileListing = "vanished while listing"
-
-    /// Why `output` cannot hold the merge of the run at `run`: it is the run directory
-    /// itself (publishing replaces the output folder whole), or inside a checkpoint
-    /// folder of any layout (the trainer's rotation deletes it); nil when it can. `<run>/mwa-merged`,
-    /// the default, can; so can the run directory for a layout publishing one file
-    /// (`form`), which leaves the rest of the folder alone.
-    public static func outputPlacementProblem(_ output: String, run: String?, form: OutputForm? = nil) -> String? {
-        let path = absolute(output)
-        if let run, path == absolute(run), form?.isFile != true {
-            return "is the run directory itself, and publishing replaces the output folder whole: use e.g. \(run)/mwa-merged"
-                + (form == nil ? " (or, for kohya or ai-toolkit files, set the layout flat, which publishes one file beside them)" : "")
-        }
-        // A checkpoint folder as any layout of the catalog names one (checkpoint-80,
-        // epoch_3, a registered layout's).
-        let folders = path.split(separator: "/").dropLast().map(String.init)
-        let parent = { (name: String) in "/" + folders.prefix { $0 != name }.joined(separator: "/") }
-        if let folder = folders.first(where: { name in
-            if case .checkpoint = LayoutCatalog.classify(name, in: run.map(absolute) ?? parent(name)) { true } else { false }
-        }) {
-            return "is inside the checkpoint folder \(folder), which the trainer's rotation (save_total_limit) deletes: put the merge beside the checkpoints, e.g. <run>/mwa-merged"
-        }
-        return nil
-    }
 }

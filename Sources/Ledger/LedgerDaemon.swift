@@ -33,6 +33,11 @@ extension Ledger {
         try write { db in try db.execute(sql: "UPDATE daemon SET layout = ?", arguments: [text]) }
     }
 
+    /// Records how the daemon publishes its merges, and how that was chosen.
+    public func setPublication(_ text: String) throws(LedgerError) {
+        try write { db in try db.execute(sql: "UPDATE daemon SET publication = ?", arguments: [text]) }
+    }
+
     /// Sets (or, with nil, clears) the failure that persists now; `since` is kept while
     /// the text stays the same.
     public func setProblem(_ text: String?, at date: Date = Date()) throws(LedgerError) {

@@ -18,6 +18,7 @@ enum Schema {
         migrator.registerMigration("v9-daemon-layout", migrate: v9)
         migrator.registerMigration("v10-run-evaluation-stop-reason", migrate: v10)
         migrator.registerMigration("v11-evaluation-name", migrate: v11)
+        migrator.registerMigration("v12-daemon-publication", migrate: v12)
         return migrator
     }
 
@@ -209,5 +210,11 @@ enum Schema {
 
     private static func v11(_ db: Database) throws {
         try db.alter(table: "evaluation") { t in t.add(column: "name", .text) }
+    }
+
+    /// How the daemon publishes its merges (`folder (publish: auto)`), for status,
+    /// `mwad export` and `mwad eval`.
+    private static func v12(_ db: Database) throws {
+        try db.alter(table: "daemon") { t in t.add(column: "publication", .text) }
     }
 }

@@ -7,55 +7,12 @@ import SafeTensors
 import Settings
 import Weigh
 
-/// Merges a plan's members and publishes the result atomically in the members' layout's
-/// form: a folder holding the adapter under the layout's name (for a PEFT folder,
-/// `adapter_model.safetensors`), the config where the layout has one (the newest
-/// member's, or the method's rewrite of it), and `mwa_merge.json`; or, for a layout
-/// whose checkpoints are single files, one file (see ``publishFile(_:to:now:digests:writeAdapter:)``).
+/// What every publication target shares: writing a plan's merged adapter, reading its
+/// members as a method takes them.
 public enum MergePublisher {
-    /// Publishes `plan` at `output` in `form` (for a file, at ``OutputForm/target(at:)``);
-    /// returns the manifest written. On failure the
-    /// previous output is left as it was. `writeAdapter` writes the merged adapter
-    /// where the caller merges otherwise than by the plan's method (the daemon's
-    /// running window sum). The merged adapter is hashed as it is written.
-    @discardableResult
-    public static func publish(_ plan: MergePlan, to output: String, form: OutputForm, now: Date = Date(), digests: [String]? = nil,
-                               writeAdapter: ((MergeOutput) throws(PublishError) -> Void)? = nil)
-        throws(PublishError) -> MergeManifest {
-        if form.isFile {
-            return try publishFile(plan, to: form.target(at: output), now: now, digests: digests, writeAdapter: writeAdapter)
-        }
-        // The members are hashed (each on its own core) while the merge streams.
-        let hashing = digests == nil ? MemberDigests(plan) : nil
-        var manifest: MergeManifest?
-        try AtomicDirectory.replace(output) { staging throws(PublishError) in
-            let hasher = BackgroundDigest()
-            defer { _ = hasher.finalize() }  // ends its thread on every path
-            // Not fsynced here: AtomicDirectory fsyncs the whole staging folder.
-            let adapter = MergeOutput(path: (staging as NSString).appendingPathComponent(form.adapterFile),
-                                      metadata: Provenance.metadata(for: plan), sync: false) { hasher.update($0) }
-            let (report, method, inputs) = try write(plan, to: adapter, writeAdapter: writeAdapter)
-            var made = MergeManifest(plan: plan, created: now, digests: digests ?? hashing!.wait(), report: report)
-            made.outputSHA256 = hasher.finalize()
-            manifest = made
-            if let configFile = form.configFile {
-                let config = (staging as NSString).appendingPathComponent(configFile)
-                let rewritten: Data?
-                do throws(MergeError) { rewritten = try method.adapterConfig(for: inputs, report: report) } catch { throw .merge(error) }
-                if let rewritten {
-                    try Durable.write(rewritten, to: config)
-                } else if let source = plan.newestCheckpoint.configPath {
-                    try copy(source, to: config)
-                }
-            }
-            try Durable.write(made.encoded(), to: (staging as NSString).appendingPathComponent(AtomicDirectory.marker))
-        }
-        return manifest!  // set whenever the replace succeeded
-    }
-
     /// Writes the merged adapter to `adapter` by the plan's method (or `writeAdapter`);
     /// returns the method's report, the method and the inputs it read.
-    static func write(_ plan: MergePlan, to adapter: MergeOutput, writeAdapter: ((MergeOutput) throws(PublishError) -> Void)?)
+    public static func write(_ plan: MergePlan, to adapter: MergeOutput, writeAdapter: ((MergeOutput) throws(PublishError) -> Void)?)
         throws(PublishError) -> (report: MergeReport, method: any MergeMethod, inputs: [MergeInput]) {
         // A running sum (writeAdapter) is linear: no method reads the members then.
         let inputs = writeAdapter == nil ? try inputs(plan) : []
@@ -85,14 +42,6 @@ public enum MergePublisher {
                                      format: checkpoint.format))
         }
         return inputs
-    }
-
-    private static func copy(_ source: String, to destination: String) throws(PublishError) {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: source)) } catch {
-            throw .io(path: source, operation: "reading", reason: error.localizedDescription)
-        }
-        try Durable.write(data, to: destination)
     }
 }
 

@@ -92,7 +92,7 @@ public final class Catalog: Sendable {
         "recompute_every", "running_sum",
         // mwad merge, run, status, eval, export, demo
         "all", "checkpoints", "config", "dry_run", "from", "help", "json", "last", "layout", "ledger", "metrics_logdir", "metrics_tag",
-        "newest", "once", "out", "pace", "param", "save_total_limit", "set", "state_dir", "step", "tensorboard_logdir", "until_pid",
+        "newest", "once", "out", "pace", "param", "publish", "save_total_limit", "set", "state_dir", "step", "tensorboard_logdir", "until_pid",
         "version", "watch", "watch_mode",
         // the config keys that are flags of mwad run and mwad eval (ConfigFlags)
         "best_output", "eval_candidates", "eval_command", "eval_goal", "eval_metric", "eval_min_members", "eval_mode", "eval_nice",

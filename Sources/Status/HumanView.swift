@@ -16,6 +16,7 @@ public enum HumanView {
         }
         line("daemon", daemon(report.daemon, now: report.generatedAt))
         if let layout = report.daemon.layout { line("layout", layout) }
+        if let publication = report.daemon.publication { line("publication", publication) }
         if let problem = report.daemon.problem {
             line("problem", "\(problem) (since \(report.daemon.problemSince.map(time) ?? "?"))")
         }

@@ -70,6 +70,8 @@ public struct StatusReport: Codable, Sendable {
         public var problemSince: Date?
         /// The trainer layout the daemon reads the run in, and how it was chosen.
         public var layout: String?
+        /// How its merges are published, and how that was chosen (`file (publish: auto)`).
+        public var publication: String?
         /// Why it stopped, where that was not a signal (`the trainer, pid 4242, exited`).
         public var stopReason: String?
     }
@@ -229,7 +231,7 @@ extension StatusReport.Daemon {
                   heartbeat: record?.heartbeatAt, heartbeatAgeSeconds: record.map { now.timeIntervalSince($0.heartbeatAt) },
                   lastError: record?.lastError, lastErrorAt: record?.lastErrorAt,
                   problem: state == .running ? record?.problem : nil, problemSince: state == .running ? record?.problemSince : nil,
-                  layout: record?.layout, stopReason: state == .stopped ? record?.stopReason : nil)
+                  layout: record?.layout, publication: record?.publication, stopReason: state == .stopped ? record?.stopReason : nil)
     }
 }
 

@@ -19,7 +19,7 @@ import Testing
             while !stop.load(ordering: .relaxed) {
                 if let data = FileManager.default.contents(atPath: target) {
                     let valid = (try? data.withUnsafeBytes { try SafeTensorsFile.validate($0) }) != nil
-                    let described = MergePublisher.manifest(ofFile: target) != nil
+                    let described = FilePublication.manifest(ofFile: target) != nil
                     reads.withLock { valid && described ? ($0.whole += 1) : $0.torn.append("\(data.count) bytes, valid \(valid)") }
                 }
                 usleep(500)
@@ -53,7 +53,7 @@ import Testing
         #expect(killed > 0, "some merges were killed before they ended")
         let seen = reads.withLock { $0 }
         #expect(seen.torn.isEmpty, "\(seen.torn)")
-        #expect(try #require(MergePublisher.manifest(ofFile: target)).members.map(\.step) == [30, 40])
+        #expect(try #require(FilePublication.manifest(ofFile: target)).members.map(\.step) == [30, 40])
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.file("loras")) == ["pixel-mwa.safetensors"], "no staging file left")
         print("single-file merge (\(Int(duration * 1000)) ms) killed \(killed) of 30 times; \(seen.whole) whole reads, \(seen.torn.count) torn")
     }

@@ -90,7 +90,7 @@ import Testing
         let published = "\(live.run)/pixel-mwa.safetensors"
         let snapshot = try #require(live.snapshot())
         #expect(snapshot.merge?.outputPath == published, "the ledger names the file")
-        let manifest = try #require(MergePublisher.manifest(ofFile: published), "the manifest in its metadata")
+        let manifest = try #require(FilePublication.manifest(ofFile: published), "the manifest in its metadata")
         #expect(manifest.members.last?.step == 200 && manifest.settings.method == "delta")
         #expect(try FileDigest.sha256(ofFile: published) == snapshot.merge?.outputSHA256, "the file the ledger hashed")
         let files = try FileManager.default.contentsOfDirectory(atPath: live.run)

@@ -29,7 +29,7 @@ struct SaveFolderLayout: TrainerLayout {
     var configFile: String? { Checkpoint.configFile }
     var adapterFormat: AdapterFormat { .peft }
     var metricsFiles: [String] { [Checkpoint.sidecarFile] }
-    var output: OutputForm { OutputForm(adapterFile: Checkpoint.adapterFile, configFile: Checkpoint.configFile) }
+    var output: OutputProposal { OutputProposal(adapterFile: Checkpoint.adapterFile, configFile: Checkpoint.configFile) }
     var logFolder: String { "logs" }
 
     func completion(of folder: String, now: Date, settleTime: TimeInterval) -> Completion {

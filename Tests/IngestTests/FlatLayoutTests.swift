@@ -27,7 +27,7 @@ import Testing
             #expect(abs(try #require(checkpoint.value(of: .trainLoss)) - printed[ref.step]!) < 5e-5, "\(ref.name)")
             #expect(checkpoint.format == .kohya && checkpoint.configPath == nil && checkpoint.adapter.path == ref.path)
         }
-        #expect(layout.output == OutputForm(adapterFile: "pixel-mwa.safetensors", configFile: nil, isFile: true), "one file")
+        #expect(layout.output == OutputProposal(adapterFile: "pixel-mwa.safetensors", configFile: nil, publication: "file"), "one file")
         #expect(layout.takeLogProblems() == [])
     }
 

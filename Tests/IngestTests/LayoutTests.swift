@@ -43,7 +43,7 @@ import Testing
             #expect(abs(try #require(checkpoint.value(of: .trainLoss)) - printed[ref.step]!) < 5e-5, "\(ref.name)")
             #expect(checkpoint.format == .diffusers && checkpoint.configPath == nil)
         }
-        #expect(layout.output == OutputForm(adapterFile: "pytorch_lora_weights.safetensors", configFile: nil))
+        #expect(layout.output == OutputProposal(adapterFile: "pytorch_lora_weights.safetensors", configFile: nil))
         #expect(layout.takeLogProblems() == [])
     }
 
@@ -83,7 +83,7 @@ import Testing
             #expect(abs(disk - board) < 1e-6 * disk, "\(ref.name): \(disk) vs \(board)")
             #expect(checkpoint.format == .peft && checkpoint.configPath == "\(ref.path)/adapter_config.json")
         }
-        #expect(layout.output == OutputForm(adapterFile: "adapter_model.safetensors", configFile: "adapter_config.json"))
+        #expect(layout.output == OutputProposal(adapterFile: "adapter_model.safetensors", configFile: "adapter_config.json"))
     }
 
     /// torchtune writes the adapters, then `adapter_config.json`: complete at the config.

@@ -25,7 +25,7 @@ import Weigh
 
     @Test func publishesALoadableAdapterFolder() throws {
         let out = dir.file("merged")
-        let manifest = try MergePublisher.publish(try plan(Fixtures.f32Run, [60, 70, 80]), to: out, form: HuggingFaceLayout().output)
+        let manifest = try FolderPublication(layout: HuggingFaceLayout()).publish(try plan(Fixtures.f32Run, [60, 70, 80]), to: out)
         #expect(Set(try FileManager.default.contentsOfDirectory(atPath: out))
                 == ["adapter_model.safetensors", "adapter_config.json", "mwa_merge.json"])
         let config = try Data(contentsOf: URL(fileURLWithPath: Fixtures.checkpoint(Fixtures.f32Run, 80) + "/adapter_config.json"))
@@ -45,7 +45,7 @@ import Weigh
     /// member's own, in the plan's order, and the output's is the file written.
     @Test func theManifestHasEachMembersDigest() throws {
         let out = dir.file("merged")
-        let manifest = try MergePublisher.publish(try plan(Fixtures.f32Run, [40, 50, 60, 70, 80]), to: out, form: HuggingFaceLayout().output)
+        let manifest = try FolderPublication(layout: HuggingFaceLayout()).publish(try plan(Fixtures.f32Run, [40, 50, 60, 70, 80]), to: out)
         #expect(manifest.members.map(\.step) == [40, 50, 60, 70, 80])
         for member in manifest.members {
             #expect(member.adapterSHA256 == (try FileDigest.sha256(ofFile: Fixtures.adapter(Fixtures.f32Run, Int(member.step)))))
@@ -57,8 +57,8 @@ import Weigh
 
     @Test func replacesAnEarlierMergeInOneStep() throws {
         let out = dir.file("merged")
-        try MergePublisher.publish(try plan(Fixtures.f32Run, [10, 20]), to: out, form: HuggingFaceLayout().output)
-        try MergePublisher.publish(try plan(Fixtures.f32Run, [70, 80]), to: out, form: HuggingFaceLayout().output)
+        try FolderPublication(layout: HuggingFaceLayout()).publish(try plan(Fixtures.f32Run, [10, 20]), to: out)
+        try FolderPublication(layout: HuggingFaceLayout()).publish(try plan(Fixtures.f32Run, [70, 80]), to: out)
         let manifest = try MergeManifest.decode(try Data(contentsOf: URL(fileURLWithPath: "\(out)/mwa_merge.json")))
         #expect(manifest.members.map(\.step) == [70, 80])
         #expect(dir.entries() == ["merged"])
@@ -66,7 +66,7 @@ import Weigh
 
     @Test func aMergeThatFailsHalfWayLeavesThePreviousOutputByteIdentical() throws {
         let out = dir.file("merged")
-        try MergePublisher.publish(try plan(Fixtures.f32Run, [10, 20]), to: out, form: HuggingFaceLayout().output)
+        try FolderPublication(layout: HuggingFaceLayout()).publish(try plan(Fixtures.f32Run, [10, 20]), to: out)
         let before = try snapshot(out)
 
         // A member whose last tensor (in write order) holds a NaN: every other tensor
@@ -80,20 +80,20 @@ import Weigh
         bytes.replaceSubrange(offset..<(offset + 4), with: CraftedSafeTensors.f32([.nan]))
         try bytes.write(to: URL(fileURLWithPath: adapter))
 
-        #expect(throws: PublishError.self) { try MergePublisher.publish(try plan(run, [70, 80]), to: out, form: HuggingFaceLayout().output) }
+        #expect(throws: PublishError.self) { try FolderPublication(layout: HuggingFaceLayout()).publish(try plan(run, [70, 80]), to: out) }
         #expect(try snapshot(out) == before)
         #expect(dir.entries() == ["broken", "merged"])
     }
 
     @Test func aMemberThatBecomesUnreadableLeavesThePreviousOutput() throws {
         let out = dir.file("merged")
-        try MergePublisher.publish(try plan(Fixtures.f32Run, [10, 20]), to: out, form: HuggingFaceLayout().output)
+        try FolderPublication(layout: HuggingFaceLayout()).publish(try plan(Fixtures.f32Run, [10, 20]), to: out)
         let before = try snapshot(out)
         let run = dir.copyRun(Fixtures.f32Run, steps: [70, 80], as: "vanishing")
         let chosen = try plan(run, [70, 80])
         // The trainer's save_total_limit deletes the folder after it was read.
         try FileManager.default.removeItem(atPath: "\(run)/checkpoint-80")
-        #expect(throws: PublishError.self) { try MergePublisher.publish(chosen, to: out, form: HuggingFaceLayout().output) }
+        #expect(throws: PublishError.self) { try FolderPublication(layout: HuggingFaceLayout()).publish(chosen, to: out) }
         #expect(try snapshot(out) == before)
         #expect(dir.entries() == ["merged", "vanishing"])
     }
@@ -101,16 +101,16 @@ import Weigh
     @Test func neverReplacesAFolderMWADDidNotMake() throws {
         let out = dir.file("precious")
         dir.write("precious/notes.txt", "keep me")
-        #expect(throws: PublishError.self) { try MergePublisher.publish(try plan(Fixtures.f32Run, [10]), to: out, form: HuggingFaceLayout().output) }
+        #expect(throws: PublishError.self) { try FolderPublication(layout: HuggingFaceLayout()).publish(try plan(Fixtures.f32Run, [10]), to: out) }
         #expect(try String(contentsOfFile: "\(out)/notes.txt", encoding: .utf8) == "keep me")
         let file = dir.write("afile", "x")
-        #expect(throws: PublishError.self) { try MergePublisher.publish(try plan(Fixtures.f32Run, [10]), to: file, form: HuggingFaceLayout().output) }
+        #expect(throws: PublishError.self) { try FolderPublication(layout: HuggingFaceLayout()).publish(try plan(Fixtures.f32Run, [10]), to: file) }
         #expect(dir.entries() == ["afile", "precious"])
     }
 
     @Test func removesLeftoversOfACrash() throws {
         let out = dir.file("merged")
-        try MergePublisher.publish(try plan(Fixtures.f32Run, [10]), to: out, form: HuggingFaceLayout().output)
+        try FolderPublication(layout: HuggingFaceLayout()).publish(try plan(Fixtures.f32Run, [10]), to: out)
         dir.write(".merged.mwad-staging-abc123/adapter_model.safetensors", "half")
         dir.write(".merged.mwad-old-42/adapter_model.safetensors", "old")
         dir.write(".other.mwad-staging-x/keep", "not ours")

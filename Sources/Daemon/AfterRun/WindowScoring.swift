@@ -55,6 +55,7 @@ public struct WindowScoring {
     let config: DaemonConfig
     let settings: EvalSettings
     let layout: any TrainerLayout
+    let publication: any PublicationTarget
     let ledger: Ledger
     let logger: Logger
 
@@ -62,6 +63,7 @@ public struct WindowScoring {
         self.config = config
         settings = evaluation
         self.layout = layout
+        publication = config.makePublication(layout)
         self.ledger = ledger
         self.logger = logger
     }
@@ -110,7 +112,7 @@ public struct WindowScoring {
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         do {
             let output = try remake(merge, members: members, in: scratch)
-            let job = try EvalJob.freeze(mergeID: id, settings: merge.settings, layout: layout, output: output,
+            let job = try EvalJob.freeze(mergeID: id, settings: merge.settings, layout: layout, publication: publication, output: output,
                                          members: members.map { ($0.step, $0.retainedPath!, $0.sourcePath) }, root: root)
             await worker.enqueue(job)
             await worker.drain()
@@ -135,7 +137,7 @@ public struct WindowScoring {
     }
 
     /// Re-makes `merge` from its members' retained copies in `folder`; returns what
-    /// was published there (the folder, or the file of a single-file layout). Throws
+    /// was published there (by the target's scratch form: the folder, or a file). Throws
     /// when a copy is gone or the result is not the merge that was published.
     func remake(_ merge: MergeRecord, members: [CheckpointRecord], in folder: String) throws -> String {
         for member in members where member.retainedPath.map(FileManager.default.fileExists(atPath:)) != true {
@@ -146,18 +148,16 @@ public struct WindowScoring {
             try Checkpoint.load(CheckpointRef(step: member.step, path: member.retainedPath!, origin: member.sourcePath), layout: layout)
         }
         let plan = try MergePlan(checkpoints: checkpoints, settings: merge.settings)
-        let form = layout.output
+        let scratch = publication.scratch
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         // At the recorded time: a single-file merge carries its manifest, creation time
         // included, in the file's own metadata.
-        try MergePublisher.publish(plan, to: folder, form: form, now: merge.createdAt, digests: members.map { $0.adapterSHA256 ?? "" })
-        let target = form.target(at: folder)
-        let adapter = form.isFile ? target : "\(folder)/\(form.adapterFile)"
-        let digest = try FileDigest.sha256(ofFile: adapter)
+        _ = try scratch.publish(plan, to: folder, now: merge.createdAt, digests: members.map { $0.adapterSHA256 ?? "" })
+        let digest = try FileDigest.sha256(ofFile: scratch.adapterPath(at: folder))
         guard digest == merge.outputSHA256 else {
             throw Unscorable(reason: "re-made from the retained copies with the recorded settings, the merge is not the one published "
                 + "(sha256 \(digest.prefix(12)), published \(merge.outputSHA256.prefix(12))): a member's copy changed")
         }
-        return target
+        return scratch.target(at: folder)
     }
 }

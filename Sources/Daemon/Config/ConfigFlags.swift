@@ -12,6 +12,8 @@ public enum ConfigFlags {
     }
 
     public static let declared: [Flag] = [
+        Flag(key: "publish", flag: "--publish",
+             help: "how merges are published: auto (the layout's proposal: a file for flat, else a folder), folder, file, or a registered target"),
         Flag(key: "eval.command", flag: "--eval-command",
              help: "the evaluator, its argv comma-separated (no shell): it scores the adapter in $MWAD_ADAPTER and prints a JSON object as its last line"),
         Flag(key: "eval.metric", flag: "--eval-metric", help: "the key of the evaluator's JSON object that is the score"),

@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import Ingest
 import Ledger
+import Publish
 import Logging
 import Settings
 import Weigh
@@ -19,14 +20,14 @@ public enum ConfigLoader {
 
     /// The keys with the merge settings `catalog` knows.
     public static func keys(_ catalog: Catalog) -> [(key: String, defaultValue: String)] {
-        baseKeys.prefix(10) + SettingsText.names(catalog).map { ("merge.\($0)", SettingsText.defaultText($0, catalog: catalog)) }
-            + baseKeys.dropFirst(10)
+        baseKeys.prefix(11) + SettingsText.names(catalog).map { ("merge.\($0)", SettingsText.defaultText($0, catalog: catalog)) }
+            + baseKeys.dropFirst(11)
     }
 
     private static let baseKeys: [(key: String, defaultValue: String)] = [
         ("watch.directory", ""), ("watch.mode", "auto"), ("watch.poll_interval", "5"),
         ("watch.reconcile_interval", "60"), ("watch.settle_time", "10"), ("watch.debounce", "0.5"), ("watch.layout", "auto"),
-        ("output", ""), ("ledger", ""), ("state_directory", ""),
+        ("output", ""), ("publish", "auto"), ("ledger", ""), ("state_directory", ""),
         ("merge.recompute_every", "50"), ("merge.running_sum", "auto"),
         ("hook.on_merge", ""), ("hook.timeout", "60"),
         ("heartbeat_interval", "10"), ("log.level", "info"), ("metrics.textfile", ""), ("metrics.tag", ""), ("metrics.logdir", ""),
@@ -77,6 +78,7 @@ public enum ConfigLoader {
         return DaemonConfig(
             watchDirectory: directory,
             output: try values.string("output").map(RunDirectory.absolute) ?? "\(directory)/mwa-merged",
+            publish: try values.parse("publish", PublicationCatalog.names.joined(separator: ", ")) { PublicationCatalog.names.contains($0) ? $0 : nil },
             ledger: ledger ?? "\(state)/\(LedgerLocation.fileName)",
             stateDirectory: state,
             merge: settings,

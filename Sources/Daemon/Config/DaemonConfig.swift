@@ -1,5 +1,6 @@
 import Foundation
 import Ingest
+import Publish
 import Logging
 import Settings
 import Weigh
@@ -18,6 +19,9 @@ public struct DaemonConfig: Sendable, Equatable {
 
     public var watchDirectory: String
     public var output: String
+    /// How merges are published at ``output`` (`publish`): `auto` (the layout's
+    /// proposal) or a name in ``PublicationCatalog``.
+    public var publish: String
     public var ledger: String
     public var stateDirectory: String
     public var merge: MergeSettings
@@ -80,6 +84,11 @@ public struct DaemonConfig: Sendable, Equatable {
     /// The folder of mwad's event file, with the layout the run is read in.
     public func scoreBoardFolder(_ layout: any TrainerLayout) -> String? {
         tensorboardLogdir.map { $0 == "auto" ? "\(RunDirectory.folder(layout.logFolder, in: watchDirectory))/mwad" : $0 }
+    }
+
+    /// The publication target `publish` names, for `layout` (``makeLayout()``'s).
+    public func makePublication(_ layout: any TrainerLayout) -> any PublicationTarget {
+        PublicationCatalog.make(publish, layout: layout)
     }
 
     /// The layout `watch.layout` names, reading `metrics.tag` and `metrics.logdir`.

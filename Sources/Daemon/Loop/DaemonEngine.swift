@@ -2,6 +2,7 @@ import Foundation
 import HostFileSystem
 import Ingest
 import Ledger
+import Publish
 import Logging
 import Merge
 import Synchronization
@@ -18,6 +19,8 @@ public final class DaemonEngine: Sendable {
     let logger: Logger
     let notifier: SystemdNotifier
     let layout: any TrainerLayout
+    /// How merges, the best adapter and kept checkpoints are published (`publish`).
+    let publication: any PublicationTarget
     let clock: @Sendable () -> Date
     let wake = WakeSignal()
     /// The ledger's writer lock, checked at every step (nil in tests that take none).
@@ -36,6 +39,7 @@ public final class DaemonEngine: Sendable {
         self.logger = logger
         self.notifier = notifier
         layout = config.makeLayout()
+        publication = config.makePublication(layout)
         self.clock = clock
     }
 

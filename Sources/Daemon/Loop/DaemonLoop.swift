@@ -56,12 +56,13 @@ final class DaemonLoop {
                                           settleTime: config.settleTime)
         reconciler = Reconciler(directory: config.watchDirectory, layout: engine.layout, ingestor: ingestor, ledger: ledger,
                                 recorder: recorder, reporter: reporter)
-        rollingMerge = RollingMerge(config: config, layout: engine.layout, ledger: ledger, store: store, logger: logger)
+        rollingMerge = RollingMerge(config: config, layout: engine.layout, publication: engine.publication, ledger: ledger, store: store, logger: logger)
         heartbeat = Heartbeat(config: config, ledger: ledger, notifier: engine.notifier, reporter: reporter)
         hooks = HookQueue(argv: config.onMerge, timeout: config.hookTimeout, ledger: ledger, logger: logger)
         metrics = MetricsFile(path: config.metricsTextfile, ledger: ledger, reporter: reporter)
-        evaluation = EvaluationQueue(config: config, layout: engine.layout, ledger: ledger, logger: logger, scoreBoard: scoreBoard)
-        layoutReport = LayoutReport(layout: engine.layout, ledger: ledger, logger: logger)
+        evaluation = EvaluationQueue(config: config, layout: engine.layout, publication: engine.publication, ledger: ledger, logger: logger, scoreBoard: scoreBoard)
+        layoutReport = LayoutReport(layout: engine.layout, publication: engine.publication, publish: config.publish,
+                                    ledger: ledger, logger: logger)
         schedule = MergeSchedule(debounce: config.debounce)
     }
 
@@ -174,7 +175,7 @@ final class DaemonLoop {
     private func publishedMergeReflectsLedger() throws -> Bool {
         let snapshot = try engine.ledger.snapshot()
         let window = DaemonWindow(snapshot: snapshot, config: config).members
-        return window.isEmpty || !RollingMerge.needsMerge(window: window, snapshot: snapshot, config: config, form: engine.layout.output)
+        return window.isEmpty || !RollingMerge.needsMerge(window: window, snapshot: snapshot, config: config, publication: engine.publication)
     }
 
     /// After a change: the status line and the metrics file follow.
@@ -206,7 +207,7 @@ final class DaemonLoop {
         }
         heartbeat.recordStart(now: engine.clock())
         layoutReport.check()
-        AtomicDirectory.removeLeftovers(of: config.output)
+        AtomicDirectory.removeLeftovers(of: engine.publication.target(at: config.output))
         RetainedStore(stateDirectory: config.stateDirectory).removeLeftovers()
         SumUpdate.removeLeftovers(stateDirectory: config.stateDirectory)
     }
@@ -218,7 +219,7 @@ final class DaemonLoop {
         let what = "cannot keep the newest checkpoint in \(folder)"
         do {
             let row = try engine.ledger.snapshot().checkpoints.last { $0.step == newest.step && $0.status != .replaced }
-            try CheckpointExport.write(retained: newest.retained, layout: engine.layout, step: newest.step, source: newest.source,
+            try CheckpointExport.write(retained: newest.retained, publication: engine.publication, step: newest.step, source: newest.source,
                                        sha256: row?.adapterSHA256, to: folder)
             reporter.resolve(what)
         } catch {

@@ -2,6 +2,7 @@ import Evaluate
 import Foundation
 import Ingest
 import Ledger
+import Publish
 import Logging
 import Settings
 import Weigh
@@ -16,10 +17,13 @@ final class EvaluationQueue {
     private let worker: EvaluationWorker?
     private let root: String
     private let layout: any TrainerLayout
+    private let publication: any PublicationTarget
 
-    init(config: DaemonConfig, layout: any TrainerLayout, ledger: Ledger, logger: Logger, scoreBoard: ScoreBoard?) {
+    init(config: DaemonConfig, layout: any TrainerLayout, publication: any PublicationTarget, ledger: Ledger, logger: Logger,
+         scoreBoard: ScoreBoard?) {
         self.config = config
         self.layout = layout
+        self.publication = publication
         self.ledger = ledger
         self.logger = logger
         root = "\(config.stateDirectory)/eval"
@@ -57,7 +61,7 @@ final class EvaluationQueue {
         guard let worker else { return }
         do {
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-            let job = try EvalJob.freeze(mergeID: id, settings: settings, layout: layout, output: output, members: members, root: root)
+            let job = try EvalJob.freeze(mergeID: id, settings: settings, layout: layout, publication: publication, output: output, members: members, root: root)
             await worker.enqueue(job)
         } catch {
             logger.error("cannot set merge #\(id) aside for evaluation: \(error)")

@@ -16,6 +16,7 @@ import Weigh
 struct RollingMerge {
     let config: DaemonConfig
     let layout: any TrainerLayout
+    let publication: any PublicationTarget
     let ledger: Ledger
     let store: RetainedStore
     let logger: Logger
@@ -41,7 +42,7 @@ struct RollingMerge {
         }
         let planned = DaemonWindow(snapshot: snapshot, config: config)
         var window = planned.members
-        guard !window.isEmpty, Self.needsMerge(window: window, snapshot: snapshot, config: config, form: layout.output) else {
+        guard !window.isEmpty, Self.needsMerge(window: window, snapshot: snapshot, config: config, publication: publication) else {
             try evict(keeping: planned.retained)  // nothing to publish: what is outside is not needed
             return nil
         }
@@ -74,10 +75,10 @@ struct RollingMerge {
     func publish(_ plan: MergePlan, sum: SumUpdate?, window: [CheckpointRecord], retained: [CheckpointRecord],
                  snapshot: LedgerSnapshot, now started: Date) throws -> Published {
         let digests = window.map { $0.adapterSHA256 ?? "" }
-        let output = layout.output.target(at: config.output)
+        let output = publication.target(at: config.output)
         let manifest: MergeManifest
         do {
-            manifest = try MergePublisher.publish(plan, to: config.output, form: layout.output, now: started, digests: digests, writeAdapter: sum?.write)
+            manifest = try publication.publish(plan, to: config.output, now: started, digests: digests, writeAdapter: sum?.write)
         } catch {
             sum?.discard()
             throw error
@@ -101,11 +102,11 @@ struct RollingMerge {
 
     /// The window differs from the last merge's members, the merge was made with other
     /// settings (fingerprint) or to another output, or the output is gone.
-    static func needsMerge(window: [CheckpointRecord], snapshot: LedgerSnapshot, config: DaemonConfig, form: OutputForm) -> Bool {
+    static func needsMerge(window: [CheckpointRecord], snapshot: LedgerSnapshot, config: DaemonConfig,
+                           publication: any PublicationTarget) -> Bool {
         guard let last = snapshot.merge else { return true }
-        let published = MergePublisher.isPublished(at: config.output, form: form)
         return snapshot.memberIDs != window.map { $0.id! } || last.fingerprint != config.merge.fingerprint
-            || last.outputPath != form.target(at: config.output) || !published
+            || last.outputPath != publication.target(at: config.output) || !publication.isPublished(at: config.output)
     }
 
     /// `; window short: …` when fewer checkpoints than the window are merged although

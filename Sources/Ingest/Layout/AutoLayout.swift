@@ -51,7 +51,7 @@ public final class AutoLayout: TrainerLayout {
     public var configFile: String? { current.configFile }
     public var adapterFormat: AdapterFormat { current.adapterFormat }
     public var metricsFiles: [String] { current.metricsFiles }
-    public var output: OutputForm { current.output }
+    public var output: OutputProposal { current.output }
     public var logFolder: String { current.logFolder }
 
     public func completion(of folder: String, now: Date, settleTime: TimeInterval) -> Completion {

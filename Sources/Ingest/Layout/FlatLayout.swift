@@ -84,8 +84,8 @@ public final class FlatLayout: LogReadingLayout {
     public var metricsFiles: [String] { [Checkpoint.logFile] }
 
     /// `NAME-mwa.safetensors`, literally NAME until a checkpoint file has named the run.
-    public var output: OutputForm {
-        OutputForm(adapterFile: "\(runName.withLock { $0 } ?? "NAME")-mwa.safetensors", configFile: nil, isFile: true)
+    public var output: OutputProposal {
+        OutputProposal(adapterFile: "\(runName.withLock { $0 } ?? "NAME")-mwa.safetensors", configFile: nil, publication: "file")
     }
 
     public func completion(of file: String, now: Date, settleTime: TimeInterval) -> Completion {

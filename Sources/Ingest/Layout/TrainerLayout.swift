@@ -36,8 +36,8 @@ public protocol TrainerLayout: Sendable {
     /// where they come from the run's logs).
     var metricsFiles: [String] { get }
 
-    /// What a published merge consists of.
-    var output: OutputForm { get }
+    /// What a merge consists of, and how the layout's users want it published.
+    var output: OutputProposal { get }
 
     /// The run's TensorBoard folder, relative to the run directory (or absolute, from
     /// `metrics.logdir`), where `tensorboard.logdir: auto` puts mwad's own event file.
@@ -67,35 +67,25 @@ public enum Completion: Sendable, Equatable {
     case waiting(String)
 }
 
-/// What a published merge is: a folder holding the adapter file under the layout's own
-/// name and the PEFT config beside it where the format has one, or (``isFile``) that
-/// one adapter file alone, as trainers that save one file per checkpoint publish.
-public struct OutputForm: Sendable, Equatable {
+/// What a layout proposes for its merges: the files one consists of (the adapter under
+/// the layout's own name, the PEFT config beside it where the format has one), and the
+/// publication target that suits its users by default, by name in Publish's
+/// `PublicationCatalog` (`folder`, or `file` for trainers that save one file per
+/// checkpoint). Where and how a merge is published is Publish's; `publish` overrides it.
+public struct OutputProposal: Sendable, Equatable {
     public var adapterFile: String
     public var configFile: String?
-    /// The merge is the single file ``adapterFile``, its manifest in its own metadata.
-    public var isFile: Bool
+    /// The default publication target's name.
+    public var publication: String
 
-    public init(adapterFile: String, configFile: String?, isFile: Bool = false) {
+    public init(adapterFile: String, configFile: String?, publication: String = "folder") {
         self.adapterFile = adapterFile
         self.configFile = configFile
-        self.isFile = isFile
+        self.publication = publication
     }
 
-    /// The files of a published merge, the manifest not included.
+    /// The files of a merge, the manifest not included.
     public var files: [String] { [adapterFile] + (configFile.map { [$0] } ?? []) }
-
-    /// The same content as a folder: how scratch merges (candidates) are kept.
-    public var asFolder: OutputForm { OutputForm(adapterFile: adapterFile, configFile: configFile) }
-
-    /// What is published for the configured `output`: the folder itself; for a file, the
-    /// output when it names a `.safetensors` file, else ``adapterFile`` inside it (so
-    /// that an output such as a UI's LoRA folder gets `NAME-mwa.safetensors` and keeps
-    /// everything else it holds).
-    public func target(at output: String) -> String {
-        guard isFile, !output.hasSuffix(".safetensors") else { return output }
-        return (output as NSString).appendingPathComponent(adapterFile)
-    }
 }
 
 extension TrainerLayout {
@@ -108,7 +98,7 @@ extension TrainerLayout {
 
     public func path(of file: String, in checkpoint: String) -> String { "\(checkpoint)/\(file)" }
 
-    public var output: OutputForm { OutputForm(adapterFile: adapterFile, configFile: configFile) }
+    public var output: OutputProposal { OutputProposal(adapterFile: adapterFile, configFile: configFile) }
 
     public func loggedMetrics(of folder: String, step: Int64) -> TrainerState? { nil }
 

@@ -23,6 +23,8 @@ public struct DaemonRecord: Codable, Sendable, Equatable, FetchableRecord, Persi
     public var problemSince: Date?
     /// The trainer layout the run is read in, and how it was chosen (`diffusers (auto: …)`).
     public var layout: String?
+    /// How its merges are published, and how that was chosen (`file (publish: auto)`).
+    public var publication: String?
     /// Why it stopped, where that is not a signal (`the trainer, pid 4242, exited`).
     public var stopReason: String?
 
@@ -44,6 +46,6 @@ public struct DaemonRecord: Codable, Sendable, Equatable, FetchableRecord, Persi
         case pid, host, version
         case startedAt = "started_at", heartbeatAt = "heartbeat_at", heartbeatInterval = "heartbeat_interval"
         case stoppedAt = "stopped_at", lastError = "last_error", lastErrorAt = "last_error_at"
-        case problem, problemSince = "problem_since", layout, stopReason = "stop_reason"
+        case problem, problemSince = "problem_since", layout, publication, stopReason = "stop_reason"
     }
 }

@@ -8,7 +8,7 @@ import Testing
 
 /// The flat layout's merge: one file, replaced by rename, its manifest in its metadata,
 /// in a folder whose other files it never touches.
-@Suite struct SingleFilePublicationTests {
+@Suite struct FilePublicationTests {
     let dir = TemporaryDirectory()
 
     /// The kohya fixture's checkpoints at `steps`, read by the flat layout (which learns
@@ -26,8 +26,8 @@ import Testing
         let loras = dir.file("loras")
         dir.write("loras/someone-else.safetensors", "a download")
         let (plan, layout) = try plan([20, 30, 40])
-        #expect(layout.output.target(at: loras) == "\(loras)/pixel-mwa.safetensors")
-        let manifest = try MergePublisher.publish(plan, to: loras, form: layout.output)
+        #expect(FilePublication(layout: layout).target(at: loras) == "\(loras)/pixel-mwa.safetensors")
+        let manifest = try FilePublication(layout: layout).publish(plan, to: loras)
         let published = "\(loras)/pixel-mwa.safetensors"
         #expect(try FileManager.default.contentsOfDirectory(atPath: loras).sorted() == ["pixel-mwa.safetensors", "someone-else.safetensors"])
         #expect(try String(contentsOfFile: "\(loras)/someone-else.safetensors", encoding: .utf8) == "a download")
@@ -35,7 +35,7 @@ import Testing
 
         // The file describes itself: the manifest (but for what follows its header) and the provenance keys.
         let file = try SafeTensorsFile(path: published)
-        var inside = try #require(MergePublisher.manifest(ofFile: published))
+        var inside = try #require(FilePublication.manifest(ofFile: published))
         #expect(inside.outputSHA256 == nil && inside.report == nil, "a file cannot hold its own hash")
         #expect(abs(inside.created.timeIntervalSince(manifest.created)) < 1, "ISO 8601: whole seconds")
         (inside.outputSHA256, inside.report, inside.created) = (manifest.outputSHA256, manifest.report, manifest.created)
@@ -44,7 +44,7 @@ import Testing
 
         // Its tensors are the folder form's, byte for byte.
         let folder = dir.file("as-folder")
-        try MergePublisher.publish(plan, to: folder, form: layout.output.asFolder)
+        try FolderPublication(layout: layout).publish(plan, to: folder)
         let other = try SafeTensorsFile(path: "\(folder)/pixel-mwa.safetensors")
         #expect(file.tensors.map(\.name) == other.tensors.map(\.name) && !file.tensors.isEmpty)
         for tensor in file.tensors {
@@ -56,19 +56,19 @@ import Testing
     @Test func anOutputEndingInSafetensorsIsTheFile() throws {
         let (plan, layout) = try plan([30, 40])
         let target = dir.file("deep/new/chosen.safetensors")
-        try MergePublisher.publish(plan, to: target, form: layout.output)
-        #expect(MergePublisher.isPublished(at: target, form: layout.output))
+        try FilePublication(layout: layout).publish(plan, to: target)
+        #expect(FilePublication(layout: layout).isPublished(at: target))
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.file("deep/new")) == ["chosen.safetensors"])
     }
 
     @Test func replacesAnEarlierMergeAndTheLeftoversOfACrash() throws {
         let (first, layout) = try plan([10, 20])
-        try MergePublisher.publish(first, to: dir.path, form: layout.output)
+        try FilePublication(layout: layout).publish(first, to: dir.path)
         // A crash between writing the staging file and the rename.
         dir.write(".pixel-mwa.safetensors.mwad-staging-1-2", "half")
         dir.write(".other.safetensors.mwad-staging-1-2", "not ours")
-        try MergePublisher.publish(try plan([30, 40]).0, to: dir.path, form: layout.output)
-        #expect(try #require(MergePublisher.manifest(ofFile: dir.file("pixel-mwa.safetensors"))).members.map(\.step) == [30, 40])
+        try FilePublication(layout: layout).publish(try plan([30, 40]).0, to: dir.path)
+        #expect(try #require(FilePublication.manifest(ofFile: dir.file("pixel-mwa.safetensors"))).members.map(\.step) == [30, 40])
         #expect(dir.entries() == [".other.safetensors.mwad-staging-1-2", "pixel-mwa.safetensors"])
     }
 
@@ -81,21 +81,21 @@ import Testing
         let notes = dir.write("b/pixel-mwa.safetensors", "notes")
         dir.write("c/pixel-mwa.safetensors/keep", "x")
         for (output, why) in [(trainers, "no mwad_version"), (notes, "not a readable safetensors file"), (dir.file("c"), "a folder")] {
-            let before = try? bytes(layout.output.target(at: output))
+            let before = try? bytes(FilePublication(layout: layout).target(at: output))
             #expect {
-                try MergePublisher.publish(plan, to: output, form: layout.output)
+                try FilePublication(layout: layout).publish(plan, to: output)
             } throws: { error in
                 guard case .outputNotReplaceable(_, let reason) = error as? PublishError else { return false }
                 return reason.contains(why)
             }
-            #expect((try? bytes(layout.output.target(at: output))) == before)
+            #expect((try? bytes(FilePublication(layout: layout).target(at: output))) == before)
         }
         #expect(try bytes(trainers) == bytes("\(Fixtures.root)/flat-kohya/pixel.safetensors"))
     }
 
     @Test func aMergeThatFailsHalfWayLeavesThePreviousFileByteIdentical() throws {
         let (good, layout) = try plan([10, 20])
-        try MergePublisher.publish(good, to: dir.path, form: layout.output)
+        try FilePublication(layout: layout).publish(good, to: dir.path)
         let before = try bytes(dir.file("pixel-mwa.safetensors"))
         // A member whose last tensor in write order holds a NaN at its end.
         let run = dir.file("broken")
@@ -111,7 +111,7 @@ import Testing
         broken.replaceSubrange(offset..<(offset + 4), with: CraftedSafeTensors.f32([.nan]))
         try broken.write(to: URL(fileURLWithPath: adapter))
         let (bad, _) = try plan([30, 40], run: run, method: "linear")
-        #expect(throws: PublishError.self) { try MergePublisher.publish(bad, to: dir.path, form: layout.output) }
+        #expect(throws: PublishError.self) { try FilePublication(layout: layout).publish(bad, to: dir.path) }
         #expect(try bytes(dir.file("pixel-mwa.safetensors")) == before)
         #expect(dir.entries() == ["broken", "pixel-mwa.safetensors"], "no staging file left")
     }
@@ -119,7 +119,9 @@ import Testing
     @Test func theBestAdapterIsCopiedWithItsManifestAdded() throws {
         let source = "\(Fixtures.root)/flat-kohya/pixel-step00000040.safetensors"
         let target = dir.file("best/pixel-mwa-best.safetensors")
-        try FilePublisher.publish(source, to: target, metadata: ["mwa_best": #"{"chosen":"checkpoint"}"#])
+        let publication = FilePublication(layout: FlatLayout())
+        let note = HandOverNote(key: "mwa_best", manifest: Data(#"{"chosen":"checkpoint"}"#.utf8), fileName: "pixel-mwa-best.safetensors")
+        #expect(try publication.handOver(source, to: dir.file("best"), note: note) == target)
         let copy = try SafeTensorsFile(path: target)
         let original = try SafeTensorsFile(path: source)
         #expect(copy.metadata?["mwa_best"] == #"{"chosen":"checkpoint"}"# && copy.metadata?[AtomicFile.markerKey] != nil)
@@ -128,7 +130,7 @@ import Testing
             #expect(Data(copy.bytes(of: try #require(copy.tensor(named: tensor.name)))) == Data(original.bytes(of: tensor)))
         }
         // The copy is mwad's: the next best replaces it.
-        try FilePublisher.publish(source, to: target, metadata: ["mwa_best": "{}"])
+        _ = try publication.handOver(source, to: target, note: HandOverNote(key: "mwa_best", manifest: Data("{}".utf8), fileName: "unused"))
         #expect(try SafeTensorsFile(path: target).metadata?["mwa_best"] == "{}")
     }
 }
