@@ -100,7 +100,7 @@ struct MergeCommand: ParsableCommand {
         let plan = try MergePlan(checkpoints: members, settings: settings)
         if dryRun {
             let manifest = MergeManifest(plan: plan, created: Date())
-            print(json ? String(decoding: manifest.encoded(), as: UTF8.self) : MemberTable.render(manifest))
+            print(json ? String(decoding: try manifest.encoded(), as: UTF8.self) : MemberTable.render(manifest))
             if !json { print("dry run: nothing was written") }
             return
         }
@@ -113,7 +113,7 @@ struct MergeCommand: ParsableCommand {
         let manifest = try publication.publish(plan, to: out!, now: started)
         if let ledger { try record(plan, manifest, in: ledger, output: RunDirectory.absolute(publication.target(at: out!)), started: started) }
         if json {
-            print(String(decoding: manifest.encoded(), as: UTF8.self))
+            print(String(decoding: try manifest.encoded(), as: UTF8.self))
         } else {
             print(MemberTable.render(manifest))
             print("merged \(manifest.members.count == 1 ? "1 checkpoint" : "\(manifest.members.count) checkpoints") into \(publication.target(at: out!))")

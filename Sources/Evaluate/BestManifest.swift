@@ -54,23 +54,25 @@ public struct BestManifest: Codable, Sendable {
 
     /// How it is handed over with the best adapter: where single files are published
     /// into a folder, as `NAME-best.safetensors` (the merge's name with `-best`).
-    func note(layout: any TrainerLayout) -> HandOverNote {
+    func note(layout: any TrainerLayout) throws -> HandOverNote {
         let name = (layout.output.adapterFile as NSString).deletingPathExtension
-        return HandOverNote(key: Self.key, manifest: encoded(), fileName: "\(name)-best.safetensors")
+        return HandOverNote(key: Self.key, manifest: try encoded(), fileName: "\(name)-best.safetensors")
     }
 
-    public func encoded(pretty: Bool = true) -> Data {
+    public func encoded(pretty: Bool = true) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
         encoder.keyEncodingStrategy = .convertToSnakeCase
-        return try! encoder.encode(self)  // plain values: cannot fail
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        return try encoder.encode(self)
     }
 
     public static func decode(_ data: Data) throws -> BestManifest {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         return try decoder.decode(BestManifest.self, from: data)
     }
 }

@@ -213,9 +213,10 @@ public actor EvaluationWorker {
         }
         var manifest = BestManifest(job: job, results: results, best: best, settings: settings)
         manifest.runNewestStep = snapshot?.checkpoints.filter { $0.status == .ingested || $0.status == .evicted }.map(\.step).max()
-        let note = manifest.note(layout: job.layout)
-        let target = job.publication.handOverPath(at: output, note: note)
+        var target = output
         do {
+            let note = try manifest.note(layout: job.layout)
+            target = job.publication.handOverPath(at: output, note: note)
             _ = try job.publication.handOver(folder, to: output, note: note)
             if lastFailure?.hasPrefix("publishing") == true { lastFailure = nil }
             return target

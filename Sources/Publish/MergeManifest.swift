@@ -72,16 +72,23 @@ public struct MergeManifest: Codable, Sendable, Equatable {
     }
 
     /// Key-sorted JSON with ISO 8601 dates, pretty unless it goes into a file's metadata.
-    public func encoded(pretty: Bool = true) -> Data {
+    /// A member's non-finite metric (a trainer that logged a loss of `inf`, merged with
+    /// a weighting that does not read it) is written as Python's json names it, as a
+    /// string: `"Infinity"`, `"-Infinity"`, `"NaN"`.
+    public func encoded(pretty: Bool = true) throws(PublishError) -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
-        return try! encoder.encode(self)  // plain values only: cannot fail
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        do { return try encoder.encode(self) } catch {
+            throw .io(path: AtomicDirectory.marker, operation: "encoding the merge manifest", reason: "\(error)")
+        }
     }
 
     public static func decode(_ data: Data) throws -> MergeManifest {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         return try decoder.decode(MergeManifest.self, from: data)
     }
 }

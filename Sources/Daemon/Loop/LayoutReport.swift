@@ -25,9 +25,14 @@ struct LayoutReport {
         self.logger = logger
     }
 
-    /// The publication in words: `file (publish: auto, the flat layout's)`.
-    var publicationText: String {
+    /// The publication in words: `file (publish: auto, the flat layout's)`; nil while
+    /// it waits on `auto` to decide the layout.
+    var publicationText: String? {
         guard publish == "auto" else { return "\(publication.name) (publish)" }
+        if let auto = layout as? AutoLayout {
+            guard let decision = auto.decision else { return nil }
+            return "\(publication.name) (publish: auto, the \(decision.layout.name) layout's)"
+        }
         return "\(publication.name) (publish: auto, the \(layout.name) layout's)"
     }
 
@@ -46,8 +51,7 @@ struct LayoutReport {
             try? ledger.setLayout(now)
             told = now
         }
-        let publishing = publicationText
-        if publishing != toldPublication {
+        if let publishing = publicationText, publishing != toldPublication {
             logger.notice("publication: \(publishing)")
             try? ledger.setPublication(publishing)
             toldPublication = publishing

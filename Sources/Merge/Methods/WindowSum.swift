@@ -85,10 +85,14 @@ public enum WindowSum {
         for member in removing { members[member.key] = nil }
         for member in adding { members[member.key] = member.score }
         guard total > 0, total.isFinite else { throw .nonFinite(tensor: "(window weight total)", member: nil) }
+        let memberScores: Data
+        do { memberScores = try JSONEncoder().encode(members) } catch {
+            throw .output(SafeTensorsError(file: checkPath(statePath), rule: .writeFailed("the members' scores: \(error)")))
+        }
         let stateMeta = [
             "mwad_sum_total": "\(total)", "mwad_sum_reference": "\(reference)",
             "mwad_sum_updates": "\(previous.map { $0.updates + 1 } ?? 0)", "mwad_sum_fingerprint": fingerprint,
-            "mwad_sum_members": String(decoding: try! JSONEncoder().encode(members), as: UTF8.self),
+            "mwad_sum_members": String(decoding: memberScores, as: UTF8.self),
         ]
         let outWriter = try output.open(dtypes.tensors.map { TensorSpec(name: $0.name, dtype: $0.dtype, shape: $0.shape) })
         // State tensors are named "<position in the output>/<name>", so that both files

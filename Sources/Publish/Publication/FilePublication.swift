@@ -39,8 +39,8 @@ public struct FilePublication: PublicationTarget {
                         writeAdapter: ((MergeOutput) throws(PublishError) -> Void)?) throws(PublishError) -> MergeManifest {
         // The header is written first, so the members' digests are needed before it.
         var manifest = MergeManifest(plan: plan, created: now, digests: digests ?? MemberDigests(plan).wait())
-        var metadata = Provenance.metadata(for: plan)
-        metadata[Self.manifestKey] = String(decoding: manifest.encoded(pretty: false), as: UTF8.self)
+        var metadata = try Provenance.metadata(for: plan)
+        metadata[Self.manifestKey] = String(decoding: try manifest.encoded(pretty: false), as: UTF8.self)
         try AtomicFile.replace(target(at: output)) { staging throws(PublishError) in
             let hasher = BackgroundDigest()
             defer { _ = hasher.finalize() }  // ends its thread on every path

@@ -36,7 +36,7 @@ public struct FolderPublication: PublicationTarget {
             defer { _ = hasher.finalize() }  // ends its thread on every path
             // Not fsynced here: AtomicDirectory fsyncs the whole staging folder.
             let adapter = MergeOutput(path: (staging as NSString).appendingPathComponent(files.adapterFile),
-                                      metadata: Provenance.metadata(for: plan), sync: false) { hasher.update($0) }
+                                      metadata: try Provenance.metadata(for: plan), sync: false) { hasher.update($0) }
             let (report, method, inputs) = try MergePublisher.write(plan, to: adapter, writeAdapter: writeAdapter)
             var made = MergeManifest(plan: plan, created: now, digests: digests ?? hashing!.wait(), report: report)
             made.outputSHA256 = hasher.finalize()
@@ -51,7 +51,7 @@ public struct FolderPublication: PublicationTarget {
                     try Durable.write(try Self.read(source), to: config)
                 }
             }
-            try Durable.write(made.encoded(), to: (staging as NSString).appendingPathComponent(AtomicDirectory.marker))
+            try Durable.write(try made.encoded(), to: (staging as NSString).appendingPathComponent(AtomicDirectory.marker))
         }
         return manifest!  // set whenever the replace succeeded
     }
