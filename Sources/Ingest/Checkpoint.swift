@@ -3,9 +3,6 @@ import SafeTensors
 
 /// A complete checkpoint: its metrics read and its adapter validated.
 public struct Checkpoint: Sendable {
-    public static let adapterFile = "adapter_model.safetensors"
-    public static let configFile = "adapter_config.json"
-    public static let stateFile = "trainer_state.json"
     /// For trainers that write no `trainer_state.json`: `{"step": …, "loss": …}`.
     public static let sidecarFile = "mwad_metrics.json"
     /// A retained copy's metrics where the run's log holds them (not the folder): the
@@ -54,7 +51,7 @@ public struct Checkpoint: Sendable {
         guard (info.st_mode & S_IFMT) == S_IFDIR else {
             throw .unreadable(path: path, reason: "a file not named as a checkpoint (kohya NAME-step00000500.safetensors, ai-toolkit NAME_000000500.safetensors); name a checkpoint folder or such a file")
         }
-        let state = try TrainerState.load(try existing(CheckpointRef(step: 0, path: path), stateFile, layout))
+        let state = try TrainerState.load(try existing(CheckpointRef(step: 0, path: path), HuggingFaceLayout.stateFile, layout))
         guard let step = state.globalStep else { throw .unknownStep(path: path) }
         return try load(CheckpointRef(step: step, path: path), layout: layout)
     }

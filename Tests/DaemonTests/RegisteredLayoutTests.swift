@@ -19,17 +19,17 @@ struct SaveFolderLayout: TrainerLayout {
     static let evidence: LayoutCatalog.Evidence = { directory, entries in
         entries.sorted().first { name in
             CheckpointName(name, prefix: "save_", noun: "save number") != .other
-                && FileManager.default.fileExists(atPath: "\(directory)/\(name)/\(Checkpoint.adapterFile)")
-        }.map { "\($0) holds \(Checkpoint.adapterFile)" }
+                && FileManager.default.fileExists(atPath: "\(directory)/\(name)/\(HuggingFaceLayout.adapterFile)")
+        }.map { "\($0) holds \(HuggingFaceLayout.adapterFile)" }
     }
 
     var name: String { Self.description.name }
     func classify(_ name: String, in run: String) -> CheckpointName { CheckpointName(name, prefix: "save_", noun: "save number") }
-    var requiredFiles: [String] { [Checkpoint.adapterFile, Checkpoint.configFile] }
-    var configFile: String? { Checkpoint.configFile }
+    var requiredFiles: [String] { [HuggingFaceLayout.adapterFile, HuggingFaceLayout.configFile] }
+    var configFile: String? { HuggingFaceLayout.configFile }
     var adapterFormat: AdapterFormat { .peft }
     var metricsFiles: [String] { [Checkpoint.sidecarFile] }
-    var output: OutputProposal { OutputProposal(adapterFile: Checkpoint.adapterFile, configFile: Checkpoint.configFile) }
+    var output: OutputProposal { OutputProposal(adapterFile: HuggingFaceLayout.adapterFile, configFile: HuggingFaceLayout.configFile) }
     var logFolder: String { "logs" }
 
     func completion(of folder: String, now: Date, settleTime: TimeInterval) -> Completion {
@@ -92,7 +92,7 @@ struct SaveFolderLayout: TrainerLayout {
         for step in [10, 20, 30, 40] {
             let staging = dir.file("staging-\(step)")
             try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
-            for file in [Checkpoint.adapterFile, Checkpoint.configFile] {
+            for file in [HuggingFaceLayout.adapterFile, HuggingFaceLayout.configFile] {
                 try FileManager.default.copyItem(atPath: "\(Fixtures.checkpoint(Fixtures.f32Run, step))/\(file)", toPath: "\(staging)/\(file)")
             }
             try Data(#"{"step": \#(step), "loss": \#(5.0 - Double(step) / 100)}"#.utf8).write(to: URL(fileURLWithPath: "\(staging)/\(Checkpoint.sidecarFile)"))

@@ -41,17 +41,17 @@ public struct TorchtuneLayout: LogReadingLayout {
         return overflow ? .malformed(reason: "epoch \(epoch) × \(perEpoch) steps does not fit in a 64-bit integer") : .checkpoint(step: step)
     }
 
-    public var requiredFiles: [String] { [Checkpoint.adapterFile, Checkpoint.configFile] }
+    public var requiredFiles: [String] { [HuggingFaceLayout.adapterFile, HuggingFaceLayout.configFile] }
 
-    public var configFile: String? { Checkpoint.configFile }
+    public var configFile: String? { HuggingFaceLayout.configFile }
 
     public var adapterFormat: AdapterFormat { .peft }
 
     public var metricsFiles: [String] { [Checkpoint.logFile] }
 
     public func completion(of folder: String, now: Date, settleTime: TimeInterval) -> Completion {
-        FileManager.default.fileExists(atPath: "\(folder)/\(Checkpoint.configFile)")
-            ? .complete(metricsFile: nil) : .waiting("\(Checkpoint.configFile) was not written yet")
+        FileManager.default.fileExists(atPath: "\(folder)/\(HuggingFaceLayout.configFile)")
+            ? .complete(metricsFile: nil) : .waiting("\(HuggingFaceLayout.configFile) was not written yet")
     }
 
     public func log(for name: String) -> LoggedMetrics { log }
@@ -71,8 +71,8 @@ public struct TorchtuneLayout: LogReadingLayout {
     /// Its `epoch_<N>` folders hold a PEFT adapter.
     public static func evidence(in directory: String, entries: [String]) -> String? {
         for name in entries.sorted() where CheckpointName(name, prefix: "epoch_", noun: "epoch number") != .other
-            && FileManager.default.fileExists(atPath: "\(directory)/\(name)/\(Checkpoint.adapterFile)") {
-            return "\(name) holds \(Checkpoint.adapterFile)"
+            && FileManager.default.fileExists(atPath: "\(directory)/\(name)/\(HuggingFaceLayout.adapterFile)") {
+            return "\(name) holds \(HuggingFaceLayout.adapterFile)"
         }
         return nil
     }
