@@ -42,28 +42,32 @@ let package = Package(
             dependencies: ["SafeTensors", "TensorBoard", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // Weightings, windows and the parameters both they and merge methods declare.
-        .target(name: "Weigh", dependencies: ["Ingest"]),
+        // The value stored with each merge (its settings, window, parameter values,
+        // the method's report), its JSON and its fingerprint: no catalog, so that the
+        // ledger reads it as it was written.
+        .target(name: "SettingsValue", dependencies: ["Ingest"]),
+        .target(name: "Weigh", dependencies: ["Ingest", "SettingsValue"]),
         // The svd method loads LAPACKE at run time (Merge/Lora/LAPACK.swift): building
         // needs no LAPACK, and every other method works without it.
         .target(name: "Merge", dependencies: ["SafeTensors", "Weigh"]),
         // One value for everything that decides a merge's bytes, validated against
         // the catalog of weightings and methods.
-        .target(name: "Settings", dependencies: ["Ingest", "Weigh", "Merge"]),
+        .target(name: "Settings", dependencies: ["Ingest", "SettingsValue", "Weigh", "Merge", "Ledger"]),
         .target(name: "Publish", dependencies: ["Ingest", "SafeTensors", "Weigh", "Settings", "Merge", "Ledger", "HostFileSystem", "CLinuxSupport"]),
         // The host's file systems: network or local (where inotify and SQLite WAL
         // fail), and the POSIX calls durable writes share (mkdtemp, directory fsync).
         .target(name: "HostFileSystem", dependencies: ["CLinuxSupport"]),
         .target(
             name: "Ledger",
-            dependencies: ["Ingest", "Settings", "HostFileSystem", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["Ingest", "SettingsValue", "HostFileSystem", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .target(name: "Status", dependencies: ["Ingest", "Weigh", "Settings", "Merge", "Ledger"]),
+        .target(name: "Status", dependencies: ["Ingest", "SettingsValue", "Ledger"]),
         // inotify: what changed in the watched directory, or above it while it is missing.
         .target(name: "Watch"),
         // Prometheus metrics from the ledger, for node_exporter's textfile collector.
         .target(
             name: "MetricsExport",
-            dependencies: ["Ledger", "HostFileSystem", .product(name: "Prometheus", package: "swift-prometheus")]
+            dependencies: ["Ledger", "SettingsValue", "HostFileSystem", .product(name: "Prometheus", package: "swift-prometheus")]
         ),
         // Measuring each merge on the user's evaluation; publishing the best adapter.
         .target(

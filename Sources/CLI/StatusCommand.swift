@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Ingest
 import Ledger
+import Settings
 import Status
 
 /// `mwad status`: what has been ingested, what is in the merge, is the daemon healthy.
@@ -31,7 +32,7 @@ struct StatusCommand: ParsableCommand {
             guard source.isGiven else { return try list(environment) }
             let path = try source.ledgerPath(environment: environment)
             let reader = try LedgerReader(path: path)
-            let report = StatusReport(ledger: path, snapshot: try reader.snapshot(), now: Date(), all: all,
+            let report = StatusReport(ledger: path, snapshot: try reader.snapshot(), now: Date(), all: all, words: Catalog.words,
                                       daemonState: { DaemonState.of($0, now: Date()) })
             print(json ? report.json() : HumanView.render(report))
         } catch {
@@ -62,7 +63,7 @@ struct StatusCommand: ParsableCommand {
         let now = Date()
         let reports = known.compactMap { path -> StatusReport? in
             guard let snapshot = try? LedgerReader(path: path).snapshot() else { return nil }
-            return StatusReport(ledger: path, snapshot: snapshot, now: now, all: false, daemonState: { DaemonState.of($0, now: now) })
+            return StatusReport(ledger: path, snapshot: snapshot, now: now, all: false, words: Catalog.words, daemonState: { DaemonState.of($0, now: now) })
         }
         if json {
             print("[" + reports.map { $0.json() }.joined(separator: ",\n") + "]")

@@ -1,8 +1,7 @@
 import Foundation
+import SettingsValue
 import GRDB
 import HostFileSystem
-import Settings
-import Weigh
 
 /// The daemon's memory: every checkpoint seen and what was decided about it, every
 /// merge published, and the daemon's heartbeat, in one SQLite file.

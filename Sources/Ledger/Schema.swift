@@ -140,15 +140,12 @@ enum Schema {
         // recorded smoothing, so the run's (the best that is known) is taken.
         let smoothing = try Int.fetchOne(db, sql: "SELECT smoothing FROM run") ?? 1
         for row in try Row.fetchAll(db, sql: "SELECT * FROM merge") {
-            var settings = SettingsColumns.legacy(row)
-            settings.smoothing = smoothing
+            let settings = FrozenV5.Settings(row, smoothing: smoothing)
             try db.execute(sql: "UPDATE merge SET settings = ?, fingerprint = ? WHERE id = ?",
-                           arguments: [String(decoding: try JSONEncoder.sorted.encode(settings), as: UTF8.self),
-                                       settings.fingerprint, row["id"] as Int64])
+                           arguments: [settings.json, settings.fingerprint, row["id"] as Int64])
         }
         if let row = try Row.fetchOne(db, sql: "SELECT * FROM run") {
-            try db.execute(sql: "UPDATE run SET settings = ?",
-                           arguments: [String(decoding: try JSONEncoder.sorted.encode(SettingsColumns.legacy(row)), as: UTF8.self)])
+            try db.execute(sql: "UPDATE run SET settings = ?", arguments: [FrozenV5.Settings(row).json])
         }
     }
 

@@ -1,12 +1,13 @@
 import Foundation
 import Ledger
+import SettingsValue
 import Prometheus
 
 /// The daemon's state as Prometheus gauges, made from one ledger snapshot (so the
 /// metrics say what `mwad status` says), labelled with the watched run.
 public enum MetricsSnapshot {
     /// The text exposition of `snapshot` for the daemon that is `up` (1) or stopped (0).
-    public static func exposition(_ snapshot: LedgerSnapshot, up: Bool, now: Date = Date()) -> String {
+    public static func exposition(_ snapshot: LedgerSnapshot, up: Bool, words: any SettingsWords, now: Date = Date()) -> String {
         let registry = PrometheusCollectorRegistry()
         let run = [("run", snapshot.run?.watchPath ?? "")]
         func gauge(_ name: String, _ help: String, _ value: Double, _ labels: [(String, String)] = []) {
@@ -28,7 +29,7 @@ public enum MetricsSnapshot {
               Double(snapshot.checkpoints.filter { $0.status == .ingested || $0.status == .evicted }.count), [])
         checkpointGauges(snapshot, gauge)
         mergeGauges(snapshot, gauge)
-        evaluationGauges(snapshot, gauge)
+        evaluationGauges(snapshot, gauge, words: words)
         return registry.emitToString()
     }
 
@@ -57,11 +58,11 @@ public enum MetricsSnapshot {
     }
 
     /// The latest evaluated window's scores, and the best adapter's.
-    private static func evaluationGauges(_ snapshot: LedgerSnapshot, _ gauge: Gauge) {
+    private static func evaluationGauges(_ snapshot: LedgerSnapshot, _ gauge: Gauge, words: any SettingsWords) {
         guard let last = snapshot.evaluations.last else { return }
         for evaluation in snapshot.evaluations where evaluation.mergeID == last.mergeID {
             guard let value = evaluation.value else { continue }
-            let name = evaluation.target == .candidate ? (evaluation.settings?.brief ?? "?") : evaluation.target.rawValue
+            let name = evaluation.target == .candidate ? (evaluation.settings.map(words.brief) ?? "?") : evaluation.target.rawValue
             gauge("mwad_eval_score", "The evaluator's score of each adapter of the latest evaluated window", value,
                   [("target", evaluation.target.rawValue), ("adapter", name), ("metric", evaluation.metric)])
         }

@@ -1,7 +1,6 @@
 import Foundation
 import Ledger
-import Settings
-import Weigh
+import SettingsValue
 
 extension StatusReport {
     /// One evaluation of a window's adapter.
@@ -97,7 +96,7 @@ extension StatusReport.Evaluation {
 enum EvaluationDigest {
     /// The latest evaluated window's evaluations (every one with `all`), the run's
     /// summary, and the best adapter published.
-    static func make(_ snapshot: LedgerSnapshot, all: Bool)
+    static func make(_ snapshot: LedgerSnapshot, all: Bool, words: any SettingsWords)
         -> (evaluations: [StatusReport.Evaluation], summary: StatusReport.EvaluationSummary?, best: StatusReport.Best?) {
         // In window order: `mwad eval` records older windows after the run.
         let records = snapshot.evaluations.sorted { ($0.mergeID, $0.id ?? 0) < ($1.mergeID, $1.id ?? 0) }
@@ -121,7 +120,7 @@ enum EvaluationDigest {
             if let winner = window.first(where: \.best) {
                 // A best score the newest checkpoint shares is no win over it.
                 let shared = winner.target != .checkpoint && window.contains { $0.target == .checkpoint && $0.value == winner.value }
-                wins[shared ? "tie" : winner.target == .candidate ? winner.label : winner.target.rawValue, default: 0] += 1
+                wins[shared ? "tie" : winner.target == .candidate ? winner.label(brief: words.brief) : winner.target.rawValue, default: 0] += 1
             }
         }
         func mean(_ values: [Double]) -> Double? { values.isEmpty ? nil : values.reduce(0, +) / Double(values.count) }
@@ -139,7 +138,7 @@ enum EvaluationDigest {
         let best = snapshot.best.flatMap { best in records.first { $0.id == best.evaluationID }.map { record in
             let read = snapshot.checkpoints.filter { $0.status == .ingested || $0.status == .evicted }
             let evaluated = Set(snapshot.evaluations.map(\.mergeID))
-            return StatusReport.Best(target: record.target.rawValue, what: record.label, mergeId: record.mergeID, step: record.step,
+            return StatusReport.Best(target: record.target.rawValue, what: record.label(brief: words.brief), mergeId: record.mergeID, step: record.step,
                                      settings: record.settings, metric: record.metric, value: record.value, output: best.outputPath,
                                      published: best.publishedAt, runNewestStep: read.map(\.step).max(),
                                      savesBehind: read.filter { $0.step > record.step }.count,

@@ -1,17 +1,16 @@
 import Foundation
 import Ledger
-import Settings
-import Weigh
+import SettingsValue
 
 /// The evaluation part of `mwad status`: the latest window's scores against its newest
 /// checkpoint, how the merge fared over the run, who won, and the best adapter.
 enum EvaluationView {
-    static func lines(_ report: StatusReport) -> [(label: String, text: String)] {
+    static func lines(_ report: StatusReport, words: any SettingsWords) -> [(label: String, text: String)] {
         guard let first = report.evaluations.last else { return [] }
         let window = report.evaluations.filter { $0.mergeId == first.mergeId }
         var lines: [(String, String)] = [("evaluation", "merge #\(first.mergeId) window, \(first.metric) (\(first.goal == "maximize" ? "higher" : "lower") is better)")]
         let rows = [["adapter", first.metric, "vs checkpoint", ""]] + window.map { evaluation in
-            [name(evaluation), evaluation.value.map { String(format: "%.6f", $0) } ?? "failed",
+            [name(evaluation, words: words), evaluation.value.map { String(format: "%.6f", $0) } ?? "failed",
              evaluation.vsCheckpointPercent.map { String(format: "%+.2f %%", $0) } ?? "",
              evaluation.best ? "best" : (evaluation.error.map { String($0.prefix(60)) } ?? "")]
         }
@@ -46,10 +45,10 @@ enum EvaluationView {
         return lines
     }
 
-    private static func name(_ evaluation: StatusReport.Evaluation) -> String {
+    private static func name(_ evaluation: StatusReport.Evaluation, words: any SettingsWords) -> String {
         switch evaluation.target {
         case "checkpoint": "checkpoint-\(evaluation.step)"
-        case "candidate": "candidate: " + (evaluation.settings?.brief ?? "?")
+        case "candidate": "candidate: " + (evaluation.settings.map(words.brief) ?? "?")
         default: evaluation.target
         }
     }

@@ -1,18 +1,19 @@
 import Foundation
-import Weigh
+import SettingsValue
 
 /// `mwad status` for people: one labelled line per fact, the merge as a table with a
 /// bar per weight, the loss as a sparkline, and every rejection and skipped folder
 /// with its reason.
 public enum HumanView {
     public static func render(_ report: StatusReport) -> String {
+        let words = report.words ?? PlainWords()
         var lines: [String] = []
         func line(_ label: String, _ text: String) { lines.append(label.padding(toLength: 12, withPad: " ", startingAt: 0) + text) }
 
         line("ledger", report.ledger)
         if let run = report.run {
             line("run", "\(run.watch) → \(run.output)")
-            line("settings", run.settings.summary)
+            line("settings", words.summary(run.settings))
         }
         line("daemon", daemon(report.daemon, now: report.generatedAt))
         if let layout = report.daemon.layout { line("layout", layout) }
@@ -31,15 +32,15 @@ public enum HumanView {
             if merge.madeWithSettingsInForce {
                 line("", "made with the settings in force (fingerprint \(merge.fingerprint))")
             } else {
-                line("", "made with \(merge.settings.summary) (fingerprint \(merge.fingerprint))")
+                line("", "made with \(words.summary(merge.settings)) (fingerprint \(merge.fingerprint))")
                 line("", "the settings in force differ: the daemon publishes a merge made with them at its next pass")
             }
             if let short = merge.windowShort { line("", "window short: \(short)") }
-            lines += memberTable(merge).map { String(repeating: " ", count: 12) + $0 }
+            lines += memberTable(merge, words: words).map { String(repeating: " ", count: 12) + $0 }
         } else {
             line("merge", "none yet")
         }
-        for (label, text) in EvaluationView.lines(report) { line(label, text) }
+        for (label, text) in EvaluationView.lines(report, words: words) { line(label, text) }
         let metric = lossMetric(report)
         let points = report.losses.compactMap { point in value(point, metric).map { (point.step, $0) } }
         if points.count >= 2, let first = points.first, let last = points.last {
@@ -100,9 +101,9 @@ public enum HumanView {
         metric == "eval_loss" ? point.evalLoss : point.trainLoss
     }
 
-    private static func memberTable(_ merge: StatusReport.Merge) -> [String] {
+    private static func memberTable(_ merge: StatusReport.Merge, words: any SettingsWords) -> [String] {
         // What the weighting used (ema: each member's age), where that is not the metric.
-        let weighed = merge.settings.weighed(merge.members.map { Candidate(name: $0.name, step: $0.step, metricValue: $0.metric) })
+        let weighed = words.weighed(merge.settings, members: merge.members.map { ($0.name, $0.step, $0.metric) })
         let rows = [["step", "checkpoint", weighed?.title ?? merge.metric, "weight"]] + merge.members.enumerated().map { index, member in
             // A value logged before the member's own step says which step it is from.
             let step = member.metricStep.map { " (step \($0))" } ?? ""

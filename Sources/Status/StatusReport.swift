@@ -1,9 +1,7 @@
 import Foundation
 import Ingest
 import Ledger
-import Merge
-import Settings
-import Weigh
+import SettingsValue
 
 /// What `mwad status --json` prints: a stable object for scripts and monitoring
 /// (schema in the README; fields are only ever added, and `schema` changes if one
@@ -38,6 +36,14 @@ public struct StatusReport: Codable, Sendable {
     /// fields, the losses or the metrics.
     public var earlierRun: EarlierRun?
     public var best: Best?
+    /// The catalog's words for the settings shown (not in the JSON: a report decoded
+    /// from it is described in plain words).
+    public var words: (any SettingsWords)?
+
+    enum CodingKeys: String, CodingKey {
+        case schema, schemaMinor, ledger, generatedAt, run, daemon, counts, lastIngested, merge, rejected, missed, skipped, losses
+        case checkpoints, evaluations, evaluationSummary, earlierRun, best
+    }
 
     public struct Run: Codable, Sendable {
         public var watch: String
@@ -166,12 +172,14 @@ public struct StatusReport: Codable, Sendable {
 }
 
 extension StatusReport {
-    /// The report of `snapshot` at `now`.
-    public init(ledger: String, snapshot: LedgerSnapshot, now: Date, all: Bool,
+    /// The report of `snapshot` at `now`, the settings described in `words` (the
+    /// catalog's: `Catalog.words`).
+    public init(ledger: String, snapshot: LedgerSnapshot, now: Date, all: Bool, words: any SettingsWords,
                 daemonState: (DaemonRecord?) -> DaemonState) {
         self.ledger = ledger
+        self.words = words
         generatedAt = now
-        run = snapshot.run.map(Run.init)
+        run = snapshot.run.map { Run($0, words: words) }
         daemon = Daemon(snapshot.daemon, state: daemonState(snapshot.daemon), now: now)
         let rows = snapshot.checkpoints
         counts = Counts(rows, everMerged: snapshot.everMerged)
@@ -179,7 +187,7 @@ extension StatusReport {
         earlierRun = replaced.map(\.step).min().map { EarlierRun(fromStep: $0, checkpoints: replaced.count) }
         lastIngested = rows.filter { $0.ingestedAt != nil && $0.status != .rejected }
             .max { ($0.ingestedAt!, $0.step) < ($1.ingestedAt!, $1.step) }.map(Checkpoint.init)
-        merge = snapshot.merge.map { Merge($0, members: snapshot.members, snapshot: snapshot) }
+        merge = snapshot.merge.map { Merge($0, members: snapshot.members, snapshot: snapshot, words: words) }
         rejected = rows.filter { $0.status == .rejected }.map(Checkpoint.init)
         missed = rows.filter { $0.status == .missed }.map(Checkpoint.init)
         skipped = snapshot.skipped.map { Skipped(name: $0.name, reason: $0.reason, since: $0.seenAt) }
@@ -194,7 +202,7 @@ extension StatusReport {
             if checkpoint.evalLoss == nil, row.status != .replaced { checkpoint.evalLoss = scored[row.step] }
             return checkpoint
         } : nil
-        (evaluations, evaluationSummary, best) = EvaluationDigest.make(snapshot, all: all)
+        (evaluations, evaluationSummary, best) = EvaluationDigest.make(snapshot, all: all, words: words)
     }
 
     /// Pretty, key-sorted, snake_case JSON with ISO 8601 dates.
@@ -217,11 +225,11 @@ extension StatusReport {
 }
 
 extension StatusReport.Run {
-    init(_ run: RunRecord) {
+    init(_ run: RunRecord, words: any SettingsWords) {
         let s = run.settings
         self.init(watch: run.watchPath, output: run.outputPath, firstSeen: run.firstSeen, window: s.window.count ?? 0,
                   weighting: s.weighting, penalty: s.parameters["penalty"]?.number, metric: s.metric.rawValue, smoothing: s.smoothing,
-                  settings: s, fingerprint: s.fingerprint)
+                  settings: s, fingerprint: words.effective(s).fingerprint)
     }
 }
 
@@ -262,14 +270,14 @@ extension StatusReport.Checkpoint {
 }
 
 extension StatusReport.Merge {
-    init(_ merge: MergeRecord, members: [MergeMemberRecord], snapshot: LedgerSnapshot) {
+    init(_ merge: MergeRecord, members: [MergeMemberRecord], snapshot: LedgerSnapshot, words: any SettingsWords) {
         let s = merge.settings
         let rows = members.map { snapshot.checkpoint(id: $0.checkpointID) }
         self.init(id: merge.id ?? 0, created: merge.createdAt, weighting: s.weighting, penalty: s.parameters["penalty"]?.number,
-                  metric: (try? s.weightingMethod().metric.rawValue) ?? s.metric.rawValue, window: s.window.count ?? 0,
+                  metric: words.weightingMetric(s).rawValue, window: s.window.count ?? 0,
                   smoothing: s.smoothing, method: merge.report?.methodText ?? s.method, report: merge.report, windowKind: s.window.summary,
-                  settings: s, fingerprint: s.fingerprint,
-                  madeWithSettingsInForce: snapshot.run.map { $0.settings.fingerprint == s.fingerprint } ?? true,
+                  settings: s, fingerprint: merge.fingerprint,
+                  madeWithSettingsInForce: snapshot.run.map { words.effective($0.settings).fingerprint == merge.fingerprint } ?? true,
                   windowShort: s.window.count.flatMap { Self.shortness(members.count, of: $0, oldest: rows.first??.step, snapshot: snapshot) },
                   output: merge.outputPath, outputSha256: merge.outputSHA256,
                   durationSeconds: merge.durationSeconds, hookStatus: merge.hookStatus,

@@ -111,7 +111,7 @@ struct MirrorPublication: PublicationTarget {
         let snapshot = try ledger.snapshot()
         #expect(snapshot.evaluations.contains { $0.best })
         #expect(snapshot.daemon?.publication == "mirror (publish)")
-        let report = StatusReport(ledger: config.ledger, snapshot: try LedgerReader(path: config.ledger).snapshot(), now: Date(), all: false) {
+        let report = StatusReport(ledger: config.ledger, snapshot: try LedgerReader(path: config.ledger).snapshot(), now: Date(), all: false, words: Catalog.words) {
             DaemonState.of($0, now: Date(), host: "h", processExists: { _ in false })
         }
         #expect(HumanView.render(report).contains("publication mirror (publish)"), "\(HumanView.render(report))")

@@ -87,7 +87,7 @@ struct RecencyWeighting: WeightingMethod {
         let ledger = try Ledger(path: dir.file("ledger.sqlite"))
         try ledger.registerRun(watch: "/runs/a", output: "/out", settings: settings)
         let report = StatusReport(ledger: dir.file("ledger.sqlite"), snapshot: try LedgerReader(path: dir.file("ledger.sqlite")).snapshot(),
-                                  now: Date(), all: false) { DaemonState.of($0, now: Date(), host: "h", processExists: { _ in false }) }
+                                  now: Date(), all: false, words: Catalog.words) { DaemonState.of($0, now: Date(), host: "h", processExists: { _ in false }) }
         #expect(HumanView.render(report).contains("recency weighting (recency_power 3) · linear method"))
         #expect(report.json().contains("\"recency_power\" : 3"))
     }

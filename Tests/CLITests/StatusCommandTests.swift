@@ -109,7 +109,7 @@ import Weigh
                     ids.append(try ledger.record(row).current.id!)
                     let window = ids.suffix(3)
                     let weights = window.map { _ in 1.0 / Double(window.count) }
-                    try ledger.record(merge: MergeRecord(createdAt: Date(), settings: MergeSettings(window: 3, weighting: "uniform", penalty: 0),
+                    try ledger.record(merge: MergeRecord(createdAt: Date(), settings: MergeSettings(window: 3, weighting: "uniform", penalty: 0).effective,
                                                          outputPath: "/out", outputSHA256: "x", durationSeconds: 0),
                                       members: zip(window, weights).map { MergeMemberInput(checkpointID: $0, weight: $1, metricValue: nil) })
                 } catch {

@@ -4,6 +4,7 @@ import Ledger
 import Logging
 import MWADTestKit
 import Publish
+import Settings
 import Status
 import Testing
 
@@ -37,7 +38,7 @@ import Testing
         let manifest = try MergeManifest.decode(data)
         #expect(manifest.members.map(\.metricValue) == [.infinity, .infinity])
         #expect(manifest.members.map(\.weight) == [0.5, 0.5])
-        let report = StatusReport(ledger: config.ledger, snapshot: try LedgerReader(path: config.ledger).snapshot(), now: Date(), all: false) {
+        let report = StatusReport(ledger: config.ledger, snapshot: try LedgerReader(path: config.ledger).snapshot(), now: Date(), all: false, words: Catalog.words) {
             DaemonState.of($0, now: Date(), host: "h", processExists: { _ in false })
         }
         #expect(report.json().contains("inf"))

@@ -92,7 +92,7 @@ import Weigh
     @Test func aMergeIsRecordedWithAllItsMembersOrNotAtAll() throws {
         let ledger = try Ledger.inMemory()
         let a = try ledger.record(row(10, sha: "a")).current.id!
-        let merge = MergeRecord(createdAt: t0, settings: MergeSettings(window: 2), outputPath: "/out", outputSHA256: "f", durationSeconds: 0.5)
+        let merge = MergeRecord(createdAt: t0, settings: MergeSettings(window: 2).effective, outputPath: "/out", outputSHA256: "f", durationSeconds: 0.5)
         // A member pointing at no checkpoint violates the foreign key: nothing is kept.
         #expect(throws: LedgerError.self) {
             try ledger.record(merge: merge, members: [MergeMemberInput(checkpointID: a, weight: 0.5, metricValue: 3.9),

@@ -1,6 +1,7 @@
 import Foundation
 import Ledger
 import MWADTestKit
+import Settings
 import Status
 import Testing
 
@@ -30,7 +31,7 @@ import Testing
 
     @Test(arguments: [false, true]) func statusShowsItAsTheBuildThatMadeIt(_ all: Bool) throws {
         let path = try ledger()
-        let report = StatusReport(ledger: path, snapshot: try LedgerReader(path: path).snapshot(), now: Self.now, all: all) { _ in .stopped }
+        let report = StatusReport(ledger: path, snapshot: try LedgerReader(path: path).snapshot(), now: Self.now, all: all, words: Catalog.words) { _ in .stopped }
         let views = StatusViewTests()
         try views.expectGolden(HumanView.render(report).replacingOccurrences(of: path, with: "LEDGER"), "made-by-main\(all ? "-all" : "").txt")
         try views.expectGolden(report.json().replacingOccurrences(of: path, with: "LEDGER"), "made-by-main\(all ? "-all" : "").json")

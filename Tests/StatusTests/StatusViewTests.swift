@@ -15,10 +15,10 @@ import Weigh
     @Test func evictedCheckpointsNoMergeHeldAreCounted() throws {
         let path = try StatusFixture.make(in: dir)
         var snapshot = try LedgerReader(path: path).snapshot()
-        #expect(StatusReport(ledger: path, snapshot: snapshot, now: StatusFixture.now, all: false) { _ in .running }.counts.neverMerged == 5)
+        #expect(StatusReport(ledger: path, snapshot: snapshot, now: StatusFixture.now, all: false, words: Catalog.words) { _ in .running }.counts.neverMerged == 5)
         let evicted = snapshot.checkpoints.filter { $0.status == .evicted }.compactMap(\.id)
         snapshot.everMerged.formUnion(evicted.suffix(2))
-        let report = StatusReport(ledger: path, snapshot: snapshot, now: StatusFixture.now, all: false) { _ in .running }
+        let report = StatusReport(ledger: path, snapshot: snapshot, now: StatusFixture.now, all: false, words: Catalog.words) { _ in .running }
         #expect(report.counts.evicted == 5 && report.counts.neverMerged == 3)
         #expect(HumanView.render(report).contains("5 evicted, 3 of them never in a merge: ingested and evicted between two merges) · "))
     }
@@ -33,7 +33,7 @@ import Weigh
                                                          status: .ok, startedAt: StatusFixture.now, durationSeconds: 1)],
                           best: nil, bestOutput: nil)
         let snapshot = try LedgerReader(path: path).snapshot()
-        let report = StatusReport(ledger: path, snapshot: snapshot, now: StatusFixture.now, all: true) { _ in .running }
+        let report = StatusReport(ledger: path, snapshot: snapshot, now: StatusFixture.now, all: true, words: Catalog.words) { _ in .running }
         #expect(report.checkpoints?.first { $0.step == 70 }?.evalLoss == 3.7771)
         #expect(report.checkpoints?.first { $0.step == 50 }?.evalLoss == nil)
         #expect(HumanView.render(report).contains("  70  checkpoint-70  ingested    3.720000   3.777100"), "\(HumanView.render(report))")
@@ -48,21 +48,21 @@ import Weigh
             try ledger.record(CheckpointRecord(step: Int64(step), sourcePath: "/data/runs/llama/checkpoint-\(step)", adapterSHA256: "\(step)",
                                                status: .ingested, discoveredAt: StatusFixture.now))
         }
-        let report = StatusReport(ledger: path, snapshot: try LedgerReader(path: path).snapshot(), now: StatusFixture.now, all: false) { _ in .running }
+        let report = StatusReport(ledger: path, snapshot: try LedgerReader(path: path).snapshot(), now: StatusFixture.now, all: false, words: Catalog.words) { _ in .running }
         let best = try #require(report.best)
         #expect(best.step == 80 && best.runNewestStep == 160 && best.savesBehind == 7, "\(best)")
         let text = HumanView.render(report)
         #expect(text.contains("from the window ending at step 80; the run is at step 160, 7 saves later"), "\(text)")
         #expect(text.contains("stale: the best is more than 5 saves behind the run"))
         // The metrics say it too, for an alert.
-        let metrics = MetricsSnapshot.exposition(try LedgerReader(path: path).snapshot(), up: true, now: StatusFixture.now)
+        let metrics = MetricsSnapshot.exposition(try LedgerReader(path: path).snapshot(), up: true, words: Catalog.words, now: StatusFixture.now)
         #expect(metrics.contains("mwad_best_window_step{run=\"/data/runs/llama\"} 80.0"), "\(metrics)")
         #expect(metrics.contains("mwad_best_saves_behind{run=\"/data/runs/llama\"} 7.0"))
         // eval.stale_after, as the daemon recorded it with the run: 10 saves, so not stale yet.
         let run = try #require(try ledger.run())
         try ledger.registerRun(watch: run.watchPath, output: run.outputPath, settings: run.settings,
                                evaluation: RunEvaluation(command: "eval", bestOutput: "/b", staleAfter: 10).text)
-        let relaxed = StatusReport(ledger: path, snapshot: try LedgerReader(path: path).snapshot(), now: StatusFixture.now, all: false) { _ in .running }
+        let relaxed = StatusReport(ledger: path, snapshot: try LedgerReader(path: path).snapshot(), now: StatusFixture.now, all: false, words: Catalog.words) { _ in .running }
         #expect(relaxed.best?.staleAfter == 10 && !HumanView.render(relaxed).contains("stale:"))
     }
 
@@ -74,7 +74,7 @@ import Weigh
         let ids = try ledger.checkpoints().compactMap(\.id)
         // (step, merge, checkpoint): a one-member tie, a loss early, wins late.
         for (step, merge, newest) in [(90, 3.5, 3.5), (100, 3.6, 3.5), (110, 3.49, 3.5), (120, 3.48, 3.5)] {
-            let record = try ledger.record(merge: MergeRecord(createdAt: StatusFixture.now, settings: MergeSettings(), outputPath: "/o",
+            let record = try ledger.record(merge: MergeRecord(createdAt: StatusFixture.now, settings: MergeSettings().effective, outputPath: "/o",
                                                               outputSHA256: "x", durationSeconds: 1),
                                            members: [MergeMemberInput(checkpointID: ids[0], weight: 1, metricValue: nil)])
             try ledger.record(evaluations: [.merge, .checkpoint].map { target in
@@ -82,7 +82,7 @@ import Weigh
                                  status: .ok, startedAt: StatusFixture.now, durationSeconds: 1)
             }, best: nil, bestOutput: nil)
         }
-        let report = StatusReport(ledger: path, snapshot: try LedgerReader(path: path).snapshot(), now: StatusFixture.now, all: false) { _ in .running }
+        let report = StatusReport(ledger: path, snapshot: try LedgerReader(path: path).snapshot(), now: StatusFixture.now, all: false, words: Catalog.words) { _ in .running }
         let summary = try #require(report.evaluationSummary)
         #expect(summary.windows == 4 && summary.mergeTied == 1 && summary.mergeBetter == 3, "\(summary)")
         #expect(summary.fromStep == 80 && summary.toStep == 120)
@@ -96,7 +96,7 @@ import Weigh
     func report(all: Bool = false) throws -> StatusReport {
         let path = try StatusFixture.make(in: dir)
         let snapshot = try LedgerReader(path: path).snapshot()
-        return StatusReport(ledger: "/var/lib/mwad/llama/ledger.sqlite", snapshot: snapshot, now: StatusFixture.now, all: all) {
+        return StatusReport(ledger: "/var/lib/mwad/llama/ledger.sqlite", snapshot: snapshot, now: StatusFixture.now, all: all, words: Catalog.words) {
             DaemonState.of($0, now: StatusFixture.now, host: "gpu01", processExists: { _ in true })
         }
     }
@@ -174,7 +174,7 @@ import Weigh
         let path = try StatusFixture.make(in: dir)
         try Ledger(path: path).registerRun(watch: "/data/runs/llama", output: "/data/runs/llama-mwa",
                                            settings: MergeSettings(window: 3, weighting: "loss", penalty: 1, smoothing: 4))
-        let report = StatusReport(ledger: path, snapshot: try LedgerReader(path: path).snapshot(), now: StatusFixture.now, all: false) {
+        let report = StatusReport(ledger: path, snapshot: try LedgerReader(path: path).snapshot(), now: StatusFixture.now, all: false, words: Catalog.words) {
             DaemonState.of($0, now: StatusFixture.now, host: "gpu01", processExists: { _ in true })
         }
         #expect(report.merge?.madeWithSettingsInForce == false)

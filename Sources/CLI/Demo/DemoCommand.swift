@@ -69,7 +69,7 @@ struct DemoCommand: AsyncParsableCommand {
         await daemon.value
 
         let snapshot = try LedgerReader(path: config.ledger).snapshot()
-        let report = StatusReport(ledger: config.ledger, snapshot: snapshot, now: Date(), all: false) { DaemonState.of($0, now: Date()) }
+        let report = StatusReport(ledger: config.ledger, snapshot: snapshot, now: Date(), all: false, words: Catalog.words) { DaemonState.of($0, now: Date()) }
         print("\n" + HumanView.render(report))
         print("""
 

@@ -2,6 +2,7 @@ import Foundation
 import Ledger
 import Logging
 import MetricsExport
+import Settings
 
 /// Keeps `metrics.textfile` up to date: rewritten (atomically) after every change and
 /// every heartbeat, and once more with `mwad_up 0` when the daemon stops.
@@ -27,7 +28,7 @@ final class MetricsFile {
     /// Writes the metrics of `snapshot`, one the caller has just read.
     func write(_ snapshot: LedgerSnapshot, up: Bool) {
         guard let writer else { return }
-        do { try writer.write(MetricsSnapshot.exposition(snapshot, up: up)) } catch {
+        do { try writer.write(MetricsSnapshot.exposition(snapshot, up: up, words: Catalog.words)) } catch {
             reporter.report("cannot write the metrics file \(writer.path)", error)
         }
     }

@@ -105,7 +105,7 @@ struct RollingMerge {
     static func needsMerge(window: [CheckpointRecord], snapshot: LedgerSnapshot, config: DaemonConfig,
                            publication: any PublicationTarget) -> Bool {
         guard let last = snapshot.merge else { return true }
-        return snapshot.memberIDs != window.map { $0.id! } || last.fingerprint != config.merge.fingerprint
+        return snapshot.memberIDs != window.map { $0.id! } || last.fingerprint != config.merge.effective.fingerprint
             || last.outputPath != publication.target(at: config.output) || !publication.isPublished(at: config.output)
     }
 

@@ -22,7 +22,7 @@ extension RollingMerge {
         guard let weighting = try config.merge.weightingMethod() as? any SeparableWeighting, weighting.isSeparable else {
             throw PublishError.io(path: config.output, operation: "merging", reason: "window all needs a weighting whose weights each depend on one checkpoint")
         }
-        let fingerprint = config.merge.fingerprint
+        let fingerprint = config.merge.effective.fingerprint
         let saved = WindowSum.State(path: "\(config.stateDirectory)/window-sum.safetensors")
         let lastKeys = SumUpdate.lastMergeKeys(snapshot)
         let everyCopy = window.allSatisfy { $0.status == .ingested }

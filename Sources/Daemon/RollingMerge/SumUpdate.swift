@@ -55,7 +55,7 @@ struct SumUpdate {
         spare = "\(path).spare"
         try? FileManager.default.removeItem(atPath: WindowSum.checkPath(spare))  // scratch is never trusted
         guard let method = try config.merge.weightingMethod() as? any SeparableWeighting, method.isSeparable else { return nil }
-        fingerprint = config.merge.fingerprint
+        fingerprint = config.merge.effective.fingerprint
         let members = try zip(window, checkpoints).map { row, checkpoint in
             WindowSum.Member(key: Self.key(row), file: checkpoint.adapter,
                              score: try method.logScore(of: Candidate(name: checkpoint.name, step: checkpoint.step,

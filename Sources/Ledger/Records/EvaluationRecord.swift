@@ -1,7 +1,6 @@
 import Foundation
+import SettingsValue
 import GRDB
-import Settings
-import Weigh
 
 /// One run of the user's evaluator on one adapter of a window: the published merge,
 /// the window's newest checkpoint, or a candidate merge made with other settings.
@@ -74,20 +73,20 @@ public struct EvaluationRecord: Codable, Sendable, Equatable, FetchableRecord, M
         public static let id = Column(CodingKeys.id)
     }
 
+    /// A short name: `merge`, the checkpoint's own name (`checkpoint-80`, `epoch_3`), or
+    /// the candidate's settings in `brief`'s words (the catalog's: Settings' `label`).
+    public func label(brief: (MergeSettings) -> String) -> String {
+        switch target {
+        case .merge: "merge"
+        case .checkpoint: name ?? "checkpoint-\(step)"
+        case .candidate: "candidate (\(settings.map(brief) ?? "?"))"
+        }
+    }
+
     /// Whether `value` is better than `other` under ``goal``.
     public func isBetter(than other: EvaluationRecord) -> Bool {
         guard let value, let theirs = other.value else { return value != nil }
         return goal == "maximize" ? value > theirs : value < theirs
-    }
-
-    /// A short name: `merge`, the checkpoint's own name (`checkpoint-80`, `epoch_3`), or
-    /// the candidate's settings.
-    public var label: String {
-        switch target {
-        case .merge: "merge"
-        case .checkpoint: name ?? "checkpoint-\(step)"
-        case .candidate: "candidate (\(settings?.brief ?? "?"))"
-        }
     }
 }
 

@@ -1,9 +1,7 @@
 import Foundation
+import SettingsValue
 import GRDB
-import Merge
 import Ingest
-import Settings
-import Weigh
 
 /// One published merge, with the settings it was made with (whole, as one value).
 public struct MergeRecord: Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
@@ -11,7 +9,8 @@ public struct MergeRecord: Sendable, Equatable, FetchableRecord, MutablePersista
 
     public var id: Int64?
     public var createdAt: Date
-    /// The effective settings the merge was made with.
+    /// The effective settings the merge was made with (every declared parameter
+    /// present: the catalog's `effective`, which whoever records a merge gives).
     public var settings: MergeSettings
     public var outputPath: String
     public var outputSHA256: String
@@ -27,14 +26,16 @@ public struct MergeRecord: Sendable, Equatable, FetchableRecord, MutablePersista
         self.report = report
         self.id = id
         self.createdAt = createdAt
-        self.settings = settings.effective
+        self.settings = settings
+        fingerprint = settings.fingerprint
         self.outputPath = outputPath
         self.outputSHA256 = outputSHA256
         self.durationSeconds = durationSeconds
     }
 
-    /// ``MergeSettings/fingerprint`` of ``settings``.
-    public var fingerprint: String { settings.fingerprint }
+    /// ``MergeSettings/fingerprint`` of ``settings``, as the row stores it: read back as
+    /// written, whatever a later version would compute.
+    public var fingerprint: String
 
     public enum Columns {
         public static let id = Column("id")
@@ -51,6 +52,8 @@ public struct MergeRecord: Sendable, Equatable, FetchableRecord, MutablePersista
         id = row[Columns.id]
         createdAt = row[Columns.createdAt]
         settings = try SettingsColumns.decode(row)
+        let stored: String? = row.hasColumn("fingerprint") ? row[Columns.fingerprint] : nil
+        fingerprint = stored ?? settings.fingerprint
         outputPath = row[Columns.outputPath]
         outputSHA256 = row[Columns.outputSHA256]
         durationSeconds = row[Columns.durationSeconds]
@@ -63,7 +66,7 @@ public struct MergeRecord: Sendable, Equatable, FetchableRecord, MutablePersista
         container[Columns.id] = id
         container[Columns.createdAt] = createdAt
         try SettingsColumns.encode(settings, to: &container)
-        container[Columns.fingerprint] = settings.fingerprint
+        container[Columns.fingerprint] = fingerprint
         container[Columns.outputPath] = outputPath
         container[Columns.outputSHA256] = outputSHA256
         container[Columns.durationSeconds] = durationSeconds

@@ -1,8 +1,7 @@
 import Foundation
+import SettingsValue
 import GRDB
 import Ingest
-import Settings
-import Weigh
 
 /// The run a ledger belongs to (one row): what is watched, where the merge goes, and
 /// the settings in force (as configured; the merge rows hold what each merge used).

@@ -1,8 +1,7 @@
 import Foundation
+import SettingsValue
 import GRDB
 import Ingest
-import Settings
-import Weigh
 
 /// How ``MergeSettings`` is stored in the `run` and `merge` tables: whole, as JSON in
 /// the `settings` column (since schema v5). The older per-setting columns are still

@@ -75,7 +75,7 @@ public struct MergeParameter: Sendable, Equatable {
 
     /// A number the way mwad prints settings everywhere: `1`, `0.5`, `20`.
     public static func format(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : "\(value)"
+        ParameterValue.format(value)
     }
 }
 

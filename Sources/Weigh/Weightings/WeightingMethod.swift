@@ -30,21 +30,6 @@ public protocol WeightingMethod: Sendable {
     func weighed(_ candidates: [Candidate]) -> WeighedColumn?
 }
 
-/// A column of the members' table: what each member was weighed by.
-public struct WeighedColumn: Sendable, Equatable {
-    /// The column's title (`age (steps)`).
-    public var title: String
-    /// One cell per member, oldest first.
-    public var values: [String]
-    /// The parameters as resolved for this window (`half_life auto = 20 steps`).
-    public var resolved: String?
-
-    public init(title: String, values: [String], resolved: String?) {
-        self.title = title
-        self.values = values
-        self.resolved = resolved
-    }
-}
 
 extension WeightingMethod {
     public func weighed(_ candidates: [Candidate]) -> WeighedColumn? {

@@ -17,9 +17,15 @@ public enum ParameterValue: Sendable, Hashable, Codable, CustomStringConvertible
     /// The value as mwad prints settings: `1`, `0.5`, `cosine`.
     public var description: String {
         switch self {
-        case .number(let value): MergeParameter.format(value)
+        case .number(let value): Self.format(value)
         case .text(let value): value
         }
+    }
+
+    /// A number as mwad prints settings: whole numbers without a fraction (`40`), others
+    /// as Swift prints a Double (`0.5`). Part of the canonical form: never changed.
+    public static func format(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : "\(value)"
     }
 
     public init(from decoder: any Decoder) throws {

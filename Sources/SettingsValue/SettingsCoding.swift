@@ -1,6 +1,5 @@
 import Foundation
 import Ingest
-import Weigh
 
 /// Settings as JSON, flat, every parameter by its own name, as in config keys:
 /// `{"window": 3, "weighting": "ema", "half_life": 40, "method": "delta", …}`;
@@ -15,7 +14,7 @@ extension MergeSettings: Codable {
         init?(intValue: Int) { nil }
     }
 
-    static let fixedKeys: Set<String> = ["window", "window_steps", "stride", "weighting", "metric", "smoothing", "method"]
+    public static let fixedKeys: Set<String> = ["window", "window_steps", "stride", "weighting", "metric", "smoothing", "method"]
 
     /// `halfLife` → `half_life`: a decoder converting from snake case (status JSON)
     /// hands over camel-cased keys; settings are named in snake case everywhere.

@@ -1,0 +1,2 @@
+// The settings value is what the catalog validates and describes.
+@_exported import SettingsValue
