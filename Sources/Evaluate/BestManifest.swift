@@ -56,7 +56,7 @@ public struct BestManifest: Codable, Sendable {
     /// into a folder, as `NAME-best.safetensors` (the merge's name with `-best`).
     func note(layout: any TrainerLayout) throws -> HandOverNote {
         let name = (layout.output.adapterFile as NSString).deletingPathExtension
-        return HandOverNote(key: Self.key, manifest: try encoded(), fileName: "\(name)-best.safetensors")
+        return HandOverNote(key: Self.key, manifest: try encoded(), fileName: "\(name)-best.safetensors", step: windowStep)
     }
 
     public func encoded(pretty: Bool = true) throws -> Data {

@@ -18,6 +18,8 @@ public struct LedgerSnapshot: Sendable {
     public var evaluations: [EvaluationRecord]
     /// The adapter last published as the best.
     public var best: BestRecord?
+    /// What the serving engine serves, where `serve.url` is set.
+    public var serving: ServingRecord?
     /// Every checkpoint that was a member of any merge, for status's counts. Read only
     /// by ``LedgerReader`` (status): the daemon's snapshot at each pass leaves it empty,
     /// so that its cost does not grow with the run's merge history.
@@ -25,7 +27,7 @@ public struct LedgerSnapshot: Sendable {
 
     public init(run: RunRecord?, daemon: DaemonRecord?, checkpoints: [CheckpointRecord], merge: MergeRecord?,
                 members: [MergeMemberRecord], skipped: [SkippedRecord] = [], evaluations: [EvaluationRecord] = [],
-                best: BestRecord? = nil, everMerged: Set<Int64> = []) {
+                best: BestRecord? = nil, everMerged: Set<Int64> = [], serving: ServingRecord? = nil) {
         self.run = run
         self.daemon = daemon
         self.checkpoints = checkpoints
@@ -35,6 +37,7 @@ public struct LedgerSnapshot: Sendable {
         self.evaluations = evaluations
         self.best = best
         self.everMerged = everMerged
+        self.serving = serving
     }
 
     /// Reads everything in `db`'s current transaction. Works on a ledger of any
@@ -55,7 +58,8 @@ public struct LedgerSnapshot: Sendable {
             skipped: applied.contains("v4-skipped-folders") ? try SkippedRecord.order(Column("name")).fetchAll(db) : [],
             evaluations: applied.contains("v6-evaluations") ? try EvaluationRecord.order(EvaluationRecord.Columns.id).fetchAll(db) : [],
             best: applied.contains("v6-evaluations") ? try BestRecord.fetchOne(db) : nil,
-            everMerged: mergeHistory ? Set(try Int64.fetchAll(db, sql: "SELECT DISTINCT checkpoint_id FROM merge_member")) : [])
+            everMerged: mergeHistory ? Set(try Int64.fetchAll(db, sql: "SELECT DISTINCT checkpoint_id FROM merge_member")) : [],
+            serving: applied.contains("v13-serving") ? try ServingRecord.fetchOne(db) : nil)
     }
 
     /// The checkpoint row with `id`.

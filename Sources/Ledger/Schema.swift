@@ -19,6 +19,7 @@ enum Schema {
         migrator.registerMigration("v10-run-evaluation-stop-reason", migrate: v10)
         migrator.registerMigration("v11-evaluation-name", migrate: v11)
         migrator.registerMigration("v12-daemon-publication", migrate: v12)
+        migrator.registerMigration("v13-serving", migrate: v13)
         return migrator
     }
 
@@ -213,5 +214,21 @@ enum Schema {
     /// `mwad export` and `mwad eval`.
     private static func v12(_ db: Database) throws {
         try db.alter(table: "daemon") { t in t.add(column: "publication", .text) }
+    }
+
+    /// What the serving engine (`serve.url`) serves: one row, the latest state.
+    private static func v13(_ db: Database) throws {
+        try db.create(table: "serving") { t in
+            t.column("id", .integer).primaryKey().check { $0 == 1 }.defaults(to: 1)
+            t.column("url", .text).notNull()
+            t.column("name", .text).notNull()
+            t.column("version", .text)
+            t.column("step", .integer)
+            t.column("rank", .integer)
+            t.column("truncation_error", .double)
+            t.column("loaded_at", .datetime)
+            t.column("last_failure", .text)
+            t.column("last_failure_at", .datetime)
+        }
     }
 }

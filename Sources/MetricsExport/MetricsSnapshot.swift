@@ -30,6 +30,14 @@ public enum MetricsSnapshot {
         checkpointGauges(snapshot, gauge)
         mergeGauges(snapshot, gauge)
         evaluationGauges(snapshot, gauge, words: words)
+        if let serving = snapshot.serving {
+            let labels = [("name", serving.name)]
+            if let step = serving.step { gauge("mwad_serving_step", "The training step of the adapter the serving engine serves", Double(step), labels) }
+            if let loaded = serving.loadedAt {
+                gauge("mwad_serving_loaded_timestamp_seconds", "When the serving engine loaded it (Unix time)", loaded.timeIntervalSince1970, labels)
+            }
+            gauge("mwad_serving_failing", "1 while the latest attempt to load into the serving engine failed", serving.lastFailure == nil ? 0 : 1, labels)
+        }
         return registry.emitToString()
     }
 

@@ -22,6 +22,6 @@ public enum CheckpointExport {
             throw .io(path: out, operation: "writing the export manifest", reason: "\(error)")
         }
         return try publication.handOver(retained, to: RunDirectory.absolute(out),
-                                        note: HandOverNote(key: manifestKey, manifest: json, fileName: (source as NSString).lastPathComponent))
+                                        note: HandOverNote(key: manifestKey, manifest: json, fileName: (source as NSString).lastPathComponent, step: step))
     }
 }

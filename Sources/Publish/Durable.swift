@@ -13,11 +13,11 @@ public enum Durable {
         try syncDirectory(folder)
     }
 
-    static func syncFile(_ path: String) throws(PublishError) {
+    public static func syncFile(_ path: String) throws(PublishError) {
         try sync(path, flags: O_RDONLY)
     }
 
-    static func syncDirectory(_ path: String) throws(PublishError) {
+    public static func syncDirectory(_ path: String) throws(PublishError) {
         try sync(path, flags: O_RDONLY | O_DIRECTORY)
     }
 

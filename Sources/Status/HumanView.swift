@@ -41,6 +41,15 @@ public enum HumanView {
             line("merge", "none yet")
         }
         for (label, text) in EvaluationView.lines(report, words: words) { line(label, text) }
+        if let serving = report.serving {
+            let loaded = serving.version.map { version in
+                "\((version as NSString).lastPathComponent) (step \(serving.step.map(String.init) ?? "?"), rank \(serving.rank.map(String.init) ?? "?")"
+                    + (serving.truncationError.map { String(format: ", truncated: relative error %.3g", $0) } ?? "")
+                    + ") since \(serving.loadedAt.map(time) ?? "?")"
+            } ?? "nothing loaded yet"
+            line("serving", "\(serving.name) at \(serving.url): \(loaded)")
+            if let failure = serving.lastFailure { line("", "last attempt failed at \(serving.lastFailureAt.map(time) ?? "?"): \(failure)") }
+        }
         let metric = lossMetric(report)
         let points = report.losses.compactMap { point in value(point, metric).map { (point.step, $0) } }
         if points.count >= 2, let first = points.first, let last = points.last {

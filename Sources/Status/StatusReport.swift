@@ -36,13 +36,30 @@ public struct StatusReport: Codable, Sendable {
     /// fields, the losses or the metrics.
     public var earlierRun: EarlierRun?
     public var best: Best?
+    /// What the serving engine serves (`serve.url`).
+    public var serving: Serving?
     /// The catalog's words for the settings shown (not in the JSON: a report decoded
     /// from it is described in plain words).
     public var words: (any SettingsWords)?
 
     enum CodingKeys: String, CodingKey {
         case schema, schemaMinor, ledger, generatedAt, run, daemon, counts, lastIngested, merge, rejected, missed, skipped, losses
-        case checkpoints, evaluations, evaluationSummary, earlierRun, best
+        case checkpoints, evaluations, evaluationSummary, earlierRun, best, serving
+    }
+
+    /// The adapter the serving engine serves: its name there, the version folder
+    /// loaded last (step, rank, the truncation error where capped to `serve.max_rank`),
+    /// when; and the last failure, where the latest attempt failed.
+    public struct Serving: Codable, Sendable {
+        public var url: String
+        public var name: String
+        public var version: String?
+        public var step: Int64?
+        public var rank: Int?
+        public var truncationError: Double?
+        public var loadedAt: Date?
+        public var lastFailure: String?
+        public var lastFailureAt: Date?
     }
 
     public struct Run: Codable, Sendable {
@@ -203,6 +220,10 @@ extension StatusReport {
             return checkpoint
         } : nil
         (evaluations, evaluationSummary, best) = EvaluationDigest.make(snapshot, all: all, words: words)
+        serving = snapshot.serving.map { row in
+            Serving(url: row.url, name: row.name, version: row.version, step: row.step, rank: row.rank, truncationError: row.truncationError,
+                    loadedAt: row.loadedAt, lastFailure: row.lastFailure, lastFailureAt: row.lastFailureAt)
+        }
     }
 
     /// Pretty, key-sorted, snake_case JSON with ISO 8601 dates.

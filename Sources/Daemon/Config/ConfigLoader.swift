@@ -34,6 +34,8 @@ public enum ConfigLoader {
         ("tensorboard.logdir", ""),
         ("eval.command", ""), ("eval.metric", "eval_loss"), ("eval.goal", "minimize"), ("eval.timeout", "900"),
         ("eval.nice", "10"), ("eval.best_output", ""), ("eval.candidates", ""), ("eval.min_members", "2"), ("eval.stale_after", "5"), ("eval.mode", "per-adapter"), ("eval.keep_newest", ""), ("eval.retain", "auto"),
+        ("serve.url", ""), ("serve.name", "mwa"), ("serve.dir", ""), ("serve.keep", "3"), ("serve.publish", "auto"), ("serve.token_file", ""),
+        ("serve.max_rank", "16"), ("serve.timeout", "30"),
     ]
 
     /// The keys whose value is a program and its arguments.
@@ -75,7 +77,7 @@ public enum ConfigLoader {
         let state = try values.string("state_directory").map(RunDirectory.absolute)
             ?? ledger.map { ($0 as NSString).deletingLastPathComponent }
             ?? LedgerLocation.stateDirectory(watch: directory, environment: environment)
-        return DaemonConfig(
+        var config = DaemonConfig(
             watchDirectory: directory,
             output: try values.string("output").map(RunDirectory.absolute) ?? "\(directory)/mwa-merged",
             publish: try values.parse("publish", PublicationCatalog.names.joined(separator: ", ")) { PublicationCatalog.names.contains($0) ? $0 : nil },
@@ -100,7 +102,13 @@ public enum ConfigLoader {
             evaluation: try EvalConfig.read(values, candidates: candidates, base: settings),
             logLevel: try values.parse("log.level", "trace, debug, info, notice, warning, error or critical") { Logger.Level(rawValue: $0) },
             keepNewest: try values.string("eval.keep_newest").map(RunDirectory.absolute),
-            retain: try values.choice("eval.retain", DaemonConfig.Retain.self))
+            retain: try values.choice("eval.retain", DaemonConfig.Retain.self),
+            serve: try ServeSettings.read(values, stateDirectory: state))
+        // Serving each best needs the best handed over somewhere: under the state directory unless given.
+        if let serve = config.serve, serve.publishesBest(evaluating: config.evaluation != nil), config.evaluation?.bestOutput == nil {
+            config.evaluation?.bestOutput = "\(state)/best"
+        }
+        return config
     }
 
     /// Refuses keys the file has that mwad does not know: a typo would otherwise

@@ -68,6 +68,8 @@ public struct DaemonConfig: Sendable, Equatable {
     /// Which checkpoints' retained copies outlive their place in the window
     /// (`eval.retain`).
     public var retain: Retain = .auto
+    /// Publishing into a running serving engine (`serve.*`); nil when `serve.url` is unset.
+    public var serve: ServeSettings?
 
     /// `eval.retain`: `window` deletes a copy once no merge window holds it; `all`
     /// keeps every checkpoint's copy for the run, so that `mwad eval` can re-make and

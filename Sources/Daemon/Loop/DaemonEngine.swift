@@ -21,6 +21,8 @@ public final class DaemonEngine: Sendable {
     let layout: any TrainerLayout
     /// How merges, the best adapter and kept checkpoints are published (`publish`).
     let publication: any PublicationTarget
+    /// Loads adapters into the serving engine (`serve.url`); nil without one.
+    let serving: ServingPublisher?
     let clock: @Sendable () -> Date
     let wake = WakeSignal()
     /// The ledger's writer lock, checked at every step (nil in tests that take none).
@@ -39,7 +41,16 @@ public final class DaemonEngine: Sendable {
         self.logger = logger
         self.notifier = notifier
         layout = config.makeLayout()
-        publication = config.makePublication(layout)
+        let published = config.makePublication(layout)
+        if let serve = config.serve {
+            let server = ServingPublisher(settings: serve, ledger: ledger, logger: logger)
+            serving = server
+            publication = ServingPublication(inner: published, layout: layout, server: server, settings: serve,
+                                             servesBest: serve.publishesBest(evaluating: config.evaluation != nil))
+        } else {
+            serving = nil
+            publication = published
+        }
         self.clock = clock
     }
 

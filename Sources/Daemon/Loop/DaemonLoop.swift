@@ -240,6 +240,7 @@ final class DaemonLoop {
         root.stop()
         await evaluation.stop()
         await hooks.drain()
+        await engine.serving?.drain()  // the last best reaches the server before the daemon ends
         try? engine.ledger.daemonStopped(reason: engine.stopReason)
         metrics.write(up: false)
         engine.logger.info("stopped\(engine.stopReason.map { ": \($0)" } ?? "")")

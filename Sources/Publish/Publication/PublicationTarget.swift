@@ -69,11 +69,14 @@ public struct HandOverNote: Sendable {
     public var key: String
     public var manifest: Data
     public var fileName: String
+    /// The training step the adapter stands for (the window's newest, a checkpoint's).
+    public var step: Int64?
 
-    public init(key: String, manifest: Data, fileName: String) {
+    public init(key: String, manifest: Data, fileName: String, step: Int64? = nil) {
         self.key = key
         self.manifest = manifest
         self.fileName = fileName
+        self.step = step
     }
 
     /// The manifest's file name beside a folder's adapter.
