@@ -36,8 +36,10 @@ final class ReplayServer {
         }
     }
 
+    /// SIGKILL: a child inherits the test process's blocked signals, SIGTERM among them
+    /// once a suite has installed its handlers.
     deinit {
-        process.terminate()
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 }
@@ -63,7 +65,7 @@ final class ReplayServer {
         let ledger = try Ledger.inMemory()
         let publisher = ServingPublisher(settings: settings(server.url, maxRank: maxRank, token: token), ledger: ledger, logger: Self.logger)
         for step in offers {
-            await publisher.offer(try version(settings(server.url, maxRank: maxRank), step: step))
+            publisher.offer(try version(settings(server.url, maxRank: maxRank), step: step))
             await publisher.drain()
         }
         return (try ledger.snapshot().serving, server)
@@ -106,14 +108,14 @@ final class ReplayServer {
         let down = settings("http://127.0.0.1:9", timeout: 5)  // the discard port: nothing listens
         let publisher = ServingPublisher(settings: down, ledger: ledger, logger: Self.logger)
         let first = try version(down, step: 70)
-        await publisher.offer(first)
+        publisher.offer(first)
         await publisher.drain()
         let failed = try #require(try ledger.snapshot().serving)
         #expect(failed.lastFailure?.contains("connection refused") == true, "\(failed.lastFailure ?? "")")
         #expect(FileManager.default.fileExists(atPath: "\(first.path)/adapter_model.safetensors"))
         let server = try ReplayServer(["loaded"], in: dir)
         let back = ServingPublisher(settings: settings(server.url), ledger: ledger, logger: Self.logger)
-        await back.offer(try version(settings(server.url), step: 80))
+        back.offer(try version(settings(server.url), step: 80))
         await back.drain()
         let row = try #require(try ledger.snapshot().serving)
         #expect(row.lastFailure == nil && row.step == 80)
@@ -123,7 +125,7 @@ final class ReplayServer {
         let server = try ReplayServer(["loaded", "--hang"], in: dir)
         let ledger = try Ledger.inMemory()
         let publisher = ServingPublisher(settings: settings(server.url, timeout: 1), ledger: ledger, logger: Self.logger)
-        await publisher.offer(try version(settings(server.url, timeout: 1)))
+        publisher.offer(try version(settings(server.url, timeout: 1)))
         await publisher.drain()
         let row = try #require(try ledger.snapshot().serving)
         #expect(row.lastFailure?.contains("no answer within the timeout") == true, "\(row.lastFailure ?? "")")

@@ -46,10 +46,10 @@ struct ServingPublication: PublicationTarget {
         let server = server
         do {
             let version = try ServedVersion.make(from: folder, files: layout.output, step: step, settings: settings)
-            Task { await server.offer(version) }
+            server.offer(version)
         } catch {
             let text = (error as? ServeFailure)?.reason ?? "\(error)"
-            Task { await server.failed("cannot make a version of \(folder) to serve: \(text)") }
+            server.failed("cannot make a version of \(folder) to serve: \(text)")
         }
     }
 }

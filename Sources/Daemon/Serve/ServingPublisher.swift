@@ -2,24 +2,30 @@ import Foundation
 import Ingest
 import Ledger
 import Logging
+import Synchronization
 
 /// Publishes adapters into the serving engine, off the merge's path: each offered
-/// folder becomes an immutable version (``ServedVersion``) at once, and is loaded by
-/// this actor, one at a time, the newest offered winning over any still waiting. A
+/// folder becomes an immutable version (``ServedVersion``) at once, and is loaded in
+/// the background, one at a time, the newest offered winning over any still waiting. A
 /// load is tried twice (bounded by `serve.timeout` each); a server that is down or
 /// refuses is one line in the log (once per kind of failure, until a load works) and
 /// in the ledger for status, and the next offer is tried again. Versions beyond
 /// `serve.keep` are pruned, never the one the server has loaded.
-actor ServingPublisher {
+final class ServingPublisher: Sendable {
     let settings: ServeSettings
     let ledger: Ledger
     let logger: Logger
     let client: ServerClient
-    private var pending: ServedVersion?
-    private var running: Task<Void, Never>?
-    /// Loaded in this process's life: later loads replace it in place.
-    private var loadedOnce = false
-    private var lastFailureKind: String?
+
+    private struct State {
+        var pending: ServedVersion?
+        var running: Task<Void, Never>?
+        /// Loaded in this process's life: later loads replace it in place.
+        var loadedOnce = false
+        var lastFailureKind: String?
+    }
+
+    private let state = Mutex(State())
 
     init(settings: ServeSettings, ledger: Ledger, logger: Logger) {
         self.settings = settings
@@ -30,11 +36,13 @@ actor ServingPublisher {
         client = ServerClient(base: settings.url, token: token, timeout: settings.timeout)
     }
 
-    /// Queues `version` for loading (the newest offer wins over one still waiting).
+    /// Queues `version` for loading (the newest offer wins over one still waiting);
+    /// returns at once. Queued before it returns: a ``drain()`` after it waits for it.
     func offer(_ version: ServedVersion) {
-        pending = version
-        guard running == nil else { return }
-        running = Task { await self.drainPending() }
+        state.withLock { state in
+            state.pending = version
+            if state.running == nil { state.running = Task { await self.drainPending() } }
+        }
     }
 
     /// Says why a version could not even be made (a layout without a PEFT config).
@@ -44,18 +52,23 @@ actor ServingPublisher {
 
     /// Waits until every offered version was tried.
     func drain() async {
-        while let task = running { await task.value }
+        while let task = state.withLock({ $0.running }) { await task.value }
     }
 
+    /// Loads what is pending until nothing is; then says it no longer runs, in the
+    /// same step as it finds nothing (an offer after that starts a new drainer).
     private func drainPending() async {
-        while let version = pending {
-            pending = nil
+        while let version = state.withLock({ state -> ServedVersion? in
+            defer { state.pending = nil }
+            if state.pending == nil { state.running = nil }
+            return state.pending
+        }) {
             await load(version)
         }
-        running = nil
     }
 
     private func load(_ version: ServedVersion) async {
+        let loadedOnce = state.withLock { $0.loadedOnce }
         var answer = await client.load(name: settings.name, path: version.path, inPlace: loadedOnce)
         if case .alreadyLoaded = answer {  // loaded by an earlier daemon, or by hand: replace it
             answer = await client.load(name: settings.name, path: version.path, inPlace: true)
@@ -69,9 +82,11 @@ actor ServingPublisher {
             + (version.truncationError.map { String(format: ", truncated from a higher rank: relative error %.3g", $0) } ?? "") + ")"
         switch answer {
         case .loaded:
-            loadedOnce = true
-            if lastFailureKind != nil { logger.notice("serving: \(settings.url) answers again") }
-            lastFailureKind = nil
+            let failing = state.withLock { state in
+                defer { (state.loadedOnce, state.lastFailureKind) = (true, nil) }
+                return state.lastFailureKind != nil
+            }
+            if failing { logger.notice("serving: \(settings.url) answers again") }
             logger.info("serving: \(settings.url) loaded \(what) as \(settings.name)")
             do {
                 try ledger.recordServed(url: settings.url, name: settings.name, version: version.path, step: version.step, rank: version.rank,
@@ -90,8 +105,11 @@ actor ServingPublisher {
     }
 
     private func report(_ text: String, kind: String) {
-        if kind == lastFailureKind { logger.debug("serving: \(text)") } else { logger.warning("serving: \(text)") }
-        lastFailureKind = kind
+        let repeated = state.withLock { state in
+            defer { state.lastFailureKind = kind }
+            return state.lastFailureKind == kind
+        }
+        if repeated { logger.debug("serving: \(text)") } else { logger.warning("serving: \(text)") }
         try? ledger.recordServingFailure(url: settings.url, name: settings.name, text)
     }
 
