@@ -1,11 +1,8 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// vLLM's runtime LoRA API (`VLLM_ALLOW_RUNTIME_LORA_UPDATING`): `POST
-/// /v1/load_lora_adapter` and `GET /v1/models`, each bounded by a timeout, with the
-/// bearer token where one is set. Its answers are read as the server words them: the
+/// /v1/load_lora_adapter` and `GET /v1/models` (``HTTPExchange``), each bounded by a
+/// timeout, with the bearer token where one is set. Its answers are read as the server words them: the
 /// JSON error's `message`, or the body's text.
 struct ServerClient: Sendable {
     let base: String
@@ -51,25 +48,14 @@ struct ServerClient: Sendable {
 
     private func request(_ path: String, body: Data?) async -> Result<(Int, String), ServeFailure> {
         guard let url = URL(string: base + path) else { return .failure(ServeFailure("not a URL: \(base + path)")) }
-        var request = URLRequest(url: url, timeoutInterval: timeout)
-        request.httpMethod = body == nil ? "GET" : "POST"
-        if let body {
-            request.httpBody = body
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        var headers: [(String, String)] = body == nil ? [] : [("Content-Type", "application/json")]
+        if let token { headers.append(("Authorization", "Bearer \(token)")) }
+        let (timeout, method, fields) = (timeout, body == nil ? "GET" : "POST", headers)
+        // Blocking socket I/O, on a thread of its own: never on the cooperative pool.
+        let result = await withCheckedContinuation { (done: CheckedContinuation<Result<HTTPExchange.Response, ServeFailure>, Never>) in
+            Thread { done.resume(returning: HTTPExchange.exchange(method, url: url, headers: fields, body: body, timeout: timeout)) }.start()
         }
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.timeoutIntervalForResource = timeout
-        let session = URLSession(configuration: configuration)
-        defer { session.finishTasksAndInvalidate() }
-        do {
-            let (data, response) = try await session.data(for: request)
-            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            return .success((status, Self.message(data)))
-        } catch {
-            return .failure(ServeFailure(Self.reason(error)))
-        }
+        return result.map { ($0.status, Self.message($0.body)) }
     }
 
     /// The server's words: `{"error": {"message": …}}` (vLLM), `{"message": …}`, or the text.
@@ -78,16 +64,6 @@ struct ServerClient: Sendable {
         if let error = object?["error"] as? [String: Any], let message = error["message"] as? String { return message }
         if let message = object?["message"] as? String { return message }
         return String(decoding: data.prefix(2000), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
-    static func reason(_ error: any Error) -> String {
-        let code = (error as? URLError)?.code
-        switch code {
-        case .cannotConnectToHost?, .networkConnectionLost?: return "connection refused (is the server running?)"
-        case .timedOut?: return "no answer within the timeout (serve.timeout)"
-        case .cannotFindHost?: return "unknown host"
-        default: return error.localizedDescription
-        }
     }
 }
 
