@@ -17,7 +17,7 @@ SECTIONS = {
     "eval": ("command", "metric", "goal", "timeout", "nice", "mode", "min_members", "stale_after", "keep_newest", "retain",
              "best_output", "candidates"),
 }
-TOP_LEVEL = ("output", "ledger", "state_directory", "heartbeat_interval")
+TOP_LEVEL = ("output", "publish", "ledger", "state_directory", "heartbeat_interval")
 # Set by the callback itself: the run is the trainer's output_dir.
 OWNED = {"watch.directory"}
 
