@@ -28,7 +28,13 @@ enum HTTPExchange {
         guard getaddrinfo(host, "\(port)", &hints, &found) == 0, let address = found else { return .failure(ServeFailure("unknown host \(host)")) }
         defer { freeaddrinfo(found) }
         let fd = socket(address.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        guard fd >= 0 else { return .failure(ServeFailure("socket: \(String(cString: strerror(errno)))")) }
+        guard fd >= 0 else {
+            // A systemd unit's RestrictAddressFamilies=AF_UNIX (mwad's own unit has it, with PrivateNetwork=yes).
+            if errno == EAFNOSUPPORT || errno == EPERM || errno == EACCES {
+                return .failure(ServeFailure("this process may not open network sockets (\(String(cString: strerror(errno)))): under mwad's systemd unit, allow it with a drop-in: PrivateNetwork=no, RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6, IPAddressAllow=localhost (docs/OPERATING.md)"))
+            }
+            return .failure(ServeFailure("socket: \(String(cString: strerror(errno)))"))
+        }
         defer { close(fd) }
         if connect(fd, address.pointee.ai_addr, address.pointee.ai_addrlen) != 0 {
             guard errno == EINPROGRESS else { return .failure(connectFailure(errno)) }
@@ -65,7 +71,12 @@ enum HTTPExchange {
     static let timedOut = ServeFailure("no answer within the timeout (serve.timeout)")
 
     static func connectFailure(_ code: Int32) -> ServeFailure {
-        code == ECONNREFUSED ? ServeFailure("connection refused (is the server running?)") : ServeFailure("cannot connect: \(String(cString: strerror(code)))")
+        switch code {
+        case ECONNREFUSED: ServeFailure("connection refused (is the server running?)")
+        case ENETUNREACH, EPERM, EACCES:
+            ServeFailure("cannot connect (\(String(cString: strerror(code)))): under mwad's systemd unit (PrivateNetwork=yes, IPAddressDeny=any) allow it with a drop-in: PrivateNetwork=no, IPAddressAllow=localhost (docs/OPERATING.md)")
+        default: ServeFailure("cannot connect: \(String(cString: strerror(code)))")
+        }
     }
 
     private static func wait(_ fd: Int32, for events: Int16, until deadline: Date) -> Bool {
