@@ -17,28 +17,39 @@ final class ReplayServer {
     let log: String
     let url: String
 
-    init(_ replies: [String], in dir: TemporaryDirectory) throws {
+    init(_ replies: [String], in dir: TemporaryDirectory, port: Int? = nil) throws {
         let portFile = dir.file("port-\(UUID().uuidString)")
         log = dir.file("requests-\(UUID().uuidString).jsonl")
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["\(Fixtures.root)/vllm-replies/replay.py", portFile, log] + replies
+        process.arguments = ["\(Fixtures.root)/vllm-replies/replay.py", portFile, log] + replies + (port.map { ["--port=\($0)"] } ?? [])
         try process.run()
         guard DaemonProcess.waitUntil(timeout: 30, { FileManager.default.fileExists(atPath: portFile) }),
               let port = try? String(contentsOfFile: portFile, encoding: .utf8) else { throw ServeFailure("the replay server did not start") }
         url = "http://127.0.0.1:\(port)"
     }
 
+    var port: Int { URLComponents(string: url)?.port ?? 0 }
+
     /// The load requests received: their bodies and Authorization headers.
     var requests: [(body: [String: Any], authorization: String?)] {
         ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { line in
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  object["method"] as? String == "POST" else { return nil }
             return (object["body"] as? [String: Any] ?? [:], object["authorization"] as? String)
         }
     }
 
+    /// How often the models were listed.
+    var modelListings: Int {
+        ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").filter { $0.contains("\"GET\"") }.count
+    }
+
     /// SIGKILL: a child inherits the test process's blocked signals, SIGTERM among them
     /// once a suite has installed its handlers.
-    deinit {
+    deinit { stop() }
+
+    func stop() {
+        guard process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
@@ -119,6 +130,43 @@ final class ReplayServer {
         await back.drain()
         let row = try #require(try ledger.snapshot().serving)
         #expect(row.lastFailure == nil && row.step == 80)
+    }
+
+    /// Checked on the daemon's clock: a server that went down is one failure; back up
+    /// (restarted, its runtime loads lost), it is given the wanted version again
+    /// without waiting for a new one; one that serves it is only asked.
+    @Test func aRestartedServerIsGivenTheWantedVersionAgain() async throws {
+        let ledger = try Ledger.inMemory()
+        let first = try ReplayServer(["loaded"], in: dir)
+        let serve = settings(first.url)
+        let publisher = ServingPublisher(settings: serve, ledger: ledger, logger: Self.logger)
+        #expect(publisher.secondsUntilCheck(now: Date()) == nil, "nothing offered, nothing to check")
+        let wanted = try version(serve, step: 80)
+        publisher.offer(wanted)
+        await publisher.drain()
+        #expect(try ledger.snapshot().serving?.step == 80)
+        first.stop()
+        let t0 = Date()
+        publisher.check(now: t0)
+        await publisher.drain()
+        let down = try #require(try ledger.snapshot().serving)
+        #expect(down.lastFailure?.contains("does not answer") == true && down.lastFailure?.contains("connection refused") == true,
+                "\(down.lastFailure ?? "")")
+        #expect(publisher.secondsUntilCheck(now: t0.addingTimeInterval(10)) == serve.checkEvery - 10)
+        let restarted = try ReplayServer(["loaded"], in: dir, port: first.port)
+        publisher.check(now: t0.addingTimeInterval(10))  // not due yet
+        await publisher.drain()
+        #expect(restarted.modelListings == 0)
+        publisher.check(now: t0.addingTimeInterval(serve.checkEvery))
+        await publisher.drain()
+        let back = try #require(try ledger.snapshot().serving)
+        #expect(back.lastFailure == nil && back.version == wanted.path)
+        #expect(restarted.requests.map { $0.body["lora_path"] as? String } == [wanted.path])
+        #expect(restarted.requests.first?.body["load_inplace"] == nil, "the restarted server has no adapter of that name to replace")
+        let listed = restarted.modelListings
+        publisher.check(now: t0.addingTimeInterval(2 * serve.checkEvery))
+        await publisher.drain()
+        #expect(restarted.modelListings == listed + 1 && restarted.requests.count == 1, "serving the wanted version: only asked")
     }
 
     @Test func aServerThatNeverAnswersIsATimeout() async throws {

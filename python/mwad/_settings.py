@@ -16,7 +16,7 @@ SECTIONS = {
     "tensorboard": ("logdir",),
     "eval": ("command", "metric", "goal", "timeout", "nice", "mode", "min_members", "stale_after", "keep_newest", "retain",
              "best_output", "candidates"),
-    "serve": ("url", "name", "dir", "keep", "publish", "token_file", "max_rank", "timeout"),
+    "serve": ("url", "name", "dir", "keep", "publish", "token_file", "max_rank", "timeout", "check_every"),
 }
 TOP_LEVEL = ("output", "publish", "ledger", "state_directory", "heartbeat_interval")
 # Set by the callback itself: the run is the trainer's output_dir.

@@ -35,7 +35,7 @@ public enum ConfigLoader {
         ("eval.command", ""), ("eval.metric", "eval_loss"), ("eval.goal", "minimize"), ("eval.timeout", "900"),
         ("eval.nice", "10"), ("eval.best_output", ""), ("eval.candidates", ""), ("eval.min_members", "2"), ("eval.stale_after", "5"), ("eval.mode", "per-adapter"), ("eval.keep_newest", ""), ("eval.retain", "auto"),
         ("serve.url", ""), ("serve.name", "mwa"), ("serve.dir", ""), ("serve.keep", "3"), ("serve.publish", "auto"), ("serve.token_file", ""),
-        ("serve.max_rank", "16"), ("serve.timeout", "30"),
+        ("serve.max_rank", "16"), ("serve.timeout", "30"), ("serve.check_every", "30"),
     ]
 
     /// The keys whose value is a program and its arguments.

@@ -77,6 +77,7 @@ final class DaemonLoop {
                 engine.logger.info("ready")
             }
             if heartbeat.beat(now: engine.clock(), ready: ready, statusLine: { statusLine }) { metrics.write(up: true) }
+            engine.serving?.check(now: engine.clock())
             guard !engine.isStopping else { break }
             await engine.wake.wait(timeout: nextTimeout(now: engine.clock()))
         }
@@ -193,6 +194,7 @@ final class DaemonLoop {
         if !root.isWatched { timeout = min(timeout, config.pollInterval) }
         if !waiting.isEmpty { timeout = min(timeout, max(0.5, config.settleTime / 4)) }
         if schedule.burstStart != nil { timeout = min(timeout, schedule.secondsUntilDue(at: now)) }
+        if let serving = engine.serving?.secondsUntilCheck(now: now) { timeout = min(timeout, max(0.5, serving)) }
         return timeout
     }
 

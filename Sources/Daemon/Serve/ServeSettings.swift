@@ -28,6 +28,9 @@ public struct ServeSettings: Sendable, Equatable {
     public var maxRank: Int
     /// Seconds for one request; a load is tried twice.
     public var timeout: Double
+    /// Seconds between looks at what the server serves (a restarted server has lost
+    /// its runtime loads; a failed one is tried again); 0: only at each new adapter.
+    public var checkEvery: Double = 30
 
     /// What publishing into the server is triggered by, given whether an evaluator runs.
     public func publishesBest(evaluating: Bool) -> Bool {
@@ -53,6 +56,7 @@ public struct ServeSettings: Sendable, Equatable {
             trigger: try values.choice("serve.publish", Trigger.self),
             tokenFile: try values.string("serve.token_file").map(RunDirectory.absolute),
             maxRank: try values.parse("serve.max_rank", "a whole number >= 0 (0: no cap)") { Int($0).flatMap { $0 >= 0 ? $0 : nil } },
-            timeout: try values.seconds("serve.timeout"))
+            timeout: try values.seconds("serve.timeout"),
+            checkEvery: try values.parse("serve.check_every", "seconds >= 0 (0: only at each new adapter)") { Double($0).flatMap { $0 >= 0 && $0 < 86_400 * 365 ? $0 : nil } })
     }
 }

@@ -35,15 +35,22 @@ struct ServerClient: Sendable {
     }
 
     /// The adapters the server has loaded: name → the folder it loaded (`root`).
-    func loadedAdapters() async -> [String: String]? {
-        guard case .success((200, let text)) = await request("/v1/models", body: nil),
-              let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-              let models = object["data"] as? [[String: Any]] else { return nil }
+    func models() async -> Result<[String: String], ServeFailure> {
+        let text: String
+        switch await request("/v1/models", body: nil) {
+        case .failure(let failure): return .failure(failure)
+        case .success((200, let body)): text = body
+        case .success((let status, let message)): return .failure(ServeFailure("GET /v1/models: HTTP \(status): \(message)"))
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+              let models = object["data"] as? [[String: Any]] else {
+            return .failure(ServeFailure("GET /v1/models: not the OpenAI models list: \(text.prefix(200))"))
+        }
         var adapters: [String: String] = [:]
         for model in models where model["parent"] is String {
             if let id = model["id"] as? String, let root = model["root"] as? String { adapters[id] = root }
         }
-        return adapters
+        return .success(adapters)
     }
 
     private func request(_ path: String, body: Data?) async -> Result<(Int, String), ServeFailure> {

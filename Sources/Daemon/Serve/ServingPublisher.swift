@@ -2,6 +2,7 @@ import Foundation
 import Ingest
 import Ledger
 import Logging
+import SettingsValue
 import Synchronization
 
 /// Publishes adapters into the serving engine, off the merge's path: each offered
@@ -11,6 +12,12 @@ import Synchronization
 /// refuses is one line in the log (once per kind of failure, until a load works) and
 /// in the ledger for status, and the next offer is tried again. Versions beyond
 /// `serve.keep` are pruned, never the one the server has loaded.
+///
+/// The server is checked every `serve.check_every` seconds (``check(now:)``, on the
+/// daemon's clock): where it no longer lists the adapter (it was restarted: runtime
+/// loads do not survive), or the latest attempt failed, the wanted version (the newest
+/// offered) is loaded again, so a server back up serves the best without waiting for
+/// the next one.
 final class ServingPublisher: Sendable {
     let settings: ServeSettings
     let ledger: Ledger
@@ -23,6 +30,11 @@ final class ServingPublisher: Sendable {
         /// Loaded in this process's life: later loads replace it in place.
         var loadedOnce = false
         var lastFailureKind: String?
+        /// The newest version offered: what the server should serve.
+        var wanted: ServedVersion?
+        /// The folder the server loaded last, from this process.
+        var loaded: String?
+        var lastCheck: Date?
     }
 
     private let state = Mutex(State())
@@ -41,6 +53,7 @@ final class ServingPublisher: Sendable {
     func offer(_ version: ServedVersion) {
         state.withLock { state in
             state.pending = version
+            state.wanted = version
             if state.running == nil { state.running = Task { await self.drainPending() } }
         }
     }
@@ -48,6 +61,43 @@ final class ServingPublisher: Sendable {
     /// Says why a version could not even be made (a layout without a PEFT config).
     func failed(_ text: String) {
         report(text, kind: "make")
+    }
+
+    /// Seconds until ``check(now:)`` has work (nil: none, no version was offered).
+    func secondsUntilCheck(now: Date) -> Double? {
+        guard settings.checkEvery > 0 else { return nil }
+        return state.withLock { state in
+            guard state.wanted != nil else { return nil }
+            if state.running != nil { return settings.checkEvery }  // checked once the load ends
+            return max(0, (state.lastCheck.map { settings.checkEvery - now.timeIntervalSince($0) }) ?? 0)
+        }
+    }
+
+    /// Where a check is due and no load runs: asks the server what it serves, in the
+    /// background; the wanted version is loaded again where the server lacks it.
+    func check(now: Date) {
+        guard settings.checkEvery > 0 else { return }
+        state.withLock { state in
+            guard let wanted = state.wanted, state.running == nil,
+                  state.lastCheck.map({ now.timeIntervalSince($0) >= settings.checkEvery }) ?? true else { return }
+            state.lastCheck = now
+            state.running = Task { await self.verify(wanted) }
+        }
+    }
+
+    private func verify(_ wanted: ServedVersion) async {
+        switch await client.models() {
+        case .success(let adapters) where adapters[settings.name] == wanted.path:
+            break
+        case .success(let adapters):
+            if adapters[settings.name] == nil, state.withLock({ $0.loaded != nil }) {
+                logger.notice("serving: \(settings.url) no longer serves \(settings.name) (restarted?): loading it again")
+            }
+            await load(wanted, replacing: adapters[settings.name] != nil)
+        case .failure(let failure):
+            report("\(settings.url) does not answer: \(failure.reason); checked again in \(MergeSettings.number(settings.checkEvery)) s", kind: "unreachable")
+        }
+        await drainPending()
     }
 
     /// Waits until every offered version was tried.
@@ -63,12 +113,12 @@ final class ServingPublisher: Sendable {
             if state.pending == nil { state.running = nil }
             return state.pending
         }) {
-            await load(version)
+            await load(version, replacing: state.withLock { $0.loadedOnce })
         }
     }
 
-    private func load(_ version: ServedVersion) async {
-        let loadedOnce = state.withLock { $0.loadedOnce }
+    /// Loads `version`, over the adapter of that name where `replacing`.
+    private func load(_ version: ServedVersion, replacing loadedOnce: Bool) async {
         var answer = await client.load(name: settings.name, path: version.path, inPlace: loadedOnce)
         if case .alreadyLoaded = answer {  // loaded by an earlier daemon, or by hand: replace it
             answer = await client.load(name: settings.name, path: version.path, inPlace: true)
@@ -83,7 +133,7 @@ final class ServingPublisher: Sendable {
         switch answer {
         case .loaded:
             let failing = state.withLock { state in
-                defer { (state.loadedOnce, state.lastFailureKind) = (true, nil) }
+                defer { (state.loadedOnce, state.lastFailureKind, state.loaded) = (true, nil, version.path) }
                 return state.lastFailureKind != nil
             }
             if failing { logger.notice("serving: \(settings.url) answers again") }
@@ -123,7 +173,7 @@ final class ServingPublisher: Sendable {
             let tb = (try? fm.attributesOfItem(atPath: b)[.modificationDate] as? Date) ?? .distantPast
             return ta > tb
         }
-        let inUse = Set((await client.loadedAdapters() ?? [:]).values).union([loaded])
+        let inUse = Set(((try? await client.models().get()) ?? [:]).values).union([loaded])
         for old in versions.dropFirst(settings.keep) where !inUse.contains(old) {
             try? fm.removeItem(atPath: old)
         }
