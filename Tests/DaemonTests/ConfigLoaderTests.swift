@@ -1,5 +1,6 @@
 import Daemon
 import Foundation
+import Ingest
 import Settings
 import MWADTestKit
 import Testing
@@ -137,6 +138,24 @@ import Testing
         } catch {
             guard case .file(let path, _) = error else { Issue.record("got \(error)"); return }
             #expect(path == dir.file("absent.yaml"))
+        }
+    }
+
+    /// A layout vLLM cannot load (one safetensors file, no PEFT config) is refused at
+    /// start, naming the layouts it can; `auto` is judged once it decides.
+    @Test func servingRefusesALayoutWithoutAPEFTConfigAtStart() async throws {
+        let builtIn = LayoutCatalog.builtIn.map(\.description.name)  // a test may register more
+        #expect(ServeSettings.servableLayouts.filter(builtIn.contains) == ["huggingface", "torchtune"])
+        for layout in ["auto"] + builtIn {
+            let flags = ["watch.directory": dir.file("run"), "serve.url": "http://127.0.0.1:8000", "watch.layout": layout]
+            let refused = await refusal(nil, flags: flags)
+            if ["auto", "huggingface", "torchtune"].contains(layout) {
+                #expect(refused == nil, "\(layout): \(refused.map { "\($0)" } ?? "")")
+            } else {
+                let words = refused.map { "\($0)" } ?? ""
+                #expect(words.contains("serve.url") && words.contains("the \(layout) layout publishes") && words.contains("huggingface, torchtune"), "\(layout): \(words)")
+                #expect(await refusal(nil, flags: flags.filter { $0.key != "serve.url" }) == nil, "\(layout) without serving")
+            }
         }
     }
 }

@@ -104,6 +104,9 @@ public enum ConfigLoader {
             keepNewest: try values.string("eval.keep_newest").map(RunDirectory.absolute),
             retain: try values.choice("eval.retain", DaemonConfig.Retain.self),
             serve: try ServeSettings.read(values, stateDirectory: state))
+        if config.serve != nil, let problem = ServeSettings.layoutProblem(config.layout) {
+            throw .invalid(key: "serve.url", value: config.serve!.url, allowed: "a run mwad can serve: \(problem)")
+        }
         // Serving each best needs the best handed over somewhere: under the state directory unless given.
         if let serve = config.serve, serve.publishesBest(evaluating: config.evaluation != nil), config.evaluation?.bestOutput == nil {
             config.evaluation?.bestOutput = "\(state)/best"

@@ -41,6 +41,20 @@ public struct ServeSettings: Sendable, Equatable {
         }
     }
 
+    /// The layouts whose adapters vLLM can load: those publishing a PEFT folder (the
+    /// adapter with its config), read from the layout catalog.
+    public static var servableLayouts: [String] {
+        LayoutCatalog.all.map(\.description).filter { $0.make(MetricsSource(tag: nil, logdir: nil)).output.configFile != nil }.map(\.name)
+    }
+
+    /// Why `layout` cannot be served, where it cannot (`auto` is judged once decided).
+    public static func layoutProblem(_ layout: String) -> String? {
+        guard let description = LayoutCatalog.named(layout) else { return nil }
+        let output = description.make(MetricsSource(tag: nil, logdir: nil)).output
+        guard output.configFile == nil else { return nil }
+        return "vLLM loads PEFT adapter folders (an adapter with its adapter_config.json); the \(layout) layout publishes \(output.adapterFile) without one. Serving takes the layouts \(servableLayouts.joined(separator: ", ")); unset serve.url for this run"
+    }
+
     static func read(_ values: Values, stateDirectory: String) throws(ConfigError) -> ServeSettings? {
         guard let url = try values.string("serve.url") else { return nil }
         guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {

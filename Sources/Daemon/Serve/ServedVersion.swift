@@ -25,7 +25,7 @@ struct ServedVersion: Sendable {
 
     static func make(from folder: String, files: OutputProposal, step: Int64?, settings: ServeSettings) throws -> ServedVersion {
         guard let configFile = files.configFile else {
-            throw ServeFailure("vLLM loads PEFT adapter folders (an adapter with its adapter_config.json): this run's layout publishes \(files.adapterFile) without one, so it cannot be served (layouts huggingface and torchtune can)")
+            throw ServeFailure("vLLM loads PEFT adapter folders (an adapter with its adapter_config.json): this run's layout publishes \(files.adapterFile) without one, so it cannot be served (the layouts \(ServeSettings.servableLayouts.joined(separator: ", ")) can)")
         }
         let adapterPath = "\(folder)/\(files.adapterFile)", configPath = "\(folder)/\(configFile)"
         let adapter = try SafeTensorsFile(path: adapterPath)
