@@ -33,6 +33,9 @@ struct SettingsOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp(SettingsOptions.help("smoothing"), valueName: "K"))
     var smoothing: String?
 
+    @Option(name: .customLong("max-rank"), parsing: .unconditional, help: ArgumentHelp(SettingsOptions.help("max_rank"), valueName: "R"))
+    var maxRank: String?
+
     /// Each parameter flag (`--half-life 40`) reaches the parser as `--param
     /// half_life=40` (see ``rewrite(_:)``): the catalog, not this file, knows the names.
     @Option(name: .customLong("param"), parsing: .unconditionalSingleValue,
@@ -86,6 +89,7 @@ struct SettingsOptions: ParsableArguments {
         texts["stride"] = stride
         texts["metric"] = metric
         texts["smoothing"] = smoothing
+        texts["max_rank"] = maxRank
         return texts
     }
 

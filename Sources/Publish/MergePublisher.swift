@@ -11,8 +11,22 @@ import Weigh
 /// members as a method takes them.
 public enum MergePublisher {
     /// Writes the merged adapter to `adapter` by the plan's method (or `writeAdapter`);
-    /// returns the method's report, the method and the inputs it read.
+    /// returns the method's report, the method and the inputs it read. Where the
+    /// settings cap the rank (`max_rank`) and the merge exceeds it, ``RankCap`` writes
+    /// its truncated SVD instead, and the method and inputs returned are the SVD's.
     public static func write(_ plan: MergePlan, to adapter: MergeOutput, writeAdapter: ((MergeOutput) throws(PublishError) -> Void)?)
+        throws(PublishError) -> (report: MergeReport, method: any MergeMethod, inputs: [MergeInput]) {
+        guard plan.settings.maxRank > 0 else { return try uncapped(plan, to: adapter, writeAdapter: writeAdapter) }
+        let cap = RankCap(maxRank: plan.settings.maxRank)
+        let scratch = cap.scratch(for: adapter)
+        defer { try? FileManager.default.removeItem(atPath: scratch.path) }
+        let made = try uncapped(plan, to: scratch, writeAdapter: writeAdapter)
+        guard let capped = try cap.finish(method: made.method, inputs: made.inputs, report: made.report, written: scratch.path, as: adapter,
+                                          newestConfig: plan.newestCheckpoint.configPath, format: plan.newestCheckpoint.format) else { return made }
+        return (capped.report, capped.method, capped.inputs)
+    }
+
+    private static func uncapped(_ plan: MergePlan, to adapter: MergeOutput, writeAdapter: ((MergeOutput) throws(PublishError) -> Void)?)
         throws(PublishError) -> (report: MergeReport, method: any MergeMethod, inputs: [MergeInput]) {
         // A running sum (writeAdapter) is linear: no method reads the members then.
         let inputs = writeAdapter == nil ? try inputs(plan) : []

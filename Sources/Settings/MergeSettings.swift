@@ -86,6 +86,7 @@ extension MergeSettings {
                      "\(s.method) method" + Self.list(s, ownedBy: s.method, weighting: false),
                      "window \(s.window.summary)"]
         if s.smoothing != 1 { parts.append("smoothing \(s.smoothing)") }
+        if s.maxRank > 0 { parts.append("max_rank \(s.maxRank)") }
         return parts.joined(separator: " · ")
     }
 
@@ -104,6 +105,7 @@ extension MergeSettings {
         for parameter in (try? Catalog.shared.method(s.method))?.parameters ?? [] {
             parts.append("\(Self.shortName(parameter.name)) \(s.parameters[parameter.name]!)")
         }
+        if s.maxRank > 0 { parts.append("max_rank \(s.maxRank)") }
         return parts.joined(separator: ", ")
     }
 

@@ -25,6 +25,8 @@ public enum SettingsText {
             Fixed(name: "stride", allowed: "a whole number >= 1", help: "Every K-th checkpoint counting back from the newest (LAWA's spacing)."),
             Fixed(name: "metric", allowed: "train_loss or eval_loss", help: "The loss a loss weighting reads."),
             Fixed(name: "smoothing", allowed: "a whole number >= 1", help: "Average the last K logged losses up to each checkpoint's step."),
+            Fixed(name: "max_rank", allowed: "a whole number >= 0 (0: no cap)",
+                  help: "A merge of a higher LoRA rank is published as its truncated SVD at this rank (a serving engine's limit); 0: no cap."),
         ]
     }
 
@@ -44,6 +46,7 @@ public enum SettingsText {
         case "stride": return "1"
         case "metric": return defaults.metric.rawValue
         case "smoothing": return "1"
+        case "max_rank": return "0"
         default: return catalog.parameter(name).map { "\($0.defaultValue)" } ?? ""
         }
     }
@@ -92,6 +95,10 @@ public enum SettingsText {
         if let v = value("smoothing") {
             guard let n = Int(v), n >= 1 else { throw invalid("smoothing", v, "a whole number >= 1") }
             settings.smoothing = n
+        }
+        if let v = value("max_rank") {
+            guard let n = Int(v), n >= 0, n <= 65_536 else { throw invalid("max_rank", v, "a whole number >= 0 (0: no cap)") }
+            settings.maxRank = n
         }
         let declared = Set(((try? catalog.weighting(settings.weighting))?.parameters ?? []).map(\.name)
             + ((try? catalog.method(settings.method))?.parameters ?? []).map(\.name))

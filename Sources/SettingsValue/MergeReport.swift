@@ -10,6 +10,9 @@ public struct MergeReport: Sendable, Equatable, Codable {
     /// (‖ΔW − ΔW_k‖ / ‖ΔW‖), where the method truncates.
     public var moduleErrors: [String: Double]?
     public var truncationError: Double?
+    /// The merge's rank before it was capped to `merge.max_rank` (its truncated SVD
+    /// published instead), where it was.
+    public var cappedFrom: Int?
     /// The method that made the merge where the settings name `auto` (`delta`, `linear`).
     public var methodUsed: String?
     /// Why `auto` did not use delta, in a word or two (`DoRA`), and in full.
@@ -44,7 +47,8 @@ public struct MergeReport: Sendable, Equatable, Codable {
     private var detailSummary: String? {
         if let truncationError {
             let worst = moduleErrors?.max { $0.value < $1.value }
-            return String(format: "truncated to rank %d: relative error %.3g overall", rank ?? 0, truncationError)
+            let what = cappedFrom.map { "capped from rank \($0) to \(rank ?? 0) (max_rank): SVD, " } ?? "truncated to rank \(rank ?? 0): "
+            return what + String(format: "relative error %.3g overall", truncationError)
                 + (worst.map { String(format: ", %.3g in %@ (the worst module)", $0.value, $0.key) } ?? "")
         }
         return rank.map { "output rank \($0) per module" + ((rankPattern ?? [:]).isEmpty ? "" : " (others in rank_pattern)") }
@@ -55,9 +59,11 @@ public struct MergeReport: Sendable, Equatable, Codable {
         case rankPattern = "rank_pattern"
         case moduleErrors = "module_errors"
         case truncationError = "truncation_error"
+        case cappedFrom = "capped_from"
         case methodUsed = "method_used", methodReason = "method_reason", methodDetail = "method_detail"
         // As a decoder converting from snake case (status JSON) hands them over.
         case rankPatternCamel = "rankPattern", moduleErrorsCamel = "moduleErrors", truncationErrorCamel = "truncationError"
+        case cappedFromCamel = "cappedFrom"
         case methodUsedCamel = "methodUsed", methodReasonCamel = "methodReason", methodDetailCamel = "methodDetail"
     }
 
@@ -70,6 +76,7 @@ public struct MergeReport: Sendable, Equatable, Codable {
             ?? c.decodeIfPresent([String: Double].self, forKey: .moduleErrorsCamel)
         truncationError = try c.decodeIfPresent(Double.self, forKey: .truncationError)
             ?? c.decodeIfPresent(Double.self, forKey: .truncationErrorCamel)
+        cappedFrom = try c.decodeIfPresent(Int.self, forKey: .cappedFrom) ?? c.decodeIfPresent(Int.self, forKey: .cappedFromCamel)
         methodUsed = try c.decodeIfPresent(String.self, forKey: .methodUsed) ?? c.decodeIfPresent(String.self, forKey: .methodUsedCamel)
         methodReason = try c.decodeIfPresent(String.self, forKey: .methodReason) ?? c.decodeIfPresent(String.self, forKey: .methodReasonCamel)
         methodDetail = try c.decodeIfPresent(String.self, forKey: .methodDetail) ?? c.decodeIfPresent(String.self, forKey: .methodDetailCamel)
@@ -81,6 +88,7 @@ public struct MergeReport: Sendable, Equatable, Codable {
         try c.encodeIfPresent(rankPattern, forKey: .rankPattern)
         try c.encodeIfPresent(moduleErrors, forKey: .moduleErrors)
         try c.encodeIfPresent(truncationError, forKey: .truncationError)
+        try c.encodeIfPresent(cappedFrom, forKey: .cappedFrom)
         try c.encodeIfPresent(methodUsed, forKey: .methodUsed)
         try c.encodeIfPresent(methodReason, forKey: .methodReason)
         try c.encodeIfPresent(methodDetail, forKey: .methodDetail)

@@ -21,6 +21,9 @@ public struct MergeSettings: Sendable, Equatable, Hashable {
     public var method: String
     /// The values of the weighting's and the method's declared parameters.
     public var parameters: ParameterValues
+    /// The highest LoRA rank the published merge may have (`merge.max_rank`): a merge
+    /// above it is published as its truncated SVD at this rank; 0: no cap.
+    public var maxRank: Int = 0
 
     /// The defaults, as measured (see the README): on three real runs, the exact
     /// delta average of the last 3 checkpoints under an EMA with a half-life of two
@@ -67,7 +70,8 @@ public struct MergeSettings: Sendable, Equatable, Hashable {
             + (s.window.steps.map { ";window_steps=\($0)" } ?? "") + (s.window.stride == 1 ? "" : ";stride=\(s.window.stride)")
         let parameters = s.parameters.values.keys.sorted().map { "\($0)=\(s.parameters[$0]!)" }
         return ([window, "weighting=\(s.weighting)"] + parameters
-            + ["metric=\(s.metric.rawValue)", "smoothing=\(s.smoothing)", "method=\(s.method)"]).joined(separator: ";")
+            + ["metric=\(s.metric.rawValue)", "smoothing=\(s.smoothing)", "method=\(s.method)"]
+            + (s.maxRank > 0 ? ["max_rank=\(s.maxRank)"] : [])).joined(separator: ";")
     }
 
     /// A short, stable identifier of ``canonical`` (FNV-1a, 64 bits, hex): equal

@@ -14,7 +14,7 @@ extension MergeSettings: Codable {
         init?(intValue: Int) { nil }
     }
 
-    public static let fixedKeys: Set<String> = ["window", "window_steps", "stride", "weighting", "metric", "smoothing", "method"]
+    public static let fixedKeys: Set<String> = ["window", "window_steps", "stride", "weighting", "metric", "smoothing", "method", "max_rank"]
 
     /// `halfLife` → `half_life`: a decoder converting from snake case (status JSON)
     /// hands over camel-cased keys; settings are named in snake case everywhere.
@@ -44,6 +44,7 @@ extension MergeSettings: Codable {
         metric = try c.decodeIfPresent(Metric.self, forKey: Key("metric")) ?? .trainLoss
         smoothing = try c.decodeIfPresent(Int.self, forKey: Key("smoothing")) ?? 1
         method = try c.decodeIfPresent(String.self, forKey: Key("method")) ?? "linear"
+        maxRank = try c.decodeIfPresent(Int.self, forKey: Key("max_rank")) ?? 0
         parameters = ParameterValues(values)
     }
 
@@ -56,6 +57,7 @@ extension MergeSettings: Codable {
         try c.encode(metric, forKey: Key("metric"))
         try c.encode(smoothing, forKey: Key("smoothing"))
         try c.encode(method, forKey: Key("method"))
+        if maxRank > 0 { try c.encode(maxRank, forKey: Key("max_rank")) }
         for (name, value) in parameters.values { try c.encode(value, forKey: Key(name)) }
     }
 }

@@ -9,7 +9,7 @@ two equal), so that a misspelt keyword is an error, never a silently ignored set
 SECTIONS = {
     "watch": ("directory", "mode", "poll_interval", "reconcile_interval", "settle_time", "debounce", "layout"),
     "merge": ("method", "rank", "weighting", "half_life", "penalty", "shape", "ratio", "window", "window_steps",
-              "stride", "metric", "smoothing", "recompute_every", "running_sum"),
+              "stride", "metric", "smoothing", "max_rank", "recompute_every", "running_sum"),
     "hook": ("on_merge", "timeout"),
     "log": ("level",),
     "metrics": ("textfile", "tag", "logdir"),

@@ -48,6 +48,7 @@ enum ChangeNotice {
         compare("metric", old.metric.rawValue, new.metric.rawValue)
         compare("smoothing", "\(old.smoothing)", "\(new.smoothing)")
         compare("method", old.method, new.method)
+        compare("max_rank", "\(old.maxRank)", "\(new.maxRank)")
         for name in Set(old.parameters.values.keys).union(new.parameters.values.keys).sorted() {
             compare(name, old.parameters[name].map { "\($0)" } ?? "unset", new.parameters[name].map { "\($0)" } ?? "unset")
         }
