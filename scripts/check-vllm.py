@@ -3,7 +3,8 @@
 Hugging Face Trainer run with the callback: each new best reaches the server, and the
 served adapter's top log-probabilities equal PEFT's; a stacked merge above the
 server's --max-lora-rank 16 is served SVD-capped; with the server stopped the merge on
-disk stands and status shows the failure; back up, the next best loads.
+disk stands and status shows the failure; back up, the best is loaded again
+(serve.check_every) without waiting for the next one.
 
 Usage: check-vllm.py MWAD_BINARY   (run with the torch venv's python: torch,
 transformers, peft). The vLLM venv is made from the local CPU torch wheel and cached
@@ -88,6 +89,8 @@ def start_server(python, base, port, log):
 
 
 def stop_server(server):
+    if server.poll() is not None:
+        return
     os.killpg(server.pid, signal.SIGTERM)
     try:
         server.wait(60)
@@ -116,11 +119,122 @@ def status(binary, state):
     return json.loads(subprocess.run([binary, "status", "--json", "--state-dir", state], capture_output=True, text=True, check=True).stdout)
 
 
+def wait_for(what, timeout=180):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = what()
+        if value:
+            return value
+        time.sleep(0.2)
+    return None
+
+
+class Probe:
+    """A Trainer callback after mwad's: at each save, waits for mwad's evaluation of that
+    window; for each new best, waits until the server serves it and compares vLLM's
+    log-probabilities with PEFT's. After the first best served it stops the server; at
+    the next save it waits for the failure in status, checks the merge on disk, starts
+    the server again, and waits until the best is loaded again (serve.check_every)."""
+
+    def __init__(self, binary, state, run, base, words, url, restart):
+        self.binary, self.state, self.run, self.base, self.words, self.url = binary, state, run, base, words, url
+        self.restart = restart
+        self.phase = "up"  # up → down → back
+        self.best_step = None
+        self.rows = []
+        self.capped = False
+        self.saved_at = None
+
+    def on_save(self, step):
+        self.saved_at = time.monotonic()
+        evaluated = wait_for(lambda: self._evaluated(step), 240)
+        if evaluated is None:
+            check(False, f"step {step}: mwad evaluated its window within 240 s")
+            return
+        if evaluated.get("one member"):
+            return  # a window of one member is not evaluated
+        best = evaluated.get("best") or {}
+        if self.phase == "down":
+            def failure():
+                served = status(self.binary, self.state).get("serving") or {}
+                return served if "connection refused" in (served.get("last_failure") or "") else None
+            failed = wait_for(failure, 60)
+            members = (status(self.binary, self.state).get("merge") or {}).get("members") or [{"step": None}]
+            newest = max(m["step"] for m in members)
+            on_disk = os.path.exists(os.path.join(self.run, "mwa-merged", "adapter_model.safetensors")) and os.path.exists(best.get("output", "/-"))
+            check(failed is not None and newest == step and on_disk,
+                  f"step {step}: the server down, status shows {(failed or {}).get('last_failure')}; "
+                  f"the merge of step {newest} and the best adapter stand on disk")
+            started = time.monotonic()
+            up = self.restart()
+            back = wait_for(lambda: self._serving(best), 120)
+            check(up and back is not None, f"step {step}: the server back ({time.monotonic() - started:.0f} s), the best of step {best.get('step')} "
+                  f"is loaded again without a new one: {(back or {}).get('version')}")
+            self.phase = "back"
+            if back:
+                self._compare(step, best, back, "after the restart")
+            self.best_step = best.get("step")
+            return
+        if best.get("step") == self.best_step:
+            return
+        self.best_step = best.get("step")
+        served = wait_for(lambda: self._serving(best), 60)
+        check(served is not None, f"step {step}: the new best ({best.get('target')}, step {best.get('step')}) reaches the server")
+        if served:
+            self._compare(step, best, served, "new best")
+            if self.phase == "up":
+                stop_server(SERVER[0])
+                self.phase = "down"
+                print(f"     the server stopped after step {step}", flush=True)
+
+    def _evaluated(self, step):
+        """Status once the window of `step` is evaluated and its best (if it won) handed
+        over; {"one member": True} for a window of one, which is not evaluated."""
+        now = status(self.binary, self.state)
+        evaluations = [e for e in now.get("evaluations", []) if e["step"] == step]
+        if {"merge", "checkpoint"} <= {e["target"] for e in evaluations}:
+            if any(e.get("best") for e in evaluations):  # a new best: wait for its hand-over
+                return wait_for(lambda: (lambda s: s if (s.get("best") or {}).get("step") == step else None)(status(self.binary, self.state)), 30) or now
+            return now
+        members = (now.get("merge") or {}).get("members") or []
+        if members and max(m["step"] for m in members) == step and len(members) < 2:
+            return {"one member": True}
+        return None
+
+    def _serving(self, best):
+        served = status(self.binary, self.state).get("serving") or {}
+        return served if served.get("step") == best.get("step") and served.get("version") and served.get("last_failure") is None else None
+
+    def _compare(self, step, best, served, why):
+        ids = [1, 5, 6, 7, 8]
+        top = top_logprobs_vllm(self.url, ids)
+        peft = logprobs_peft(self.base, served["version"], ids)
+        worst = max(abs(value - peft[self.words.index(token)].item()) for token, value in top.items())
+        capped = served.get("truncation_error") is not None
+        self.capped = self.capped or capped
+        lag = time.monotonic() - self.saved_at
+        check(worst < 1e-4, f"step {step} ({why}): serving {os.path.basename(served['version'])} (the {best.get('target')} of step {best.get('step')}, "
+              f"rank {served.get('rank')}{', SVD-capped' if capped else ''}), {lag:.1f} s after the save; vLLM's top-5 log-probabilities "
+              f"equal PEFT's (max difference {worst:.1e})")
+        self.rows.append((step, best.get("target"), served.get("rank"), capped, lag, worst, why))
+
+
+SERVER = [None]
+
+
 def main():
     binary = os.path.abspath(sys.argv[1])
     python = vllm_python()
     if python is None:
         return 0
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, Trainer, TrainerCallback, TrainingArguments
+    sys.path.insert(0, os.path.join(REPO, "python"))
+    sys.path.insert(0, os.path.join(REPO, "examples"))
+    from mwad import MwadCallback
+    from train_with_mwad import JsonlExamples, pad
+    os.environ["MWAD_BINARY"] = binary
     work = tempfile.mkdtemp(prefix="mwad-vllm-")
     base = os.path.join(work, "base")
     words = make_base(base)
@@ -133,54 +247,75 @@ def main():
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     started = time.monotonic()
-    log = open(os.path.join(work, "vllm.log"), "w")
-    server, up = start_server(python, base, port, log)
+    logs = iter(range(1, 10))
+
+    def start():
+        log = open(os.path.join(work, f"vllm{next(logs)}.log"), "w")
+        SERVER[0], up = start_server(python, base, port, log)
+        return up
+
+    up = start()
     check(up, f"vLLM serves the tiny base ({time.monotonic() - started:.0f} s to start)")
     if not up:
-        print(open(os.path.join(work, "vllm.log")).read()[-3000:])
+        print(open(os.path.join(work, "vllm1.log")).read()[-3000:])
         return 1
     try:
         run, state = os.path.join(work, "run"), os.path.join(work, "state")
-        env = dict(os.environ, MWAD_BINARY=binary, PYTHONPATH=os.path.join(REPO, "python"), MWAD_SERVE_URL=url, MWAD_WATCH_MODE="poll")
-        train = [sys.executable, os.path.join(REPO, "examples", "train_with_mwad.py"), "--base", base, "--data",
-                 os.path.join(work, "train.jsonl"), "--eval-data", os.path.join(work, "val.jsonl"), "--out", run, "--state-dir", state,
-                 "--steps", "24", "--save-steps", "4", "--save-total-limit", "3", "--rank", "8", "--lr", "3e-3", "--max-length", "16", "--window", "3"]
-        done = subprocess.run(train, env=env, capture_output=True, text=True)
-        if done.returncode != 0:
-            print(done.stdout[-2000:], done.stderr[-4000:])
-        check(done.returncode == 0, "a real Trainer run with the callback, mwad serving each new best")
-        loads = [line for line in done.stderr.splitlines() if "serving:" in line]
-        print("\n".join(loads[-8:]))
-        served = status(binary, state).get("serving") or {}
-        check(served.get("version") is not None and served.get("last_failure") is None, f"status: serving {served.get('version')} at step {served.get('step')}")
-        ids = [1, 5, 6, 7, 8]
-        top = top_logprobs_vllm(url, ids)
-        peft = logprobs_peft(base, served["version"], ids)
-        worst = max(abs(value - peft[words.index(token)].item()) for token, value in top.items())
-        check(worst < 1e-4, f"vLLM's top-5 log-probabilities of the served adapter equal PEFT's (max difference {worst:.1e})")
-        # The server stopped: the merge on disk stands, status shows the failure.
-        stop_server(server)
-        more = subprocess.run([binary, "run", "--watch", run, "--state-dir", state, "--once", "--window", "2", "--retain", "all"],
-                              env=dict(env, MWAD_EVAL_COMMAND=""), capture_output=True, text=True)
-        after = status(binary, state)
-        check(more.returncode == 0 and after["merge"]["window"] == 2, "with the server stopped, the next merge is published to disk")
-        check("connection refused" in (after.get("serving") or {}).get("last_failure", ""),
-              f"status shows the failure: {(after.get('serving') or {}).get('last_failure')}")
-        log = open(os.path.join(work, "vllm2.log"), "w")
-        server, up = start_server(python, base, port, log)
-        back = subprocess.run([binary, "run", "--watch", run, "--state-dir", state, "--once", "--window", "3", "--retain", "all"],
-                              env=dict(env, MWAD_EVAL_COMMAND=""), capture_output=True, text=True)
-        again = status(binary, state).get("serving") or {}
-        check(up and back.returncode == 0 and again.get("last_failure") is None and again.get("version") != served.get("version"),
-              f"the server back, the next merge loads: {again.get('version')}")
-        check(again.get("rank") == 16 and (again.get("truncation_error") or 0) > 0,
-              f"that merge, stacked (3 × rank 8 = 24), is served SVD-capped at rank 16 (relative error {again.get('truncation_error')})")
-        top = top_logprobs_vllm(url, ids)
-        peft = logprobs_peft(base, again["version"], ids)
-        worst = max(abs(value - peft[words.index(token)].item()) for token, value in top.items())
-        check(worst < 1e-4, f"vLLM's top-5 log-probabilities of the capped adapter equal PEFT's (max difference {worst:.1e})")
+        probe = Probe(binary, state, run, base, words, url, start)
+
+        class ProbeCallback(TrainerCallback):
+            def on_save(self, args, state, control, **kwargs):
+                probe.on_save(state.global_step)
+
+        evaluator = [sys.executable, os.path.join(REPO, "examples", "eval_peft.py"), "--base", base,
+                     "--data", os.path.join(work, "val.jsonl"), "--max-length", "16"]
+        mwad = MwadCallback(state_dir=state, window=3, eval_command=evaluator, best_output=os.path.join(run, "mwa-best"),
+                            watch={"mode": "poll"}, serve={"url": url, "check_every": 2})
+        model = get_peft_model(AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32),
+                               LoraConfig(r=8, lora_alpha=16, lora_dropout=0.0, target_modules="all-linear", task_type="CAUSAL_LM"))
+        args = TrainingArguments(output_dir=run, max_steps=24, per_device_train_batch_size=8, learning_rate=3e-3, lr_scheduler_type="constant",
+                                 logging_steps=2, save_steps=4, save_total_limit=3, report_to=[], use_cpu=True, dataloader_num_workers=0, seed=0)
+        trainer = Trainer(model=model, args=args, train_dataset=JsonlExamples(os.path.join(work, "train.jsonl"), base, 16),
+                          data_collator=pad, callbacks=[mwad, ProbeCallback()])
+        trainer.train()
+        check(mwad.exit_status == 0, f"a real Trainer run with the callback, mwad serving each new best (mwad's exit status {mwad.exit_status})")
+        check(probe.phase == "back", "the server was stopped mid-run and came back")
+        print("     step  best        rank  capped  s after save (its 2 evaluations, a restart)  max |Δ log p|")
+        for step, target, rank, capped, lag, worst, why in probe.rows:
+            print(f"     {step:4}  {target:10}  {rank:4}  {'yes' if capped else 'no':6}  {lag:12.1f}{"":33}  {worst:.1e}  {why}")
+        if not probe.capped:
+            # No merge of 3 × rank 8 won a window: serve one (rank 24) to see it capped
+            # (uniform weights: a merge the daemon has not made yet).
+            done = subprocess.run([binary, "run", "--watch", run, "--state-dir", state, "--once", "--window", "3", "--weighting", "uniform", "--retain", "all"],
+                                  env=dict(os.environ, MWAD_EVAL_COMMAND="", MWAD_SERVE_URL=url, MWAD_SERVE_PUBLISH="merge"),
+                                  capture_output=True, text=True)
+            served = status(binary, state).get("serving") or {}
+            check(done.returncode == 0 and served.get("rank") == 16 and (served.get("truncation_error") or 0) > 0,
+                  f"a stacked merge (3 × rank 8 = 24) is served SVD-capped at rank 16 (relative error {served.get('truncation_error')})")
+            if served.get("version"):
+                probe.saved_at = time.monotonic()
+                probe._compare(24, {"target": "merge", "step": served.get("step")}, served, "stacked merge")
+        else:
+            check(True, "a stacked merge above the rank limit was served SVD-capped during the run")
+        # merge.max_rank: the merge itself is capped (3 × rank 8 → 16), so it is served as published.
+        done = subprocess.run([binary, "run", "--watch", run, "--state-dir", state, "--once", "--window", "3", "--weighting", "step",
+                               "--max-rank", "16", "--retain", "all"],
+                              env=dict(os.environ, MWAD_EVAL_COMMAND="", MWAD_SERVE_URL=url, MWAD_SERVE_PUBLISH="merge"),
+                              capture_output=True, text=True)
+        now = status(binary, state)
+        served, report = now.get("serving") or {}, (now.get("merge") or {}).get("report") or {}
+        check(done.returncode == 0 and report.get("capped_from") == 24 and report.get("rank") == 16 and served.get("rank") == 16
+              and served.get("truncation_error") is None,
+              f"merge.max_rank 16: the merge is published capped from rank {report.get('capped_from')} to {report.get('rank')} "
+              f"(relative error {report.get('truncation_error')}), and served as it is")
+        if served.get("version"):
+            ids = [1, 5, 6, 7, 8]
+            top = top_logprobs_vllm(url, ids)
+            peft = logprobs_peft(base, os.path.join(run, "mwa-merged"), ids)
+            worst = max(abs(value - peft[words.index(token)].item()) for token, value in top.items())
+            check(worst < 1e-4, f"PEFT loads the capped merge from the output folder; its top-5 log-probabilities equal vLLM's (max difference {worst:.1e})")
     finally:
-        stop_server(server)
+        stop_server(SERVER[0])
     print(f"{len(failures)} failed" if failures else "all passed", f"({time.monotonic() - started:.0f} s)")
     return 1 if failures else 0
 
