@@ -282,7 +282,7 @@ def main():
         check(probe.phase == "back", "the server was stopped mid-run and came back")
         print("     step  best        rank  capped  s after save (its 2 evaluations, a restart)  max |Δ log p|")
         for step, target, rank, capped, lag, worst, why in probe.rows:
-            print(f"     {step:4}  {target:10}  {rank:4}  {'yes' if capped else 'no':6}  {lag:12.1f}{"":33}  {worst:.1e}  {why}")
+            print(f"     {step:4}  {target:10}  {rank:4}  {'yes' if capped else 'no':6}  {lag:12.1f}{'':33}  {worst:.1e}  {why}")
         if not probe.capped:
             # No merge of 3 × rank 8 won a window: serve one (rank 24) to see it capped
             # (uniform weights: a merge the daemon has not made yet).

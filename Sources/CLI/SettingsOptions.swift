@@ -12,28 +12,28 @@ import Weigh
 /// values even when they start with `-`, so that `--window -3` is refused for its
 /// range, not mistaken for a missing value.
 struct SettingsOptions: ParsableArguments {
-    @Option(help: ArgumentHelp(SettingsOptions.help("method"), valueName: "name"))
+    @Option(help: ArgumentHelp(SettingsOptions.help("method"), valueName: SettingsOptions.valueName("method")))
     var method: String?
 
-    @Option(help: ArgumentHelp(SettingsOptions.help("weighting"), valueName: "name"))
+    @Option(help: ArgumentHelp(SettingsOptions.help("weighting"), valueName: SettingsOptions.valueName("weighting")))
     var weighting: String?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp(SettingsOptions.help("window"), valueName: "N|all"))
+    @Option(parsing: .unconditional, help: ArgumentHelp(SettingsOptions.help("window"), valueName: SettingsOptions.valueName("window")))
     var window: String?
 
-    @Option(name: .customLong("window-steps"), parsing: .unconditional, help: ArgumentHelp(SettingsOptions.help("window_steps"), valueName: "S"))
+    @Option(name: .customLong("window-steps"), parsing: .unconditional, help: ArgumentHelp(SettingsOptions.help("window_steps"), valueName: SettingsOptions.valueName("window_steps")))
     var windowSteps: String?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp(SettingsOptions.help("stride"), valueName: "K"))
+    @Option(parsing: .unconditional, help: ArgumentHelp(SettingsOptions.help("stride"), valueName: SettingsOptions.valueName("stride")))
     var stride: String?
 
-    @Option(help: ArgumentHelp(SettingsOptions.help("metric"), valueName: "train_loss|eval_loss"))
+    @Option(help: ArgumentHelp(SettingsOptions.help("metric"), valueName: SettingsOptions.valueName("metric")))
     var metric: String?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp(SettingsOptions.help("smoothing"), valueName: "K"))
+    @Option(parsing: .unconditional, help: ArgumentHelp(SettingsOptions.help("smoothing"), valueName: SettingsOptions.valueName("smoothing")))
     var smoothing: String?
 
-    @Option(name: .customLong("max-rank"), parsing: .unconditional, help: ArgumentHelp(SettingsOptions.help("max_rank"), valueName: "R"))
+    @Option(name: .customLong("max-rank"), parsing: .unconditional, help: ArgumentHelp(SettingsOptions.help("max_rank"), valueName: SettingsOptions.valueName("max_rank")))
     var maxRank: String?
 
     /// Each parameter flag (`--half-life 40`) reaches the parser as `--param
@@ -43,6 +43,11 @@ struct SettingsOptions: ParsableArguments {
     var parameterFlags: [String] = []
 
     /// The help of a setting every merge has, with its config key and default.
+    /// What a fixed setting's value is called (`N|all`), from its declaration.
+    static func valueName(_ name: String) -> String {
+        SettingsText.fixed().first { $0.name == name }!.valueName
+    }
+
     static func help(_ name: String) -> String {
         let fixed = SettingsText.fixed().first { $0.name == name }!
         let text = SettingsText.defaultText(name)

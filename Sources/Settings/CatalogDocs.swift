@@ -22,9 +22,10 @@ public enum CatalogDocs {
         ]
     }
 
-    /// `text` with every marked block replaced by its rendering (unknown names kept).
-    public static func update(_ text: String, catalog: Catalog = .shared) -> String {
-        let rendered = blocks(catalog)
+    /// `text` with every marked block replaced by its rendering (unknown names kept):
+    /// of `blocks`, or of this catalog's own.
+    public static func update(_ text: String, catalog: Catalog = .shared, blocks given: [String: String]? = nil) -> String {
+        let rendered = given ?? blocks(catalog)
         var out: [Substring] = []
         var skipping = false
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -46,6 +47,36 @@ public enum CatalogDocs {
     static func marker(_ line: Substring, _ word: String) -> String? {
         guard let range = line.range(of: "\(word) catalog:") else { return nil }
         return String(line[range.upperBound...].prefix { $0.isLetter || $0 == "-" })
+    }
+
+    /// The flags every merge setting has, in a synopsis's order: each method and its
+    /// parameters, each weighting and its parameters (a shared one once), then the
+    /// window, metric, smoothing and cap flags.
+    public static func settingsSynopsis(_ catalog: Catalog) -> [String] {
+        let fixed = SettingsText.fixed(catalog)
+        func flag(_ name: String) -> String { fixed.first { $0.name == name }!.synopsis }
+        var seen = Set<String>()
+        func once(_ parameters: [MergeParameter]) -> [String] {
+            parameters.filter { seen.insert($0.name).inserted }.map(\.synopsis)
+        }
+        return [flag("method")] + once(catalog.methods.flatMap(\.parameters)) + [flag("weighting")] + once(catalog.weightings.flatMap(\.parameters))
+            + fixed.map(\.name).filter { !["method", "weighting"].contains($0) }.map(flag)
+    }
+
+    /// `head` and then `items`, wrapped at `width` columns under the first item.
+    public static func wrap(_ head: String, _ items: [String], width: Int = 100) -> String {
+        let indent = String(repeating: " ", count: head.count + 1)
+        var lines: [String] = []
+        var line = head
+        for item in items {
+            if line.count + 1 + item.count > width, line != head, line != indent {
+                lines.append(line)
+                line = indent + item
+            } else {
+                line += (line == indent ? "" : " ") + item
+            }
+        }
+        return (lines + [line]).joined(separator: "\n")
     }
 
     private static func cell(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|") }

@@ -12,21 +12,30 @@ public enum SettingsText {
         public let name: String
         public let allowed: String
         public let help: String
+        /// What the value is called in `--help` and synopses.
+        public var valueName = "name"
+
+        /// `[--window-steps S]`: the flag in a synopsis.
+        public var synopsis: String { "[--\(name.replacingOccurrences(of: "_", with: "-")) \(valueName)]" }
     }
 
     public static func fixed(_ catalog: Catalog = .shared) -> [Fixed] {
         [
             Fixed(name: "method", allowed: "one of " + catalog.methods.map(\.name).joined(separator: ", "),
-                  help: "How the members' tensors are combined: " + catalog.methods.map { "\($0.name) (\($0.help))" }.joined(separator: "; ") + "."),
+                  help: "How the members' tensors are combined: " + catalog.methods.map { "\($0.name) (\($0.help))" }.joined(separator: "; ") + ".",
+                  valueName: catalog.methods.map(\.name).joined(separator: "|")),
             Fixed(name: "weighting", allowed: "one of " + catalog.weightings.map(\.name).joined(separator: ", "),
-                  help: "How the members are weighed: " + catalog.weightings.map { "\($0.name) (\($0.help))" }.joined(separator: "; ") + "."),
-            Fixed(name: "window", allowed: "a whole number >= 1, or all", help: "How many of the latest checkpoints to merge, or all (with a running weighting such as ema)."),
-            Fixed(name: "window_steps", allowed: "a whole number of steps >= 0", help: "Only checkpoints within this many steps of the newest."),
-            Fixed(name: "stride", allowed: "a whole number >= 1", help: "Every K-th checkpoint counting back from the newest (LAWA's spacing)."),
-            Fixed(name: "metric", allowed: "train_loss or eval_loss", help: "The loss a loss weighting reads."),
-            Fixed(name: "smoothing", allowed: "a whole number >= 1", help: "Average the last K logged losses up to each checkpoint's step."),
+                  help: "How the members are weighed: " + catalog.weightings.map { "\($0.name) (\($0.help))" }.joined(separator: "; ") + ".",
+                  valueName: catalog.weightings.map(\.name).joined(separator: "|")),
+            Fixed(name: "window", allowed: "a whole number >= 1, or all", help: "How many of the latest checkpoints to merge, or all (with a running weighting such as ema).",
+                  valueName: "N|all"),
+            Fixed(name: "window_steps", allowed: "a whole number of steps >= 0", help: "Only checkpoints within this many steps of the newest.", valueName: "S"),
+            Fixed(name: "stride", allowed: "a whole number >= 1", help: "Every K-th checkpoint counting back from the newest (LAWA's spacing).", valueName: "K"),
+            Fixed(name: "metric", allowed: "train_loss or eval_loss", help: "The loss a loss weighting reads.", valueName: "train_loss|eval_loss"),
+            Fixed(name: "smoothing", allowed: "a whole number >= 1", help: "Average the last K logged losses up to each checkpoint's step.", valueName: "K"),
             Fixed(name: "max_rank", allowed: "a whole number >= 0 (0: no cap)",
-                  help: "A merge of a higher LoRA rank is published as its truncated SVD at this rank (a serving engine's limit); 0: no cap."),
+                  help: "A merge of a higher LoRA rank is published as its truncated SVD at this rank (a serving engine's limit); 0: no cap.",
+                  valueName: "R"),
         ]
     }
 

@@ -11,7 +11,7 @@ import Weigh
 public struct SVDMethod: MergeMethod {
     public static let rankParameter = MergeParameter(
         name: "rank", kind: .integer(0...65_536), defaultValue: .number(0),
-        help: "The rank k the svd method keeps per module; 0 = the newest member's rank.")
+        help: "The rank k the svd method keeps per module; 0 = the newest member's rank.", valueName: "K")
 
     public static let description = MethodDescription(
         name: "svd", help: "the same exact ΔW, truncated to rank k per module (Eckart–Young optimal; LAPACK, loaded when it runs; no out×in matrix formed); its relative error per module and overall is in mwa_merge.json and status",

@@ -19,12 +19,22 @@ public struct MergeParameter: Sendable, Equatable {
     public let kind: Kind
     public let defaultValue: ParameterValue
     public let help: String
+    /// What the value is called in synopses (`STEPS` in `--half-life STEPS`); a
+    /// choice's words are listed instead.
+    public let valueName: String
 
-    public init(name: String, kind: Kind, defaultValue: ParameterValue, help: String) {
+    public init(name: String, kind: Kind, defaultValue: ParameterValue, help: String, valueName: String? = nil) {
         self.name = name
         self.kind = kind
         self.defaultValue = defaultValue
         self.help = help
+        self.valueName = valueName ?? name.uppercased()
+    }
+
+    /// `[--half-life STEPS]`, `[--shape linear|cosine|inverse-sqrt]`: the flag in a synopsis.
+    public var synopsis: String {
+        if case .choice(let words) = kind { return "[\(flag) \(words.joined(separator: "|"))]" }
+        return "[\(flag) \(valueName)]"
     }
 
     /// The command-line flag: `--half-life`.

@@ -9,7 +9,7 @@ public struct EMAWeighting: SeparableWeighting {
     public static let description = WeightingDescription(
         name: "ema", help: "an exponential moving average: weight halves every half_life steps back from the newest",
         parameters: [MergeParameter(name: "half_life", kind: .number(0...Double.greatestFiniteMagnitude), defaultValue: .number(0),
-                                    help: "Steps over which a member's weight halves; 0 = two save intervals of the window.")],
+                                    help: "Steps over which a member's weight halves; 0 = two save intervals of the window.", valueName: "STEPS")],
         readsMetric: false, separable: true, formula: "w_i ∝ 2^(−(s_newest − s_i)/half_life)",
         when: "constant or high learning rate (measured best); with window all, a running EMA of the whole run"
     ) { values, _ in EMAWeighting(halfLife: values.number("half_life")) }

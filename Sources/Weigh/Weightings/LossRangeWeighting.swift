@@ -10,7 +10,7 @@ public struct LossRangeWeighting: WeightingMethod {
     public static let description = WeightingDescription(
         name: "loss_range", help: "lower loss weighs more: the best member weighs `ratio` times the worst",
         parameters: [MergeParameter(name: "ratio", kind: .number(1...1e6), defaultValue: .number(4),
-                                    help: "The weight of the window's lowest-loss member over its highest-loss member.")],
+                                    help: "The weight of the window's lowest-loss member over its highest-loss member.", valueName: "R")],
         readsMetric: true, separable: false, formula: "log w_i = ln(ratio)·(L_max − L_i)/(L_max − L_min) + c",
         when: "loss weighting with a strength that does not vanish when losses are close"
     ) { values, metric in LossRangeWeighting(ratio: values.number("ratio"), metric: metric) }

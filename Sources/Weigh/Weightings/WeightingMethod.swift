@@ -112,4 +112,4 @@ func positiveMetric(_ candidate: Candidate, _ metric: Metric) throws(WeighError)
 /// The shared declaration of `penalty` (loss and step weighting: one parameter, one name).
 public let penaltyParameter = MergeParameter(
     name: "penalty", kind: .number(0...Double.greatestFiniteMagnitude), defaultValue: .number(1),
-    help: "The penalty factor p >= 0; 0 means uniform.")
+    help: "The penalty factor p >= 0; 0 means uniform.", valueName: "P")
