@@ -42,12 +42,12 @@ struct SettingsOptions: ParsableArguments {
             help: ArgumentHelp(SettingsOptions.parameterHelp, valueName: "name=value"))
     var parameterFlags: [String] = []
 
-    /// The help of a setting every merge has, with its config key and default.
     /// What a fixed setting's value is called (`N|all`), from its declaration.
     static func valueName(_ name: String) -> String {
         SettingsText.fixed().first { $0.name == name }!.valueName
     }
 
+    /// The help of a setting every merge has, with its config key and default.
     static func help(_ name: String) -> String {
         let fixed = SettingsText.fixed().first { $0.name == name }!
         let text = SettingsText.defaultText(name)

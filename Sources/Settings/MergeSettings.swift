@@ -15,6 +15,7 @@ extension MergeSettings {
             throw .invalidSetting(name: "metric", value: metric.rawValue, allowed: "train_loss or eval_loss")
         }
         guard smoothing >= 1 else { throw .invalidSetting(name: "smoothing", value: "\(smoothing)", allowed: "a whole number >= 1") }
+        guard maxRank >= 0 else { throw .invalidSetting(name: "max_rank", value: "\(maxRank)", allowed: "a whole number >= 0 (0: no cap)") }
         let weighting = try catalog.weighting(self.weighting)
         let method = try catalog.method(self.method)
         let declared = weighting.parameters + method.parameters
@@ -85,8 +86,7 @@ extension MergeSettings {
         var parts = ["\(s.weighting) weighting" + (readsMetric ? " on \(s.metric.rawValue)" : "") + Self.list(s, ownedBy: s.weighting, weighting: true),
                      "\(s.method) method" + Self.list(s, ownedBy: s.method, weighting: false),
                      "window \(s.window.summary)"]
-        if s.smoothing != 1 { parts.append("smoothing \(s.smoothing)") }
-        if s.maxRank > 0 { parts.append("max_rank \(s.maxRank)") }
+        parts += SettingsText.fixed().compactMap { $0.word(s) }
         return parts.joined(separator: " · ")
     }
 
@@ -100,12 +100,11 @@ extension MergeSettings {
         parts.append("window \(s.window.count.map(String.init) ?? "all")")
         if let steps = s.window.steps { parts.append("within \(steps) steps") }
         if s.window.stride > 1 { parts.append("stride \(s.window.stride)") }
-        if s.smoothing != 1 { parts.append("smoothing \(s.smoothing)") }
+        parts += SettingsText.fixed().compactMap { $0.word(s) }
         parts.append(s.method)
         for parameter in (try? Catalog.shared.method(s.method))?.parameters ?? [] {
             parts.append("\(Self.shortName(parameter.name)) \(s.parameters[parameter.name]!)")
         }
-        if s.maxRank > 0 { parts.append("max_rank \(s.maxRank)") }
         return parts.joined(separator: ", ")
     }
 

@@ -43,12 +43,10 @@ enum ChangeNotice {
     static func settingChanges(_ old: MergeSettings, _ new: MergeSettings) -> [String] {
         var changes: [String] = []
         func compare(_ name: String, _ a: String, _ b: String) { if a != b { changes.append("\(name) \(a) → \(b)") } }
-        compare("window", old.window.summary, new.window.summary)
-        compare("weighting", old.weighting, new.weighting)
-        compare("metric", old.metric.rawValue, new.metric.rawValue)
-        compare("smoothing", "\(old.smoothing)", "\(new.smoothing)")
-        compare("method", old.method, new.method)
-        compare("max_rank", "\(old.maxRank)", "\(new.maxRank)")
+        compare("window", old.window.summary, new.window.summary)  // with its steps and stride
+        for setting in SettingsText.fixed() where !["window", "window_steps", "stride"].contains(setting.name) {
+            compare(setting.name, setting.text(old), setting.text(new))
+        }
         for name in Set(old.parameters.values.keys).union(new.parameters.values.keys).sorted() {
             compare(name, old.parameters[name].map { "\($0)" } ?? "unset", new.parameters[name].map { "\($0)" } ?? "unset")
         }
