@@ -8,14 +8,13 @@ extension MergeSettings {
     /// Checks every field against the catalog's declarations; the error names the
     /// setting and what is allowed. The one place settings are validated.
     public func validate(catalog: Catalog = .shared) throws(WeighError) {
-        if let count = window.count, count < 1 { throw .invalidSetting(name: "window", value: "\(count)", allowed: "a whole number >= 1, or all") }
-        if let steps = window.steps, steps < 0 { throw .invalidSetting(name: "window_steps", value: "\(steps)", allowed: "a whole number of steps >= 0") }
-        guard window.stride >= 1 else { throw .invalidSetting(name: "stride", value: "\(window.stride)", allowed: "a whole number >= 1") }
-        guard metric != .step else {
-            throw .invalidSetting(name: "metric", value: metric.rawValue, allowed: "train_loss or eval_loss")
+        // Each setting every merge has, through its own declaration's reader: a value
+        // its text would not be read back as is refused as that text would be.
+        var scratch = self
+        for setting in SettingsText.fixed(catalog) {
+            let text = setting.text(self)
+            if !text.isEmpty { try setting.read(text, &scratch) }
         }
-        guard smoothing >= 1 else { throw .invalidSetting(name: "smoothing", value: "\(smoothing)", allowed: "a whole number >= 1") }
-        guard maxRank >= 0 else { throw .invalidSetting(name: "max_rank", value: "\(maxRank)", allowed: "a whole number >= 0 (0: no cap)") }
         let weighting = try catalog.weighting(self.weighting)
         let method = try catalog.method(self.method)
         let declared = weighting.parameters + method.parameters
