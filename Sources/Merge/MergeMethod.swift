@@ -32,7 +32,7 @@ extension MergeMethod {
 }
 
 /// A merge method as the catalog knows it: its name, one line of help, the parameters
-/// it declares, what it needs from the members, whether it has an incremental form,
+/// it declares, what it needs from the members, its incremental form if it has one,
 /// how it treats `adapter_config.json`, and how to make it.
 public struct MethodDescription: Sendable {
     public let name: String
@@ -40,23 +40,23 @@ public struct MethodDescription: Sendable {
     public let parameters: [MergeParameter]
     /// What the members must be, in words (`any adapter`, `LoRA pairs: …`).
     public let needs: String
-    /// Whether the merge is Σ w_i·θ_i: the daemon may then keep the window as a
-    /// running sum (``WindowSum``) and update it per checkpoint.
-    public let hasRunningSum: Bool
+    /// The method's incremental form, where it has one: the daemon may then keep the
+    /// window as a running state and update it per checkpoint (``IncrementalMerge``).
+    public let incremental: (any IncrementalMerge)?
     /// How it writes `adapter_config.json`, in words.
     public let config: String
     /// When to use it, in a phrase, for the README's table.
     public let when: String
     public let make: @Sendable (ParameterValues) -> any MergeMethod
 
-    public init(name: String, help: String, parameters: [MergeParameter] = [], needs: String, hasRunningSum: Bool,
-                config: String, when: String = "", make: @escaping @Sendable (ParameterValues) -> any MergeMethod) {
+    public init(name: String, help: String, parameters: [MergeParameter] = [], needs: String,
+                incremental: (any IncrementalMerge)? = nil, config: String, when: String = "", make: @escaping @Sendable (ParameterValues) -> any MergeMethod) {
         self.name = name
         self.help = help
         self.when = when
         self.parameters = parameters
         self.needs = needs
-        self.hasRunningSum = hasRunningSum
+        self.incremental = incremental
         self.config = config
         self.make = make
     }

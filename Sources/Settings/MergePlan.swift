@@ -41,10 +41,12 @@ public struct MergePlan: Sendable {
     public var metric: Metric
     public var members: [PlannedMember]
 
-    /// Weighs `checkpoints` (already the window) with `settings`.
-    public init(checkpoints: [Checkpoint], settings: MergeSettings) throws(WeighError) {
+    /// Weighs `checkpoints` (already the window) with `settings`, by `weighting` where
+    /// the caller built it once for these settings (else it is built here).
+    public init(checkpoints: [Checkpoint], settings: MergeSettings, weighting: (any WeightingMethod)? = nil) throws(WeighError) {
         try settings.validate()
-        let method = try settings.weightingMethod()
+        let method: any WeightingMethod
+        if let weighting { method = weighting } else { method = try settings.weightingMethod() }
         let ordered = checkpoints.sorted { $0.step < $1.step }
         let logged = ordered.map { $0.logged(method.metric, smoothing: settings.smoothing) }
         let candidates = zip(ordered, logged).map { Candidate(name: $0.name, step: $0.step, metricValue: $1?.value) }

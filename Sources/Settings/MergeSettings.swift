@@ -32,7 +32,7 @@ extension MergeSettings {
             // Asked of the weighting as made with these parameters (an automatic EMA
             // half-life depends on the window's steps), not of its name.
             let made = weighting.make(effective.parameters, metric) as? any SeparableWeighting
-            guard weighting.separable, method.hasRunningSum, made?.isSeparable == true else {
+            guard weighting.separable, method.incremental != nil, made?.isSeparable == true else {
                 throw .invalidSetting(name: "window", value: "all", allowed: "a number unless the merge can be kept as a running average: window all needs a weighting whose weights each depend on one checkpoint (ema with half_life > 0, step, loss, uniform) and method linear")
             }
         }

@@ -89,6 +89,44 @@ import Weigh
         }
     }
 
+    /// Every method with an incremental form: its state written from the window's
+    /// members (the scores the weighting gives), then updated by one entering and one
+    /// leaving, gives the merge the method itself makes of each window, to 1e-6.
+    @Test func everyIncrementalFormAgreesWithItsMethod() throws {
+        let (_, all) = try window(Fixtures.f32Run, count: 4)
+        let incremental = Catalog.shared.methods.filter { $0.incremental != nil }
+        #expect(!incremental.isEmpty)
+        for description in incremental {
+            let form = description.incremental!
+            let weighting = try MergeSettings(window: 3, weighting: "step", method: description.name).weightingMethod() as! any SeparableWeighting
+            func member(_ checkpoint: Checkpoint) throws -> WindowSum.Member {
+                WindowSum.Member(key: checkpoint.name, file: checkpoint.adapter,
+                                 score: try weighting.logScore(of: Candidate(name: checkpoint.name, step: checkpoint.step, metricValue: nil)))
+            }
+            func full(_ members: [Checkpoint], _ out: String) throws -> SafeTensorsFile {
+                let settings = MergeSettings(window: members.count, weighting: "step", method: description.name)
+                _ = try settings.mergeMethod().write(try MergePublisher.inputs(try MergePlan(checkpoints: members, settings: settings)),
+                                                     to: MergeOutput(path: out, metadata: [:]))
+                return try SafeTensorsFile(path: out)
+            }
+            let (state, spare) = (dir.file("\(description.name)-state"), dir.file("\(description.name)-spare"))
+            try form.write(previous: nil, adding: try all.prefix(3).map(member), removing: [], dtypes: all[2].adapter,
+                           output: MergeOutput(path: dir.file("\(description.name)-first"), metadata: [:]), statePath: state, fingerprint: "f", rebase: nil)
+            let saved = try #require(form.saved(at: state), "\(description.name): its state reads back")
+            try form.write(previous: saved, adding: [try member(all[3])], removing: [try member(all[0])], dtypes: all[3].adapter,
+                           output: MergeOutput(path: dir.file("\(description.name)-second"), metadata: [:]), statePath: spare, fingerprint: "f", rebase: nil)
+            for (made, members) in [("first", Array(all.prefix(3))), ("second", Array(all.suffix(3)))] {
+                let mine = try SafeTensorsFile(path: dir.file("\(description.name)-\(made)"))
+                let theirs = try full(members, dir.file("\(description.name)-\(made)-full"))
+                for tensor in theirs.tensors {
+                    let (a, b) = (TestAdapter.values(mine, tensor.name), TestAdapter.values(theirs, tensor.name))
+                    let worst = zip(a, b).map { abs($0 - $1) / max(1e-3, abs($1)) }.max() ?? 0
+                    #expect(a.count == b.count && worst < 1e-6, "\(description.name) \(made) \(tensor.name): \(worst)")
+                }
+            }
+        }
+    }
+
     /// A member whose tensor has another shape (same bytes, dimensions swapped): every
     /// method's check refuses it, and so does its merge.
     @Test func everyMethodRefusesAShapeMismatch() throws {

@@ -22,6 +22,14 @@ struct RollingMerge {
     let logger: Logger
     /// What has been said once already.
     let notes = OnceNotes()
+    /// The weighting of `config.merge`, built once for the daemon's life (nil: the
+    /// settings do not make one, and each merge says why).
+    let weighting: (any WeightingMethod)?
+
+    init(config: DaemonConfig, layout: any TrainerLayout, publication: any PublicationTarget, ledger: Ledger, store: RetainedStore, logger: Logger) {
+        (self.config, self.layout, self.publication, self.ledger, self.store, self.logger) = (config, layout, publication, ledger, store, logger)
+        weighting = try? config.merge.weightingMethod()
+    }
 
     /// A merge that was published.
     struct Published {
@@ -50,14 +58,16 @@ struct RollingMerge {
         let checkpoints = try loadRetained(&window, now: now)
         guard !checkpoints.isEmpty else { return nil }
         let started = now
-        let plan = try MergePlan(checkpoints: checkpoints, settings: config.merge)
+        let plan = try MergePlan(checkpoints: checkpoints, settings: config.merge, weighting: weighting)
         if let earlier = plan.members.first(where: { $0.metricStep != nil }), notes.once("metric-step") {
             logger.notice("\(earlier.name) weighs by \(plan.metric.rawValue) logged at step \(earlier.metricStep!), the last one at or before its step (logged less often than saved); mwad status shows each member's metric with its step")
         }
         // Through the running sum when the method has one and it touches fewer bytes
         // than merging the window afresh (RunningSumPolicy); else a full merge.
-        var sum = try Catalog.shared.method(config.merge.method).hasRunningSum
-            ? SumUpdate(config: config, layout: layout, window: window, checkpoints: checkpoints, snapshot: snapshot) : nil
+        var sum = try Catalog.shared.method(config.merge.method).incremental.flatMap { incremental in
+            try SumUpdate(config: config, incremental: incremental, weighting: weighting, layout: layout, window: window,
+                          checkpoints: checkpoints, snapshot: snapshot)
+        }
         if let update = sum, !update.pays(under: config.runningSum) {
             update.removeSaved()
             sum = nil

@@ -11,7 +11,7 @@ import Weigh
 /// (``WindowSum``) so that the disk stays flat — a checkpoint's retained copy is deleted
 /// once it is folded into the saved sum (the newest, and what candidates take, stay).
 /// Validation allows it only for a weighting whose weights each depend on one
-/// checkpoint and the linear method. The saved sum's reference is moved as scores grow
+/// checkpoint and a method with an incremental form (linear). The saved sum's reference is moved as scores grow
 /// (an EMA's grow with the step), so nothing overflows and nothing gone is needed. A
 /// sum that cannot be trusted (settings changed, torn by a power cut) is recomputed
 /// from the copies still retained, and the log says how many older checkpoints that
@@ -19,11 +19,14 @@ import Weigh
 /// `merge.recompute_every` updates, as a window's sum is.
 extension RollingMerge {
     func updateRunning(_ window: [CheckpointRecord], snapshot: LedgerSnapshot, now: Date) throws -> Published? {
-        guard let weighting = try config.merge.weightingMethod() as? any SeparableWeighting, weighting.isSeparable else {
+        guard let incremental = try Catalog.shared.method(config.merge.method).incremental else {
+            throw PublishError.io(path: config.output, operation: "merging", reason: "window all needs a method with an incremental form (linear)")
+        }
+        guard let weighting = try (self.weighting ?? config.merge.weightingMethod()) as? any SeparableWeighting, weighting.isSeparable else {
             throw PublishError.io(path: config.output, operation: "merging", reason: "window all needs a weighting whose weights each depend on one checkpoint")
         }
         let fingerprint = config.merge.effective.fingerprint
-        let saved = WindowSum.State(path: "\(config.stateDirectory)/window-sum.safetensors")
+        let saved = incremental.saved(at: SumUpdate.statePath(config.stateDirectory))
         let lastKeys = SumUpdate.lastMergeKeys(snapshot)
         let everyCopy = window.allSatisfy { $0.status == .ingested }
         let trusted = saved.flatMap { saved in
@@ -52,7 +55,7 @@ extension RollingMerge {
         }
         let top = scores.values.max() ?? 0
         let rebase = trusted.flatMap { abs(top - $0.reference) > 50 ? top : nil }
-        let sum = SumUpdate(stateDirectory: config.stateDirectory, previous: trusted, adding: sumMembers, dtypes: newest.adapter,
+        let sum = SumUpdate(stateDirectory: config.stateDirectory, incremental: incremental, previous: trusted, adding: sumMembers, dtypes: newest.adapter,
                             fingerprint: fingerprint, size: members.count, rebase: rebase)
         // Weights as the sum has them: exp(score − top) normalised.
         let g = members.map { exp(scores[SumUpdate.key($0)]! - top) }

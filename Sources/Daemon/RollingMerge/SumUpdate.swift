@@ -20,6 +20,8 @@ import Weigh
 /// (`.spare`, kept as scratch so that its pages are reused), and swapped in after the
 /// merge is published.
 struct SumUpdate {
+    /// The method's incremental form, which reads, writes and verifies the state.
+    let incremental: any IncrementalMerge
     let path: String
     let spare: String
     let previous: WindowSum.State?
@@ -34,11 +36,12 @@ struct SumUpdate {
 
     /// The update of a running average (`window: all`): `adding` onto `previous`
     /// (nil: an exact sum of `adding`), nothing leaving.
-    init(stateDirectory: String, previous: WindowSum.State?, adding: [WindowSum.Member], dtypes: SafeTensorsFile,
-         fingerprint: String, size: Int, rebase: Double?) {
-        path = "\(stateDirectory)/window-sum.safetensors"
+    init(stateDirectory: String, incremental: any IncrementalMerge, previous: WindowSum.State?, adding: [WindowSum.Member],
+         dtypes: SafeTensorsFile, fingerprint: String, size: Int, rebase: Double?) {
+        self.incremental = incremental
+        path = Self.statePath(stateDirectory)
         spare = "\(path).spare"
-        try? FileManager.default.removeItem(atPath: WindowSum.checkPath(spare))
+        try? FileManager.default.removeItem(atPath: incremental.checkPath(spare))
         self.previous = previous
         self.adding = adding
         removing = []
@@ -50,11 +53,13 @@ struct SumUpdate {
 
     /// Nil when the weighting's weights do not each depend on one checkpoint (no
     /// running sum can follow them).
-    init?(config: DaemonConfig, layout: any TrainerLayout, window: [CheckpointRecord], checkpoints: [Checkpoint], snapshot: LedgerSnapshot) throws {
-        path = "\(config.stateDirectory)/window-sum.safetensors"
+    init?(config: DaemonConfig, incremental: any IncrementalMerge, weighting: (any WeightingMethod)?, layout: any TrainerLayout,
+          window: [CheckpointRecord], checkpoints: [Checkpoint], snapshot: LedgerSnapshot) throws {
+        self.incremental = incremental
+        path = Self.statePath(config.stateDirectory)
         spare = "\(path).spare"
-        try? FileManager.default.removeItem(atPath: WindowSum.checkPath(spare))  // scratch is never trusted
-        guard let method = try config.merge.weightingMethod() as? any SeparableWeighting, method.isSeparable else { return nil }
+        try? FileManager.default.removeItem(atPath: incremental.checkPath(spare))  // scratch is never trusted
+        guard let method = try (weighting ?? config.merge.weightingMethod()) as? any SeparableWeighting, method.isSeparable else { return nil }
         fingerprint = config.merge.effective.fingerprint
         let members = try zip(window, checkpoints).map { row, checkpoint in
             WindowSum.Member(key: Self.key(row), file: checkpoint.adapter,
@@ -63,7 +68,7 @@ struct SumUpdate {
         }
         dtypes = checkpoints.last!.adapter
         size = members.count
-        let saved = WindowSum.State(path: path)
+        let saved = incremental.saved(at: path)
         let lastMembers = Self.lastMergeKeys(snapshot)
         if let saved, saved.fingerprint == fingerprint, saved.updates < config.recomputeEvery,
            Set(saved.members.keys) == lastMembers,
@@ -91,14 +96,14 @@ struct SumUpdate {
     /// Removes the saved sum and its scratch: a full merge is made instead, and the
     /// sum would no longer follow the window.
     func removeSaved() {
-        for file in [path, spare].flatMap({ [$0, WindowSum.checkPath($0)] }) { try? FileManager.default.removeItem(atPath: file) }
+        for file in [path, spare].flatMap({ [$0, incremental.checkPath($0)] }) { try? FileManager.default.removeItem(atPath: file) }
     }
 
     /// Writes the merge to `output` and the new sum beside the saved one.
     func write(_ output: MergeOutput) throws(PublishError) {
         do {
-            try WindowSum.write(previous: previous, adding: adding, removing: removing, dtypes: dtypes,
-                                output: output, statePath: spare, fingerprint: fingerprint, rebase: rebase)
+            try incremental.write(previous: previous, adding: adding, removing: removing, dtypes: dtypes,
+                                  output: output, statePath: spare, fingerprint: fingerprint, rebase: rebase)
         } catch {
             throw .merge(error)
         }
@@ -114,14 +119,17 @@ struct SumUpdate {
         if !(exists && mwad_rename_exchange(spare, path) == 0) && rename(spare, path) != 0 {
             throw PublishError.io(path: path, operation: "saving the running window sum", reason: Posix.errnoText())
         }
-        guard rename(WindowSum.checkPath(spare), WindowSum.checkPath(path)) == 0 else {
+        guard rename(incremental.checkPath(spare), incremental.checkPath(path)) == 0 else {
             throw PublishError.io(path: path, operation: "saving the running window sum's checksum", reason: Posix.errnoText())
         }
     }
 
     func discard() {
-        try? FileManager.default.removeItem(atPath: WindowSum.checkPath(spare))
+        try? FileManager.default.removeItem(atPath: incremental.checkPath(spare))
     }
+
+    /// Where the daemon keeps the saved state.
+    static func statePath(_ stateDirectory: String) -> String { "\(stateDirectory)/window-sum.safetensors" }
 
     /// Removes what a crash left unsaved: a checksum beside the scratch sum, and the
     /// per-process new sums of earlier versions (`.tmp-PID`).
