@@ -64,7 +64,7 @@ public struct AdapterConfig: Sendable {
     /// exactly 1 in every module (alpha = r, no rsLoRA), so that PEFT's scaling
     /// reproduces the merge: the modules of another rank go into `rank_pattern` and
     /// `alpha_pattern` by name. Every other key is this (the newest member's) config's.
-    public func rewritten(_ report: MergeReport) -> Data {
+    public func rewritten(_ report: MergeReport) throws(MergeError) -> Data {
         var object = self.object
         let common = report.rank ?? r
         let exceptions = report.rankPattern ?? [:]
@@ -73,6 +73,10 @@ public struct AdapterConfig: Sendable {
         object["use_rslora"] = false
         object["rank_pattern"] = exceptions
         object["alpha_pattern"] = exceptions
-        return try! JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        do {
+            return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        } catch {
+            throw .adapterConfig(file: "the merge's adapter_config.json", reason: "cannot be written as JSON: \(error)")
+        }
     }
 }

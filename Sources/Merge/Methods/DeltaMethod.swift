@@ -32,7 +32,7 @@ public struct DeltaMethod: MergeMethod {
     }
 
     public func adapterConfig(for inputs: [MergeInput], report: MergeReport) throws(MergeError) -> Data? {
-        inputs.last?.config?.rewritten(report)
+        try inputs.last?.config?.rewritten(report)
     }
 
     static func shapes(_ lora: LoraMerge) -> (LoraModules.Module, [Int]) -> (a: [Int], b: [Int]) {

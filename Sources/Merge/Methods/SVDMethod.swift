@@ -59,7 +59,7 @@ public struct SVDMethod: MergeMethod {
     }
 
     public func adapterConfig(for inputs: [MergeInput], report: MergeReport) throws(MergeError) -> Data? {
-        inputs.last?.config?.rewritten(report)
+        try inputs.last?.config?.rewritten(report)
     }
 
     /// k for a module whose members have `ranks` (oldest first).
