@@ -5,7 +5,9 @@
 
 On the world's process zero only: `on_train_begin` starts `mwad run --watch
 args.output_dir --until-pid <this process>`; `on_save` wakes it (SIGUSR1), so it looks
-at the new checkpoint at once; mwad's merges and evaluations reach every `report_to`
+at the new checkpoint at once, and returns once mwad has read it (at most
+`ingest_timeout` s), so that `save_total_limit`'s rotation at the next save never
+deletes a checkpoint mwad has not copied, however busy the machine; mwad's merges and evaluations reach every `report_to`
 integration as `mwad/...` metrics at the trainer's step; `on_train_end` waits (at most
 `final_timeout` s) for the final merge and its evaluation (SIGUSR2), logs the summary
 and leaves `merged_path`, `best_path` and `status()`. However the script ends (an
@@ -46,6 +48,9 @@ class MwadCallback(TrainerCallback):
             `$XDG_STATE_HOME/mwad/<run>`).
         final_timeout: seconds `on_train_end` waits for the final merge and its
             evaluation (default 600).
+        ingest_timeout: seconds `on_save` waits for mwad to read the checkpoint just
+            saved (default 30; usually a fraction of a second). Past it, training goes
+            on without waiting again, and the log says so.
         poll_interval: seconds between looks at mwad's status for tracker metrics.
         report: whether mwad's scores go to the trainer's `report_to` integrations.
         extra_args: more `mwad run` flags.
@@ -54,11 +59,13 @@ class MwadCallback(TrainerCallback):
             (`merge={"window": 4}`).
     """
 
-    def __init__(self, config=None, *, state_dir=None, final_timeout=600.0, poll_interval=2.0,
+    def __init__(self, config=None, *, state_dir=None, final_timeout=600.0, ingest_timeout=30.0, poll_interval=2.0,
                  report=True, extra_args=(), **settings):
         self.config = config
         self.state_dir = state_dir
         self.final_timeout = final_timeout
+        self.ingest_timeout = ingest_timeout
+        self._waits = ingest_timeout > 0
         self.poll_interval = poll_interval
         self.report = report
         self.extra_args = tuple(extra_args)
@@ -112,6 +119,12 @@ class MwadCallback(TrainerCallback):
     def on_save(self, args, state, control, **kwargs):
         if self.daemon is not None:
             self.daemon.wake()  # the checkpoint (and the rotation) is complete
+            # Held until mwad has read it: the next save's rotation may delete it.
+            if self._waits and not self.daemon.wait_until_read(state.global_step, self.ingest_timeout) and self.daemon.running:
+                self._waits = False
+                log.warning("mwad has not read checkpoint-%d within %s s (ingest_timeout): training goes on without "
+                            "waiting for it again, and save_total_limit may rotate checkpoints away before mwad copies them",
+                            state.global_step, self.ingest_timeout)
             self._dispatch(args, state, control)
 
     def on_step_end(self, args, state, control, **kwargs):

@@ -91,6 +91,28 @@ class Daemon:
     def status(self, all_checkpoints=False):
         return run_status(self.status_args(), all_checkpoints=all_checkpoints)
 
+    def wait_until_read(self, step, timeout):
+        """Until the daemon has read the checkpoint of `step` (ingested it, or rejected
+        or missed it, with the reason in its status), it exited, or `timeout` s passed.
+        Returns whether it was read."""
+        deadline = time.monotonic() + timeout
+        pause = 0.02
+        while self.running:
+            try:
+                status = self.status()
+            except (StatusError, ValueError):
+                status = {}
+            last = (status.get("last_ingested") or {}).get("step")
+            if last is not None and last >= step:
+                return True
+            if any(row.get("step") == step for key in ("rejected", "missed") for row in status.get(key) or []):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(pause)
+            pause = min(0.5, pause * 2)
+        return False
+
     def wait_until_ready(self, timeout=30):
         """Until the daemon's ledger answers (it recorded its start), or it exited."""
         deadline = time.monotonic() + timeout
