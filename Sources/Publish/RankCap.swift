@@ -11,19 +11,23 @@ import Settings
 ///
 /// The merge is written beside the output first (`<adapter>.uncapped`), its rank read
 /// from the file: whichever method or running sum made it.
-struct RankCap {
-    let maxRank: Int
+///
+/// Serving's `serve.max_rank` caps a published adapter the same way (``truncate(_:rank:config:format:to:report:)``).
+public struct RankCap: Sendable {
+    public let maxRank: Int
+
+    public init(maxRank: Int) { self.maxRank = maxRank }
 
     /// The truncated SVD published in the merge's place: its report (the merge's, with
     /// the SVD's ranks, errors and the former rank), the svd method and its one input.
-    struct Capped {
-        var report: MergeReport
-        var method: SVDMethod
-        var inputs: [MergeInput]
+    public struct Capped {
+        public var report: MergeReport
+        public var method: SVDMethod
+        public var inputs: [MergeInput]
     }
 
     /// The largest LoRA rank in `file`: the rows of its `lora_A` (`lora_down`) factors.
-    static func rank(of file: SafeTensorsFile) -> Int {
+    public static func rank(of file: SafeTensorsFile) -> Int {
         file.tensors.filter { ($0.name.contains("lora_A") || $0.name.contains("lora_down")) && $0.shape.count >= 2 }
             .map { $0.shape[0] }.max() ?? 0
     }
@@ -55,6 +59,14 @@ struct RankCap {
                 ?? newestConfig.flatMap { FileManager.default.contents(atPath: $0) }
             if let data { config = try AdapterConfig(data: data, source: "the merge's adapter_config.json") }
         } catch { throw .merge(error) }
+        return try truncate(file, rank: rank, config: config, format: format, to: adapter, report: made)
+    }
+
+    /// The adapter `file` (of LoRA rank `rank`, above the cap) as its truncated SVD at
+    /// the cap, written to `adapter`; `report` with the SVD's ranks and errors and
+    /// `capped_from`. A file the svd method cannot take is refused with why.
+    public func truncate(_ file: SafeTensorsFile, rank: Int, config: AdapterConfig?, format: AdapterFormat, to adapter: MergeOutput,
+                         report made: MergeReport = MergeReport()) throws(PublishError) -> Capped {
         let svd = SVDMethod(rank: maxRank)
         let inputs = [MergeInput(name: "the merge (rank \(rank))", file: file, weight: 1, config: config, format: format)]
         var report = made

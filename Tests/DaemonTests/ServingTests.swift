@@ -186,10 +186,10 @@ final class ReplayServer {
         let merged = dir.file("merged")
         let checkpoints = try [60, 70, 80].map { try Checkpoint.load(folder: Fixtures.checkpoint(Fixtures.f32Run, $0)) }
         _ = try FolderPublication(layout: HuggingFaceLayout()).publish(try MergePlan(checkpoints: checkpoints, settings: MergeSettings(window: 3, method: "delta")), to: merged)
-        #expect(ServedVersion.rank(of: try SafeTensorsFile(path: "\(merged)/adapter_model.safetensors")) == 24)
+        #expect(RankCap.rank(of: try SafeTensorsFile(path: "\(merged)/adapter_model.safetensors")) == 24)
         let capped = try ServedVersion.make(from: merged, files: HuggingFaceLayout().output, step: 80, settings: settings("http://127.0.0.1:9"))
         #expect(capped.rank == 16 && (capped.truncationError ?? 0) > 0)
-        #expect(ServedVersion.rank(of: try SafeTensorsFile(path: "\(capped.path)/adapter_model.safetensors")) == 16)
+        #expect(RankCap.rank(of: try SafeTensorsFile(path: "\(capped.path)/adapter_model.safetensors")) == 16)
         let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(capped.path)/adapter_config.json"))) as? [String: Any]
         #expect(config?["r"] as? Int == 16)
         // Under the cap: the adapter as published, byte for byte.

@@ -18,18 +18,13 @@ struct ServedVersion: Sendable {
     /// ‖ΔW − ΔW_k‖ / ‖ΔW‖ overall, where it was truncated.
     var truncationError: Double?
 
-    /// The largest LoRA rank in the adapter file (rows of its `lora_A` tensors).
-    static func rank(of adapter: SafeTensorsFile) -> Int {
-        adapter.tensors.filter { $0.name.contains("lora_A") && $0.shape.count == 2 }.map { $0.shape[0] }.max() ?? 0
-    }
-
     static func make(from folder: String, files: OutputProposal, step: Int64?, settings: ServeSettings) throws -> ServedVersion {
         guard let configFile = files.configFile else {
             throw ServeFailure("vLLM loads PEFT adapter folders (an adapter with its adapter_config.json): this run's layout publishes \(files.adapterFile) without one, so it cannot be served (the layouts \(ServeSettings.servableLayouts.joined(separator: ", ")) can)")
         }
         let adapterPath = "\(folder)/\(files.adapterFile)", configPath = "\(folder)/\(configFile)"
         let adapter = try SafeTensorsFile(path: adapterPath)
-        let rank = Self.rank(of: adapter)
+        let rank = RankCap.rank(of: adapter)
         try FileManager.default.createDirectory(atPath: settings.directory, withIntermediateDirectories: true)
         let staging = "\(settings.directory)/.staging-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try? FileManager.default.removeItem(atPath: staging)
@@ -37,16 +32,16 @@ struct ServedVersion: Sendable {
         defer { try? FileManager.default.removeItem(atPath: staging) }
         var served = ServedVersion(path: "", step: step, rank: rank, truncationError: nil)
         if settings.maxRank > 0, rank > settings.maxRank {
+            // The same truncation as merge.max_rank's (RankCap): the best rank-k ΔW.
             let config = try AdapterConfig(data: try Data(contentsOf: URL(fileURLWithPath: configPath)), source: configPath)
-            let capped = MergeSettings(window: 1, weighting: "uniform", method: "svd", parameters: ["rank": .number(Double(settings.maxRank))])
-            let method = try capped.mergeMethod()
-            let inputs = [MergeInput(name: (folder as NSString).lastPathComponent, file: adapter, weight: 1, config: config)]
-            let report = try method.write(inputs, to: MergeOutput(path: "\(staging)/\(files.adapterFile)", metadata: adapter.metadata ?? ["format": "pt"]))
-            if let rewritten = try method.adapterConfig(for: inputs, report: report) {
+            let capped = try RankCap(maxRank: settings.maxRank).truncate(
+                adapter, rank: rank, config: config, format: .peft,
+                to: MergeOutput(path: "\(staging)/\(files.adapterFile)", metadata: adapter.metadata ?? ["format": "pt"]))
+            if let rewritten = try capped.method.adapterConfig(for: capped.inputs, report: capped.report) {
                 try rewritten.write(to: URL(fileURLWithPath: "\(staging)/\(configFile)"))
             }
             served.rank = settings.maxRank
-            served.truncationError = report.truncationError
+            served.truncationError = capped.report.truncationError
         } else {
             for name in [files.adapterFile, configFile] {
                 try FileManager.default.copyItem(atPath: "\(folder)/\(name)", toPath: "\(staging)/\(name)")
