@@ -70,7 +70,7 @@ public enum HumanView {
         }
         if let all = report.checkpoints {
             lines.append("")
-            lines += allCheckpoints(all)
+            lines += allCheckpoints(all, exportable: report.exportable ?? [])
         }
         return lines.joined(separator: "\n")
     }
@@ -126,13 +126,13 @@ public enum HumanView {
         } + lines
     }
 
-    private static func allCheckpoints(_ rows: [StatusReport.Checkpoint]) -> [String] {
+    private static func allCheckpoints(_ rows: [StatusReport.Checkpoint], exportable: [Int64]) -> [String] {
         let cells = [["step", "checkpoint", "status", "train_loss", "eval_loss", "reason"]] + rows.map {
             ["\($0.step)", $0.name, $0.status, $0.trainLoss.map { String(format: "%.6f", $0) } ?? "-",
              $0.evalLoss.map { String(format: "%.6f", $0) } ?? "-", $0.reason ?? ""]
         }
         // What `mwad export` can write back: the checkpoints with a retained copy.
-        let kept = rows.filter { $0.status != "replaced" && $0.retained.map(FileManager.default.fileExists(atPath:)) == true }.map { "\($0.step)" }
+        let kept = exportable.map { "\($0)" }
         return table(cells, leftAligned: [1, 2, 5])
             + ["", kept.isEmpty ? "no retained copy to export" : "retained, for mwad export --step S: " + kept.joined(separator: ", ")]
     }

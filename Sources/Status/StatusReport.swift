@@ -41,6 +41,9 @@ public struct StatusReport: Codable, Sendable {
     /// The catalog's words for the settings shown (not in the JSON: a report decoded
     /// from it is described in plain words).
     public var words: (any SettingsWords)?
+    /// With all checkpoints: the steps whose retained copy is on disk (what `mwad
+    /// export` can write back), looked at when the report was made (not in the JSON).
+    public var exportable: [Int64]?
 
     enum CodingKeys: String, CodingKey {
         case schema, schemaMinor, ledger, generatedAt, run, daemon, counts, lastIngested, merge, rejected, missed, skipped, losses
@@ -191,7 +194,9 @@ public struct StatusReport: Codable, Sendable {
 extension StatusReport {
     /// The report of `snapshot` at `now`, the settings described in `words` (the
     /// catalog's: `Catalog.words`).
+    /// `fileExists` tells which retained copies are on disk.
     public init(ledger: String, snapshot: LedgerSnapshot, now: Date, all: Bool, words: any SettingsWords,
+                fileExists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) },
                 daemonState: (DaemonRecord?) -> DaemonState) {
         self.ledger = ledger
         self.words = words
@@ -219,6 +224,7 @@ extension StatusReport {
             if checkpoint.evalLoss == nil, row.status != .replaced { checkpoint.evalLoss = scored[row.step] }
             return checkpoint
         } : nil
+        exportable = checkpoints?.filter { $0.status != "replaced" && $0.retained.map(fileExists) == true }.map(\.step)
         (evaluations, evaluationSummary, best) = EvaluationDigest.make(snapshot, all: all, words: words)
         serving = snapshot.serving.map { row in
             Serving(url: row.url, name: row.name, version: row.version, step: row.step, rank: row.rank, truncationError: row.truncationError,
