@@ -1,6 +1,8 @@
+import Foundation
 import Ingest
 import ArgumentParser
 import Daemon
+import Settings
 
 /// `mwad`: keeps a Metrics-Weighted Average of a trainer's latest adapter checkpoints.
 public struct MWADCommand: AsyncParsableCommand {
@@ -15,7 +17,13 @@ public struct MWADCommand: AsyncParsableCommand {
 
     /// Runs the command line, parameter flags and `mwad run`'s config-key flags rewritten
     /// for the parser (``SettingsOptions/rewrite(_:)``, ``ConfigFlags/rewrite(_:)``).
+    /// First the options' names are reserved in the catalog (``CommandOptions``): a
+    /// parameter named like an option would take it over, which is a programming error.
     public static func main() async {
+        do throws(CatalogError) { try CommandOptions.reserve() } catch {
+            FileHandle.standardError.write(Data("mwad: internal error: \(error)\n".utf8))
+            Foundation.exit(70)  // EX_SOFTWARE
+        }
         await main(ConfigFlags.rewrite(SettingsOptions.rewrite(Array(CommandLine.arguments.dropFirst()))))
     }
 }

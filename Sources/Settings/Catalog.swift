@@ -9,12 +9,12 @@ public final class Catalog: Sendable {
     /// The catalog the program uses.
     public static let shared = Catalog()
 
-    private let state: Mutex<(weightings: [WeightingDescription], methods: [MethodDescription])>
+    private let state: Mutex<State>
 
     /// A catalog of the built-in weightings and methods, their parameter names checked
     /// (a clash there is a programming error: it stops at once).
     public init() {
-        state = Mutex(([], []))
+        state = Mutex(State())
         for weighting in Weightings.builtIn { try! register(weighting) }
         for method in MergeMethods.builtIn { try! register(method) }
     }
@@ -73,7 +73,12 @@ public final class Catalog: Sendable {
         }
     }
 
-    private typealias State = (weightings: [WeightingDescription], methods: [MethodDescription])
+    private struct State {
+        var weightings: [WeightingDescription] = []
+        var methods: [MethodDescription] = []
+        /// Names no parameter may take, with what each is (``reserve(_:as:)``).
+        var reserved: [String: String] = [:]
+    }
 
     private func add(kind: String, name: String, parameters: [MergeParameter], taken: (State) -> [String],
                      append: (inout State) -> Void) throws(CatalogError) {
@@ -84,31 +89,37 @@ public final class Catalog: Sendable {
         }
     }
 
-    /// The names no parameter may take: the settings every merge has, and every other
-    /// option of mwad's commands (`--layout`, `--eval-command`, …), since a parameter
-    /// `NAME` becomes the flag `--NAME`, which would take that option over.
-    /// `CatalogReservedTests` checks this list against the commands' own options.
-    public static let reserved: Set<String> = MergeSettings.fixedKeys.union([
-        "recompute_every", "running_sum",
-        // mwad merge, run, status, eval, export, demo
-        "all", "checkpoints", "config", "dry_run", "from", "help", "json", "last", "layout", "ledger", "metrics_logdir", "metrics_tag",
-        "newest", "once", "out", "pace", "param", "publish", "save_total_limit", "set", "state_dir", "step", "tensorboard_logdir", "until_pid",
-        "version", "watch", "watch_mode",
-        // the config keys that are flags of mwad run and mwad eval (ConfigFlags)
-        "best_output", "eval_candidates", "eval_command", "eval_goal", "eval_metric", "eval_min_members", "eval_mode", "eval_nice",
-        "eval_stale_after", "eval_timeout", "keep_newest", "retain",
-    ])
+    /// The settings every merge has: no parameter may take one of their names.
+    public static let settingNames: Set<String> = MergeSettings.fixedKeys
+
+    /// Reserves `names` (`snake_case`) for something else than a parameter (`what`,
+    /// said in the refusal). The command line reserves its options here
+    /// (`CommandOptions.reserve`), read from the commands themselves: a parameter
+    /// `NAME` becomes the flag `--NAME` and the key `merge.NAME`, which would take an
+    /// option or a config key of that name over. Refused when a parameter in the
+    /// catalog has one of the names already.
+    public func reserve(_ names: Set<String>, as what: String) throws(CatalogError) {
+        try state.withLock { (state: inout State) throws(CatalogError) in
+            let known = state.weightings.flatMap(\.parameters) + state.methods.flatMap(\.parameters)
+            if let clash = known.first(where: { names.contains($0.name) }) {
+                throw CatalogError(reason: "a parameter is named \(clash.name), which is \(what)")
+            }
+            for name in names where state.reserved[name] == nil { state.reserved[name] = what }
+        }
+    }
 
     /// One name, one parameter: each is a `merge.NAME` key and a `--NAME` flag, so a
     /// name may be declared twice only as the same parameter (loss and step share
     /// `penalty`), and never as one of the settings every merge has.
-    private static func check(_ parameters: [MergeParameter], owner: String,
-                              against state: (weightings: [WeightingDescription], methods: [MethodDescription])) throws(CatalogError) {
+    private static func check(_ parameters: [MergeParameter], owner: String, against state: State) throws(CatalogError) {
         let known = state.weightings.flatMap(\.parameters) + state.methods.flatMap(\.parameters)
         var seen = Set<String>()
         for parameter in parameters {
-            guard !reserved.contains(parameter.name) else {
+            guard !settingNames.contains(parameter.name) else {
                 throw CatalogError(reason: "\(owner) declares a parameter named \(parameter.name), which is a setting of every merge")
+            }
+            if let what = state.reserved[parameter.name] {
+                throw CatalogError(reason: "\(owner) declares a parameter named \(parameter.name), which is \(what)")
             }
             guard seen.insert(parameter.name).inserted else { throw CatalogError(reason: "\(owner) declares \(parameter.name) twice") }
             if let other = known.first(where: { $0.name == parameter.name }), other != parameter {

@@ -8,9 +8,11 @@ import Testing
 import Weigh
 
 /// A parameter `NAME` is the flag `--NAME`: no parameter may take the name of another
-/// option of mwad's commands, or `--layout` (say) would set the parameter instead.
+/// option of mwad's commands, or `--layout` (say) would set the parameter instead. The
+/// names are read from the commands (``CommandOptions``), and checked here against
+/// what the binary itself says of its options.
 @Suite struct CatalogReservedTests {
-    /// Every long option of every command, as ArgumentParser describes them.
+    /// Every long option of every command, as the binary's help dump lists them.
     static func optionNames() throws -> Set<String> {
         let dump = try MWADProcess.run(["--experimental-dump-help"])
         let tree = try #require(try JSONSerialization.jsonObject(with: Data(dump.stdout.utf8)) as? [String: Any])
@@ -27,21 +29,29 @@ import Weigh
         return names
     }
 
-    @Test func everyOptionOfEveryCommandIsReserved() throws {
+    @Test func everyOptionOfEveryCommandAndEveryOtherMergeKeyIsReserved() throws {
         let options = try Self.optionNames()
         #expect(options.contains("layout") && options.contains("until-pid"), "the dump lists the commands' options: \(options)")
-        let flags = ConfigFlags.declared.map { String($0.flag.dropFirst(2)) }
-        let parameters = Set(Catalog.shared.parameters.map { String($0.parameter.flag.dropFirst(2)) })
-        for option in options.union(flags) where !parameters.contains(option) {
-            #expect(Catalog.reserved.contains(option.replacingOccurrences(of: "-", with: "_")), "--\(option) is not reserved")
+        let reserved = CommandOptions.names()
+        for option in options.union(ConfigFlags.declared.map { String($0.flag.dropFirst(2)) }) {
+            #expect(reserved.contains(option.replacingOccurrences(of: "-", with: "_")), "--\(option) is not reserved")
         }
+        #expect(reserved.isSuperset(of: ["recompute_every", "running_sum", "eval_command", "best_output"]))
+        #expect(reserved.isDisjoint(with: Catalog.shared.parameters.map(\.parameter.name)), "a built-in parameter is named like an option")
     }
 
-    @Test(arguments: ["layout", "retain", "eval_command", "watch", "state_dir"])
-    func aParameterNamedAfterAnOptionIsRefused(_ name: String) {
+    @Test(arguments: ["layout", "retain", "eval_command", "watch", "state_dir", "until_pid", "recompute_every"])
+    func aParameterNamedAfterAnOptionIsRefused(_ name: String) throws {
         let taken = WeightingDescription(name: "taken", help: "", parameters: [MergeParameter(name: name, kind: .integer(0...3),
                                          defaultValue: .number(1), help: "")], readsMetric: false, separable: false) { _, _ in UniformWeighting() }
-        #expect(throws: CatalogError.self) { try Catalog().register(taken) }
+        let catalog = Catalog()
+        try CommandOptions.reserve(in: catalog)
+        #expect(throws: CatalogError.self) { try catalog.register(taken) }
+        // Registered first, the clash is found when the options are reserved (at the
+        // binary's start, before any parsing).
+        let early = Catalog()
+        try early.register(taken)
+        #expect(throws: CatalogError.self) { try CommandOptions.reserve(in: early) }
     }
 }
 

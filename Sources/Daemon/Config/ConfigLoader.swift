@@ -24,6 +24,10 @@ public enum ConfigLoader {
             + baseKeys.dropFirst(11)
     }
 
+    /// The `merge.*` keys that are the daemon's, not settings of the value stored with
+    /// each merge (`merge.recompute_every`, `merge.running_sum`).
+    public static var daemonMergeKeys: [String] { baseKeys.map(\.key).filter { $0.hasPrefix("merge.") } }
+
     private static let baseKeys: [(key: String, defaultValue: String)] = [
         ("watch.directory", ""), ("watch.mode", "auto"), ("watch.poll_interval", "5"),
         ("watch.reconcile_interval", "60"), ("watch.settle_time", "10"), ("watch.debounce", "0.5"), ("watch.layout", "auto"),
