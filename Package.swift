@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
+        // Tests only: a clock moved by hand, for the daemon's loop in virtual time.
+        .package(url: "https://github.com/pointfreeco/swift-clocks", from: "1.0.0"),
     ],
     targets: [
         // Linux calls the Glibc module does not expose (renameat2, statfs).
@@ -111,7 +113,8 @@ let package = Package(
         .testTarget(name: "PublishTests", dependencies: ["Publish", "MWADTestKit"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "HostFileSystem", "Weigh", "Settings", "MWADTestKit"]),
         .testTarget(name: "WatchTests", dependencies: ["Watch", "MWADTestKit"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Evaluate", "Ledger", "Ingest", "Publish", "SafeTensors", "Settings", "Status", "TensorBoard", "MWADTestKit"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Evaluate", "Ledger", "Ingest", "Publish", "SafeTensors", "Settings", "Status", "TensorBoard", "MWADTestKit", "HostFileSystem",
+                                                      .product(name: "Clocks", package: "swift-clocks")]),
         .testTarget(name: "StatusTests", dependencies: ["Status", "Ledger", "Weigh", "Settings", "MetricsExport", "MWADTestKit"], exclude: ["Golden"]),
         .testTarget(
             name: "CLITests",

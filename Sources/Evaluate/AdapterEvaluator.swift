@@ -1,4 +1,5 @@
 import Foundation
+import HostFileSystem
 import Logging
 
 /// One adapter to score: what the evaluator is told, in its environment
@@ -63,11 +64,11 @@ public protocol AdapterEvaluator: Sendable {
 }
 
 extension EvalSettings {
-    /// The evaluator `mode` asks for.
-    public func makeEvaluator(scratch: String, logger: Logger) -> any AdapterEvaluator {
+    /// The evaluator `mode` asks for; its timeouts and backoff are waited on `clock`.
+    public func makeEvaluator(scratch: String, logger: Logger, clock: DaemonClock = .system) -> any AdapterEvaluator {
         switch mode {
-        case .perAdapter: EvaluatorProcess(settings: self, scratch: scratch)
-        case .persistent: PersistentEvaluator(settings: self, logger: logger)
+        case .perAdapter: EvaluatorProcess(settings: self, scratch: scratch, clock: clock)
+        case .persistent: PersistentEvaluator(settings: self, logger: logger, clock: clock)
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HostFileSystem
 import Ingest
 import Ledger
 import Merge
@@ -27,12 +28,13 @@ public actor EvaluationWorker {
 
     private let scoreBoard: ScoreBoard?
 
-    public init(settings: EvalSettings, ledger: Ledger, logger: Logger, scratch: String, scoreBoard: ScoreBoard? = nil) {
+    public init(settings: EvalSettings, ledger: Ledger, logger: Logger, scratch: String, scoreBoard: ScoreBoard? = nil,
+                clock: DaemonClock = .system) {
         self.settings = settings
         self.scoreBoard = scoreBoard
         self.ledger = ledger
         self.logger = logger
-        evaluator = settings.makeEvaluator(scratch: scratch, logger: logger)
+        evaluator = settings.makeEvaluator(scratch: scratch, logger: logger, clock: clock)
     }
 
     /// Queues `job`; a job still waiting is skipped in its favour.

@@ -7,10 +7,13 @@ import HostFileSystem
 public struct EvaluatorProcess: AdapterEvaluator {
     public let settings: EvalSettings
     public let scratch: String
+    /// Where `eval.timeout` and the kill grace are waited.
+    public let clock: DaemonClock
 
-    public init(settings: EvalSettings, scratch: String) {
+    public init(settings: EvalSettings, scratch: String, clock: DaemonClock = .system) {
         self.settings = settings
         self.scratch = scratch
+        self.clock = clock
     }
 
     /// Runs the evaluator on `request`'s adapter (in its environment: MWAD_ADAPTER,
@@ -23,7 +26,8 @@ public struct EvaluatorProcess: AdapterEvaluator {
         _ = FileManager.default.createFile(atPath: out, contents: nil)  // a failure shows as the evaluator's own
         _ = FileManager.default.createFile(atPath: err, contents: nil)
         let argv = (settings.nice > 0 ? ["nice", "-n", "\(settings.nice)"] : []) + settings.command
-        let ending = await ChildProcess.run(argv, environment: request.environment, stdout: out, stderr: err, timeout: settings.timeout)
+        let ending = await ChildProcess.run(argv, environment: request.environment, stdout: out, stderr: err, timeout: settings.timeout,
+                                            clock: clock)
         var result = EvalOutcome(started: started, duration: Date().timeIntervalSince(started))
         if case .exited(let status) = ending { result.exitStatus = status }
         guard ending == .exited(0) else {

@@ -19,6 +19,8 @@ import Logging
 public actor PersistentEvaluator: AdapterEvaluator {
     private let settings: EvalSettings
     private let logger: Logger
+    /// Where the backoff is waited (the answer's timeout is a real timer: see ``EvaluatorServer``).
+    private let clock: DaemonClock
     private var server: EvaluatorServer?
     /// Exits in a row without an answer in between: the backoff's exponent.
     private var exits = 0
@@ -29,9 +31,10 @@ public actor PersistentEvaluator: AdapterEvaluator {
     /// How many times it was started (tests, the benchmark).
     public private(set) var starts = 0
 
-    public init(settings: EvalSettings, logger: Logger) {
+    public init(settings: EvalSettings, logger: Logger, clock: DaemonClock = .system) {
         self.settings = settings
         self.logger = logger
+        self.clock = clock
     }
 
     public func evaluate(_ request: EvalRequest) async -> EvalOutcome {
@@ -67,7 +70,7 @@ public actor PersistentEvaluator: AdapterEvaluator {
                 self.server = nil
                 if stopped { return outcome(error: "stopped with mwad (\(how))") }
                 exits += 1
-                notBefore = Date().addingTimeInterval(backoff)
+                notBefore = clock.now().addingTimeInterval(backoff)
                 if retried { return outcome(error: "the evaluator exited again while scoring it (\(how))") }
                 guard server.answered > 0 else {
                     return outcome(error: "the evaluator exited before its first answer (\(how)); it is started again in \(Self.seconds(backoff)) s at the earliest")
@@ -91,8 +94,8 @@ public actor PersistentEvaluator: AdapterEvaluator {
     private func running() async -> Result<EvaluatorServer, ScoreError> {
         if stopped { return .failure(ScoreError("mwad is stopping")) }
         if let server { return .success(server) }
-        if let notBefore, case let wait = notBefore.timeIntervalSinceNow, wait > 0 {
-            try? await Task.sleep(for: .seconds(wait))
+        if let notBefore, case let wait = notBefore.timeIntervalSince(clock.now()), wait > 0 {
+            try? await clock.sleep(seconds: wait)
         }
         guard let program = settings.command.first, Posix.executable(program) != nil else {
             return .failure(ScoreError("failed to start: \(settings.command.first ?? "eval.command"): no such executable"))

@@ -26,9 +26,10 @@ public enum ChildProcess {
     }
 
     /// Runs `argv` with `environment` added to the daemon's, stdout and stderr to the
-    /// given files (else nowhere), and returns how it ended.
+    /// given files (else nowhere), and returns how it ended. The timeout and the kill
+    /// grace are waited on `clock`; nothing blocks a thread of the task pool.
     public static func run(_ argv: [String], environment: [String: String], stdout: String? = nil, stderr: String? = nil,
-                           timeout: Double) async -> Ending {
+                           timeout: Double, clock: DaemonClock = .system) async -> Ending {
         guard Posix.executable(argv[0]) != nil else { return .failedToStart("\(argv[0]): no such executable") }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -37,6 +38,7 @@ public enum ChildProcess {
         process.standardInput = FileHandle.nullDevice
         let exited = AsyncStream<Void>.makeStream()
         process.terminationHandler = { _ in exited.continuation.finish() }
+        let deadline = clock.now().addingTimeInterval(timeout)  // timed from before the start
         do {
             process.standardOutput = try stdout.map { try FileHandle(forWritingTo: URL(fileURLWithPath: $0)) } ?? FileHandle.nullDevice
             process.standardError = try stderr.map { try FileHandle(forWritingTo: URL(fileURLWithPath: $0)) } ?? FileHandle.nullDevice
@@ -44,25 +46,31 @@ public enum ChildProcess {
         } catch {
             return .failedToStart(error.localizedDescription)
         }
-        let killer = Task {
-            guard (try? await Task.sleep(for: .seconds(timeout))) != nil else { return false }
-            process.terminate()
-            for _ in 0..<50 where process.isRunning { try? await Task.sleep(for: .milliseconds(100)) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }  // it ignored SIGTERM
+        // The exit is awaited apart from the caller's task: a cancelled caller still
+        // waits until the process is gone, and reaps it.
+        let exit = Task { for await _ in exited.stream {} }
+        let timer = Task { () -> Bool in
+            guard (try? await clock.sleep(until: deadline)) != nil else { return false }
+            await stop(process, clock: clock)
             return true
         }
         await withTaskCancellationHandler {
-            for await _ in exited.stream {}
+            await exit.value
         } onCancel: {
-            process.terminate()
+            Task { await stop(process, clock: clock) }
         }
-        killer.cancel()
-        let timedOut = await killer.value
-        // A cancelled wait ends before the process does: 5 s after SIGTERM, SIGKILL.
-        for _ in 0..<50 where process.isRunning { usleep(100_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        timer.cancel()
+        let timedOut = await timer.value
+        process.waitUntilExit()  // it has exited: this returns at once
         if timedOut { return .timedOut }
         return process.terminationReason == .exit ? .exited(process.terminationStatus) : .signalled(process.terminationStatus)
+    }
+
+    /// SIGTERM; SIGKILL `grace` seconds later if it ignored that.
+    private static func stop(_ process: Process, clock: DaemonClock, grace: Double = 5) async {
+        guard process.isRunning else { return }
+        process.terminate()
+        try? await clock.sleep(seconds: grace)
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 }

@@ -80,15 +80,11 @@ struct SaveFolderLayout: TrainerLayout {
         let dir = TemporaryDirectory("mwad-layout")
         let run = dir.file("run")
         try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
-        let config = try await ConfigLoader.load(file: nil, environment: [:], flags: [
+        let daemon = try await VirtualDaemon([
             "watch.directory": run, "output": dir.file("merged"), "state_directory": dir.file("state"),
             "watch.debounce": "0.2", "merge.window": "3", "merge.method": "linear", "merge.weighting": "uniform",
         ])
-        let ledger = try Ledger.inMemory()
-        let engine = DaemonEngine(config: config, ledger: ledger, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
-                                  notifier: SystemdNotifier(environment: [:]))
-        let loop = Task { await engine.run() }
-        defer { loop.cancel() }
+        #expect(await daemon.start())
         for step in [10, 20, 30, 40] {
             let staging = dir.file("staging-\(step)")
             try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
@@ -98,14 +94,14 @@ struct SaveFolderLayout: TrainerLayout {
             try Data(#"{"step": \#(step), "loss": \#(5.0 - Double(step) / 100)}"#.utf8).write(to: URL(fileURLWithPath: "\(staging)/\(Checkpoint.sidecarFile)"))
             try FileManager.default.moveItem(atPath: staging, toPath: "\(run)/save_\(step)")
         }
-        let merged = await DaemonLoopTests().waitUntil {
-            guard let snapshot = try? ledger.snapshot(), let last = snapshot.members.last else { return false }
+        // Complete once its files have been quiet for watch.settle_time: time passes.
+        let merged = await daemon.advance(by: 1, until: 60) {
+            guard let snapshot = daemon.snapshot, let last = snapshot.members.last else { return false }
             return snapshot.checkpoint(id: last.checkpointID)?.step == 40
         }
         #expect(merged)
-        engine.requestStop()
-        await loop.value
-        let snapshot = try ledger.snapshot()
+        await daemon.stop()
+        let snapshot = try daemon.ledger.snapshot()
         #expect(snapshot.checkpoints.map(\.step) == [10, 20, 30, 40])
         let losses: [Double?] = snapshot.checkpoints.map(\.trainLoss)
         let expected: [Double?] = [4.9, 4.8, 4.7, 4.6]

@@ -44,7 +44,8 @@ final class Heartbeat {
     @discardableResult
     func beat(now: Date, ready: Bool, statusLine: () -> String) -> Bool {
         var beat = false
-        if now.timeIntervalSince(lastBeat) >= config.heartbeatInterval {
+        // To the millisecond (see MergeSchedule.isDue): woken at the deadline, it beats.
+        if now.timeIntervalSince(lastBeat) >= config.heartbeatInterval - 0.001 {
             if startRecorded { try? ledger.heartbeat(at: now) } else { recordStart(now: now) }
             lastBeat = now
             beat = true
@@ -55,7 +56,7 @@ final class Heartbeat {
             notifier.send("STATUS=\(line)")
             lastStatus = line
         }
-        if let interval = notifier.watchdogInterval, now.timeIntervalSince(lastWatchdog) >= interval * 0.9 {
+        if let interval = notifier.watchdogInterval, now.timeIntervalSince(lastWatchdog) >= interval * 0.9 - 0.001 {
             notifier.send("WATCHDOG=1")
             lastWatchdog = now
         }

@@ -1,4 +1,5 @@
 import Foundation
+import HostFileSystem
 import Ledger
 import Logging
 
@@ -10,8 +11,8 @@ final class HookQueue {
     private let logger: Logger
     private var last: Task<Void, Never>?
 
-    init(argv: [String], timeout: Double, ledger: Ledger, logger: Logger) {
-        hook = argv.isEmpty ? nil : MergeHook(argv: argv, timeout: timeout)
+    init(argv: [String], timeout: Double, clock: DaemonClock = .system, ledger: Ledger, logger: Logger) {
+        hook = argv.isEmpty ? nil : MergeHook(argv: argv, timeout: timeout, clock: clock)
         self.ledger = ledger
         self.logger = logger
     }

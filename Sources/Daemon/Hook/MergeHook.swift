@@ -7,9 +7,10 @@ import HostFileSystem
 struct MergeHook: Sendable {
     let argv: [String]
     let timeout: Double
+    let clock: DaemonClock
 
     func run(output: String, step: Int64, mergeID: Int64) async -> String {
         await ChildProcess.run(argv, environment: ["MWAD_OUTPUT": output, "MWAD_STEP": "\(step)", "MWAD_MERGE_ID": "\(mergeID)"],
-                               timeout: timeout).text(timeout: timeout)
+                               timeout: timeout, clock: clock).text(timeout: timeout)
     }
 }

@@ -23,7 +23,9 @@ public final class DaemonEngine: Sendable {
     let publication: any PublicationTarget
     /// Loads adapters into the serving engine (`serve.url`); nil without one.
     let serving: ServingPublisher?
-    let clock: @Sendable () -> Date
+    /// The time, and the waits of the loop, the hook and the evaluator: injected, so
+    /// tests move time by hand.
+    let clock: DaemonClock
     let wake = WakeSignal()
     /// The ledger's writer lock, checked at every step (nil in tests that take none).
     let lock: LedgerLock?
@@ -34,7 +36,7 @@ public final class DaemonEngine: Sendable {
     private let plannedStop = Mutex<String?>(nil)
 
     public init(config: DaemonConfig, ledger: Ledger, lock: LedgerLock? = nil, logger: Logger, notifier: SystemdNotifier,
-                clock: @escaping @Sendable () -> Date = { Date() }) {
+                clock: DaemonClock = .system) {
         self.config = config
         self.ledger = ledger
         self.lock = lock

@@ -1,4 +1,5 @@
 import Foundation
+import HostFileSystem
 import Ingest
 import Ledger
 import Logging
@@ -53,14 +54,15 @@ final class DaemonLoop {
         }
         self.scoreBoard = scoreBoard
         let ingestor = CheckpointIngestor(settings: config.merge, layout: engine.layout, store: store,
-                                          settleTime: config.settleTime)
+                                          settleTime: config.settleTime, clock: engine.clock.now)
         reconciler = Reconciler(directory: config.watchDirectory, layout: engine.layout, ingestor: ingestor, ledger: ledger,
                                 recorder: recorder, reporter: reporter)
         rollingMerge = RollingMerge(config: config, layout: engine.layout, publication: engine.publication, ledger: ledger, store: store, logger: logger)
         heartbeat = Heartbeat(config: config, ledger: ledger, notifier: engine.notifier, reporter: reporter)
-        hooks = HookQueue(argv: config.onMerge, timeout: config.hookTimeout, ledger: ledger, logger: logger)
+        hooks = HookQueue(argv: config.onMerge, timeout: config.hookTimeout, clock: engine.clock, ledger: ledger, logger: logger)
         metrics = MetricsFile(path: config.metricsTextfile, ledger: ledger, reporter: reporter)
-        evaluation = EvaluationQueue(config: config, layout: engine.layout, publication: engine.publication, ledger: ledger, logger: logger, scoreBoard: scoreBoard)
+        evaluation = EvaluationQueue(config: config, layout: engine.layout, publication: engine.publication, ledger: ledger, logger: logger, scoreBoard: scoreBoard,
+                                     clock: engine.clock)
         layoutReport = LayoutReport(layout: engine.layout, publication: engine.publication, publish: config.publish,
                                     ledger: ledger, logger: logger)
         schedule = MergeSchedule(debounce: config.debounce)
@@ -70,24 +72,25 @@ final class DaemonLoop {
         start()
         await evaluation.resume()
         while !engine.isStopping, engine.checkLock() {
-            await step(now: engine.clock())
+            await step(now: engine.clock.now())
             if !ready {
                 ready = true
                 engine.notifier.send("READY=1")
                 engine.logger.info("ready")
             }
-            if heartbeat.beat(now: engine.clock(), ready: ready, statusLine: { statusLine }) { metrics.write(up: true) }
-            engine.serving?.check(now: engine.clock())
+            if heartbeat.beat(now: engine.clock.now(), ready: ready, statusLine: { statusLine }) { metrics.write(up: true) }
+            engine.serving?.check(now: engine.clock.now())
             guard !engine.isStopping else { break }
-            await engine.wake.wait(timeout: nextTimeout(now: engine.clock()))
+            let now = engine.clock.now()
+            await engine.wake.wait(until: now.addingTimeInterval(nextTimeout(now: now)), clock: engine.clock)
         }
         // The trainer is gone: what it saved last is merged now (no burst to wait
         // out) and evaluated before the daemon stops.
         if engine.stopReason != nil, engine.checkLock() {
             root.refresh()
             if root.isPresent {
-                _ = reconciler.pass(sightings: &sightings, appeared: root.drain().appeared, now: engine.clock())
-                await merge(now: engine.clock())
+                _ = reconciler.pass(sightings: &sightings, appeared: root.drain().appeared, now: engine.clock.now())
+                await merge(now: engine.clock.now())
             }
             await evaluation.drain()
         }
@@ -100,10 +103,10 @@ final class DaemonLoop {
         root.refresh()
         var reflected = false
         if root.isPresent {
-            _ = reconciler.pass(sightings: &sightings, now: engine.clock())
+            _ = reconciler.pass(sightings: &sightings, now: engine.clock.now())
             layoutReport.check()
             await evaluation.resume()
-            await merge(now: engine.clock())
+            await merge(now: engine.clock.now())
             await evaluation.drain()  // --once waits for the evaluations of its window
             reflected = (try? publishedMergeReflectsLedger()) ?? false
             // Checkpoints ingested and still no merge: the merge failed, and said why.
@@ -207,7 +210,7 @@ final class DaemonLoop {
            let notice = ChangeNotice.line(config: config, run: snapshot.run, snapshot: snapshot) {
             engine.logger.notice("\(notice)")
         }
-        heartbeat.recordStart(now: engine.clock())
+        heartbeat.recordStart(now: engine.clock.now())
         layoutReport.check()
         AtomicDirectory.removeLeftovers(of: engine.publication.target(at: config.output))
         RetainedStore(stateDirectory: config.stateDirectory).removeLeftovers()

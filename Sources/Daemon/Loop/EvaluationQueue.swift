@@ -1,5 +1,6 @@
 import Evaluate
 import Foundation
+import HostFileSystem
 import Ingest
 import Ledger
 import Publish
@@ -20,7 +21,7 @@ final class EvaluationQueue {
     private let publication: any PublicationTarget
 
     init(config: DaemonConfig, layout: any TrainerLayout, publication: any PublicationTarget, ledger: Ledger, logger: Logger,
-         scoreBoard: ScoreBoard?) {
+         scoreBoard: ScoreBoard?, clock: DaemonClock) {
         self.config = config
         self.layout = layout
         self.publication = publication
@@ -28,7 +29,7 @@ final class EvaluationQueue {
         self.logger = logger
         root = "\(config.stateDirectory)/eval"
         worker = config.evaluation.map { EvaluationWorker(settings: $0, ledger: ledger, logger: logger, scratch: "\(config.stateDirectory)/eval",
-                                                                scoreBoard: scoreBoard) }
+                                                                scoreBoard: scoreBoard, clock: clock) }
     }
 
     /// Removes windows a crash left frozen, and queues the last merge if it was never

@@ -26,7 +26,9 @@ struct MergeSchedule: Equatable {
         return max(0, min(quiet, latest))
     }
 
-    func isDue(at now: Date) -> Bool { secondsUntilDue(at: now) == 0 }
+    /// Due, to the millisecond: a date carries about 1e-7 s of rounding, which must not
+    /// leave the merge a hair short of due when the loop wakes at its deadline.
+    func isDue(at now: Date) -> Bool { secondsUntilDue(at: now) < 0.001 }
 
     /// The merge ran: the burst is over.
     mutating func merged() {

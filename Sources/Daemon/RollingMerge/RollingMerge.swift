@@ -42,8 +42,10 @@ struct RollingMerge {
         var weights: [(name: String, step: Int64, weight: Double)]
     }
 
-    /// Merges if needed; returns the new merge, if one was published.
+    /// Merges if needed; returns the new merge, if one was published. `now` (the
+    /// daemon's clock) dates it; its duration is measured on the monotonic clock.
     func update(now: Date) throws -> Published? {
+        let began = ContinuousClock.now
         var snapshot = try ledger.snapshot()
         if WindowRefill(layout: layout, ledger: ledger, store: store, logger: logger).refill(snapshot, window: DaemonWindow.wanted(config)) {
             snapshot = try ledger.snapshot()
@@ -54,10 +56,9 @@ struct RollingMerge {
             try evict(keeping: planned.retained)  // nothing to publish: what is outside is not needed
             return nil
         }
-        if config.merge.window.count == nil { return try updateRunning(window, snapshot: snapshot, now: now) }
-        let checkpoints = try loadRetained(&window, now: now)
+        if config.merge.window.count == nil { return try updateRunning(window, snapshot: snapshot, now: now, began: began) }
+        let checkpoints = try loadRetained(&window)
         guard !checkpoints.isEmpty else { return nil }
-        let started = now
         let plan = try MergePlan(checkpoints: checkpoints, settings: config.merge, weighting: weighting)
         if let earlier = plan.members.first(where: { $0.metricStep != nil }), notes.once("metric-step") {
             logger.notice("\(earlier.name) weighs by \(plan.metric.rawValue) logged at step \(earlier.metricStep!), the last one at or before its step (logged less often than saved); mwad status shows each member's metric with its step")
@@ -75,7 +76,7 @@ struct RollingMerge {
         // A member whose copy was lost (and so rejected) is not handed to evaluation.
         let dropped = Set(planned.members.map(\.id)).subtracting(window.map(\.id))
         return try publish(plan, sum: sum, window: window, retained: planned.retained.filter { !dropped.contains($0.id) },
-                           snapshot: snapshot, now: started)
+                           snapshot: snapshot, now: now, began: began)
     }
 
     /// Publishes `plan` (through `sum` where given), saves the sum, records the merge,
@@ -83,7 +84,7 @@ struct RollingMerge {
     /// publish still needs its window, and a running average's evicted members must be
     /// the recorded merge's.
     func publish(_ plan: MergePlan, sum: SumUpdate?, window: [CheckpointRecord], retained: [CheckpointRecord],
-                 snapshot: LedgerSnapshot, now started: Date) throws -> Published {
+                 snapshot: LedgerSnapshot, now started: Date, began: ContinuousClock.Instant) throws -> Published {
         let digests = window.map { $0.adapterSHA256 ?? "" }
         let output = publication.target(at: config.output)
         let manifest: MergeManifest
@@ -94,7 +95,8 @@ struct RollingMerge {
             throw error
         }
         try sum?.commit()
-        let duration = Date().timeIntervalSince(started)
+        let (seconds, fraction) = began.duration(to: .now).components
+        let duration = Double(seconds) + Double(fraction) / 1e18
         let record = try ledger.recordPublished(plan, digests: digests, output: output,
                                                 outputSHA256: manifest.outputSHA256 ?? "", created: started, duration: duration,
                                                 report: manifest.report)
@@ -132,7 +134,7 @@ struct RollingMerge {
     /// Opens the retained copies; one that was lost (deleted behind the daemon's back)
     /// is copied again from the trainer's folder if that still holds the same adapter,
     /// otherwise the checkpoint is rejected and the window shrinks.
-    func loadRetained(_ window: inout [CheckpointRecord], now: Date) throws -> [Checkpoint] {
+    func loadRetained(_ window: inout [CheckpointRecord]) throws -> [Checkpoint] {
         var checkpoints: [Checkpoint] = []
         var kept: [CheckpointRecord] = []
         let refill = WindowRefill(layout: layout, ledger: ledger, store: store, logger: logger)

@@ -18,7 +18,7 @@ import Weigh
 /// drops; where every member's copy is still there, it is recomputed exactly every
 /// `merge.recompute_every` updates, as a window's sum is.
 extension RollingMerge {
-    func updateRunning(_ window: [CheckpointRecord], snapshot: LedgerSnapshot, now: Date) throws -> Published? {
+    func updateRunning(_ window: [CheckpointRecord], snapshot: LedgerSnapshot, now: Date, began: ContinuousClock.Instant) throws -> Published? {
         guard let incremental = try Catalog.shared.method(config.merge.method).incremental else {
             throw PublishError.io(path: config.output, operation: "merging", reason: "window all needs a method with an incremental form (linear)")
         }
@@ -40,7 +40,7 @@ extension RollingMerge {
             logger.warning("the running average is recomputed from the \(members.count) checkpoints still retained: \(window.count - members.count) older ones, whose copies were deleted once folded in, are no longer in it")
         }
         var adding = members.filter { trusted?.members[SumUpdate.key($0)] == nil }
-        let loaded = try loadRetained(&adding, now: now)
+        let loaded = try loadRetained(&adding)
         members = members.filter { row in trusted?.members[SumUpdate.key(row)] != nil || adding.contains { $0.id == row.id } }
         guard let newestRow = members.last else { return nil }
         // Its adapter_config.json goes with the merge: a lost copy is an error to report.
@@ -67,6 +67,6 @@ extension RollingMerge {
                                  weight: g / total)
         })
         return try publish(plan, sum: sum, window: members, retained: DaemonWindow(snapshot: snapshot, config: config).retained,
-                           snapshot: snapshot, now: now)
+                           snapshot: snapshot, now: now, began: began)
     }
 }

@@ -54,6 +54,7 @@ public final class FlatLayout: LogReadingLayout {
         let header: SafeTensorsHeader
         do { header = try SafeTensorsHeader.read(path: path) } catch {
             // Being written: not yet a checkpoint. Left so: a broken file, said so.
+            // (The file's time is the kernel's, so it is compared with the real time.)
             if let time = FileTimes.modified(path), Date().timeIntervalSince(time) < headerGrace { return .other }
             return .malformed(reason: "its step is in its metadata (ss_steps), but the file \(error.rule.explanation)")
         }
