@@ -23,6 +23,17 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
 
+# BEGIN catalog:python-methods (rendered from the catalog; swift test checks it)
+# Rendered from the method catalog (RenderedDocsTests): name -> (MergeResult, takes DoRA).
+METHODS = {
+    "auto": ("chosen", True),
+    "linear": ("parameter-average", True),
+    "delta": ("exact-delta", False),
+    "svd": ("truncated-delta", False),
+}
+# END catalog:python-methods
+EXACT = next(name for name, (result, _) in METHODS.items() if result == "exact-delta")  # checked against the exact delta
+
 import torch
 from safetensors import safe_open
 from safetensors.torch import load_file
@@ -78,7 +89,7 @@ def factors(state):
 
 def check_diffusers(mwad, run, workdir):
     name = os.path.basename(run)
-    for method in ("delta", "linear", "svd"):
+    for method in [m for m, (result, _) in METHODS.items() if result != "chosen"]:
         out = os.path.join(workdir, f"{name}-{method}")
         manifest = merge(mwad, run, out, method)
         check(sorted(os.listdir(out)) == ["mwa_merge.json", "pytorch_lora_weights.safetensors"], f"{name} {method}: a diffusers folder")
@@ -89,7 +100,7 @@ def check_diffusers(mwad, run, workdir):
         keys = [str(w.message) for w in caught if "key" in str(w.message).lower()]
         check(not keys, f"{name} {method}: load_lora_adapter with no key warnings {keys[:2]}")
         got = unet_output(model)
-        if method != "delta":
+        if METHODS[method][0] != "exact-delta":
             print(f"      {method}: output differs from the exact delta's (not an exact method, or truncated)")
             continue
         reference = unet().double()
@@ -111,7 +122,7 @@ def check_flat(mwad, run, workdir):
     os.makedirs(out)
     with open(os.path.join(out, "other.safetensors"), "wb") as other:
         other.write(b"someone else's")
-    printed = merge(mwad, run, out, "delta")
+    printed = merge(mwad, run, out, EXACT)
     check(sorted(os.listdir(out)) == ["other.safetensors", "pixel-mwa.safetensors"], f"{name} delta: one file, NAME-mwa.safetensors, the rest left")
     with safe_open(os.path.join(out, "pixel-mwa.safetensors"), "pt") as merged:
         manifest = json.loads(merged.metadata()["mwa_merge"])
@@ -165,7 +176,7 @@ def check_flat(mwad, run, workdir):
 
 def check_torchtune(mwad, run, base, workdir):
     out = os.path.join(workdir, "torchtune-delta")
-    manifest = merge(mwad, run, out, "delta")
+    manifest = merge(mwad, run, out, EXACT)
     check(sorted(os.listdir(out)) == ["adapter_config.json", "adapter_model.safetensors", "mwa_merge.json"], "torchtune delta: a PEFT folder")
     inputs = torch.tensor([[(3 + 5 * i) % 97 for i in range(24)]])
     with warnings.catch_warnings(record=True) as caught:

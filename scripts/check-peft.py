@@ -25,6 +25,16 @@ from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM
 from peft import PeftModel
 
+# BEGIN catalog:python-methods (rendered from the catalog; swift test checks it)
+# Rendered from the method catalog (RenderedDocsTests): name -> (MergeResult, takes DoRA).
+METHODS = {
+    "auto": ("chosen", True),
+    "linear": ("parameter-average", True),
+    "delta": ("exact-delta", False),
+    "svd": ("truncated-delta", False),
+}
+# END catalog:python-methods
+
 passed = failed = 0
 
 
@@ -106,9 +116,9 @@ def main():
     for run in runs:
         name = os.path.basename(run.rstrip("/"))
         dora = json.load(open(os.path.join(run, sorted(os.listdir(run))[-1], "adapter_config.json"))).get("use_dora")
-        # auto, the default, is delta on plain LoRA and rsLoRA and linear on DoRA.
-        methods = ["linear", "auto"] if dora else ["linear", "delta", "svd", "auto"]
-        for method in methods:
+        # Every method in the catalog that takes this run's adapters (METHODS, rendered).
+        for method in [m for m, (_, takes_dora) in METHODS.items() if takes_dora or not dora]:
+            result = METHODS[method][0]
             out = os.path.join(work, f"{name}-{method}")
             result, manifest = mwad_merge(mwad, [run, "--method", method, "--weighting", "ema", "--window", "3"], out)
             check(result.returncode == 0, f"{name} {method}: mwad merge exits 0 {result.stderr.strip()[-200:]}")
@@ -117,28 +127,32 @@ def main():
             members = [(m["source"], m["weight"]) for m in manifest["members"]]
             got, keys = peft_logits(base, out)
             check(not keys, f"{name} {method}: PeftModel.from_pretrained loads it with no key warnings {keys[:2]}")
-            if method == "auto":
+            if result == "chosen":
+                # It chose a method that takes these adapters, an exact one wherever one does.
                 used = manifest["report"]["method_used"]
-                check(used == ("linear" if dora else "delta"), f"{name} auto: used {used} ({manifest['report'].get('method_reason', 'exact')})")
+                exact_takes = any(r == "exact-delta" and (d or not dora) for r, d in METHODS.values())
+                check(used in METHODS and (METHODS[used][1] or not dora) and (METHODS[used][0] == "exact-delta") == exact_takes,
+                      f"{name} {method}: used {used} ({manifest['report'].get('method_reason', 'exact')})")
+                result = METHODS.get(used, ("",))[0]
             if dora:
                 continue
             exact = exact_logits(base, members)
             error = relative(got, exact)
-            if method in ("delta", "auto"):
+            if result == "exact-delta":
                 check(error <= 1e-5, f"{name} {method}: logits equal the exact weighted delta's (max diff {error:.2e} of their range)")
-            elif method == "svd":
+            elif result == "truncated-delta":
                 truncation = manifest["report"]["truncation_error"]
                 bound = 1e-5 + 4 * truncation
-                check(error <= bound, f"{name} svd: logits within {bound:.2e} of the exact delta's (diff {error:.2e}; truncation error {truncation:.2e})")
+                check(error <= bound, f"{name} {method}: logits within {bound:.2e} of the exact delta's (diff {error:.2e}; truncation error {truncation:.2e})")
             else:
-                print(f"info  {name} linear: logits differ from the exact weighted delta's by {error:.2e} of their range (cross terms B_i·A_j)")
+                print(f"info  {name} {method}: logits differ from the exact weighted delta's by {error:.2e} of their range (cross terms B_i·A_j)")
         # One adapter with weight 1 is itself, under every method that accepts it.
         newest = os.path.join(run, sorted(os.listdir(run), key=lambda d: int(d.split("-")[-1]))[-1])
         own, _ = peft_logits(base, newest)
-        for method in ["linear", "delta", "svd"]:
+        for method in [m for m, (kind, _) in METHODS.items() if kind != "chosen"]:
             out = os.path.join(work, f"{name}-single-{method}")
             result, manifest = mwad_merge(mwad, ["--checkpoints", newest, "--method", method], out)
-            if dora and method != "linear":
+            if dora and not METHODS[method][1]:
                 check(result.returncode == 1 and "DoRA" in result.stderr and "use method linear" in result.stderr,
                       f"{name} {method}: refuses a DoRA adapter with the reason ({result.stderr.strip()[:120]})")
                 continue

@@ -31,13 +31,33 @@ extension MergeMethod {
     public func adapterConfig(for inputs: [MergeInput], report: MergeReport) throws(MergeError) -> Data? { nil }
 }
 
+/// What a method's merge is: the promise the conformance suite
+/// (`CatalogConformanceTests`) and the real-client check (`check-peft.py`, which reads
+/// it from its rendered block) hold each method to.
+public enum MergeResult: String, Sendable, CaseIterable {
+    /// ΔW is the weighted average of the members' ΔW = s·B·A, exactly.
+    case exactDelta = "exact-delta"
+    /// That exact ΔW truncated to a rank, its relative error reported (`truncation_error`).
+    case truncatedDelta = "truncated-delta"
+    /// Every tensor is the weighted average of the members' (for LoRA factors that is
+    /// not the average ΔW: it has cross terms B_i·A_j).
+    case parameterAverage = "parameter-average"
+    /// Another method's, chosen per merge and recorded (`method_used`).
+    case chosen
+}
+
 /// A merge method as the catalog knows it: its name, one line of help, the parameters
-/// it declares, what it needs from the members, its incremental form if it has one,
-/// how it treats `adapter_config.json`, and how to make it.
+/// it declares, what it needs from the members, what its merge is, its incremental
+/// form if it has one, how it treats `adapter_config.json`, and how to make it.
 public struct MethodDescription: Sendable {
     public let name: String
     public let help: String
     public let parameters: [MergeParameter]
+    /// What its merge is.
+    public let result: MergeResult
+    /// Whether it merges DoRA adapters (their magnitude vector needs the base weights
+    /// to be combined in delta space, which an adapter lacks).
+    public let takesDoRA: Bool
     /// What the members must be, in words (`any adapter`, `LoRA pairs: …`).
     public let needs: String
     /// The method's incremental form, where it has one: the daemon may then keep the
@@ -49,10 +69,12 @@ public struct MethodDescription: Sendable {
     public let when: String
     public let make: @Sendable (ParameterValues) -> any MergeMethod
 
-    public init(name: String, help: String, parameters: [MergeParameter] = [], needs: String,
+    public init(name: String, help: String, parameters: [MergeParameter] = [], needs: String, result: MergeResult, takesDoRA: Bool,
                 incremental: (any IncrementalMerge)? = nil, config: String, when: String = "", make: @escaping @Sendable (ParameterValues) -> any MergeMethod) {
         self.name = name
         self.help = help
+        self.result = result
+        self.takesDoRA = takesDoRA
         self.when = when
         self.parameters = parameters
         self.needs = needs

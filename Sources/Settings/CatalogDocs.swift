@@ -17,6 +17,7 @@ public enum CatalogDocs {
             "reference-weightings": referenceWeightings(catalog),
             "reference-methods": referenceMethods(catalog),
             "yaml-methods": yamlList(catalog.methods.map { ($0.name, $0.help, $0.parameters) }, default: MergeSettings.defaultMethod),
+            "python-methods": pythonMethods(catalog),
             "yaml-weightings": yamlList(catalog.weightings.map { ($0.name, "\($0.help): \($0.formula)", $0.parameters) },
                                         default: MergeSettings.defaultWeighting),
         ]
@@ -32,7 +33,8 @@ public enum CatalogDocs {
             if let name = marker(line, "BEGIN"), let block = rendered[name] {
                 out.append(line)
                 let indent = line.prefix { $0 == " " }
-                let comment = line.trimmingCharacters(in: .whitespaces).hasPrefix("#") ? "\(indent)# " : ""
+                // In a YAML or shell comment the block is comment lines; a `python-` block is code.
+            let comment = line.trimmingCharacters(in: .whitespaces).hasPrefix("#") && !name.hasPrefix("python-") ? "\(indent)# " : ""
                 out += block.split(separator: "\n", omittingEmptySubsequences: false).map { Substring(comment.isEmpty ? String($0) : (comment + $0).replacingOccurrences(of: " +$", with: "", options: .regularExpression)) }
                 skipping = true
                 continue
@@ -116,12 +118,20 @@ public enum CatalogDocs {
     }
 
     static func referenceMethods(_ catalog: Catalog) -> String {
-        var rows = ["| method | the merge | members it takes | `adapter_config.json` | parameters |", "| --- | --- | --- | --- | --- |"]
+        var rows = ["| method | the merge | it is | members it takes | DoRA | `adapter_config.json` | parameters |", "| --- | --- | --- | --- | --- | --- | --- |"]
         for method in catalog.methods {
             let parameters = method.parameters.map { "`\($0.name)` (default \($0.defaultValue)): \($0.help)" }.joined(separator: " ")
-            rows.append("| `\(method.name)` | \(cell(method.help)) | \(cell(method.needs)) | \(cell(method.config)) | \(cell(parameters)) |")
+            rows.append("| `\(method.name)` | \(cell(method.help)) | \(method.result.rawValue) | \(cell(method.needs)) | \(method.takesDoRA ? "yes" : "no") | \(cell(method.config)) | \(cell(parameters)) |")
         }
         return rows.joined(separator: "\n")
+    }
+
+    /// The methods for the real-client checks (`check-peft.py`, `check-layouts.py`):
+    /// name → (what its merge is, whether it takes DoRA), in catalog order.
+    static func pythonMethods(_ catalog: Catalog) -> String {
+        (["# Rendered from the method catalog (RenderedDocsTests): name -> (MergeResult, takes DoRA).", "METHODS = {"]
+            + catalog.methods.map { "    \"\($0.name)\": (\"\($0.result.rawValue)\", \($0.takesDoRA ? "True" : "False"))," } + ["}"])
+            .joined(separator: "\n")
     }
 
     /// `name (default): help` lines with each parameter under it, for YAML comments.

@@ -39,7 +39,7 @@ final class TallySum: IncrementalMerge {
 struct TallyMethod: MergeMethod {
     static let form = TallySum()
     static let description = MethodDescription(
-        name: "tally", help: "the linear average, its running sum counted", needs: "any adapter", incremental: form,
+        name: "tally", help: "the linear average, its running sum counted", needs: "any adapter", result: .parameterAverage, takesDoRA: true, incremental: form,
         config: "the newest member's") { _ in TallyMethod() }
 
     var name: String { "tally" }

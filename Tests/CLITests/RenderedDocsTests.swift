@@ -11,7 +11,7 @@ import Testing
 /// is looked at.
 @Suite struct RenderedDocsTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    static let files = ["README.md", "docs/REFERENCE.md", "config/mwad.yaml"]
+    static let files = ["README.md", "docs/REFERENCE.md", "config/mwad.yaml", "scripts/check-peft.py", "scripts/check-layouts.py"]
 
     @Test(arguments: files)
     func theCheckedInBlocksAreWhatTheCatalogsRender(_ file: String) throws {

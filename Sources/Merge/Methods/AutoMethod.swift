@@ -10,7 +10,7 @@ import SafeTensors
 public struct AutoMethod: MergeMethod {
     public static let description = MethodDescription(
         name: "auto", help: "delta where it is exact (LoRA, rsLoRA, rank/alpha patterns), else linear (DoRA, lora_bias, …); what was used is recorded",
-        needs: "any adapter",
+        needs: "any adapter", result: .chosen, takesDoRA: true,
         config: "as the method used: rewritten by delta, the newest member's under linear",
         when: "always, unless you compare methods: it merges every adapter, exactly wherever it can (status shows auto → delta, or auto → linear (DoRA))"
     ) { _ in AutoMethod() }

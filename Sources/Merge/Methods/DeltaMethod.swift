@@ -10,7 +10,7 @@ import SafeTensors
 public struct DeltaMethod: MergeMethod {
     public static let description = MethodDescription(
         name: "delta", help: "the exact weighted average of the members' ΔW = s·B·A, kept as stacked LoRA factors (rank Σ r_i per module; adapter_config.json rewritten so PEFT's scaling is 1)",
-        needs: "plain LoRA adapters with their adapter_config.json (no DoRA, no lora_bias)",
+        needs: "plain LoRA adapters with their adapter_config.json (no DoRA, no lora_bias)", result: .exactDelta, takesDoRA: false,
         config: "rewritten: r and lora_alpha = the summed rank, use_rslora false, rank_pattern/alpha_pattern where ranks differ",
         when: "plain LoRA or rsLoRA: it is the model change you mean, no cross terms B_i·A_j; beat linear in every run measured"
     ) { _ in DeltaMethod() }

@@ -6,7 +6,8 @@ import SafeTensors
 public struct LinearMethod: MergeMethod {
     public static let description = MethodDescription(
         name: "linear", help: "the weighted average of every tensor, LoRA factors averaged as parameters",
-        needs: "any adapter (every member with the same tensors, dtypes and shapes)", incremental: LinearWindowSum(),
+        needs: "any adapter (every member with the same tensors, dtypes and shapes)", result: .parameterAverage, takesDoRA: true,
+        incremental: LinearWindowSum(),
         config: "the newest member's, unchanged",
         when: "DoRA or lora_bias adapters (auto takes it for them), non-LoRA adapters; window: all"
     ) { _ in LinearMethod() }

@@ -17,6 +17,7 @@ public struct SVDMethod: MergeMethod {
         name: "svd", help: "the same exact ΔW, truncated to rank k per module (Eckart–Young optimal; LAPACK, loaded when it runs; no out×in matrix formed); its relative error per module and overall is in mwa_merge.json and status",
         parameters: [rankParameter],
         needs: "plain LoRA adapters of linear or embedding layers with their adapter_config.json (no DoRA, no lora_bias)",
+        result: .truncatedDelta, takesDoRA: false,
         config: "rewritten: r and lora_alpha = k, use_rslora false, rank_pattern/alpha_pattern where k differs",
         when: "you need the merge at the members' rank (serving limits, smaller file); lossless when k ≥ Σ r_i"
     ) { values in SVDMethod(rank: Int(values.number("rank"))) }
