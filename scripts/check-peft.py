@@ -118,7 +118,7 @@ def main():
         dora = json.load(open(os.path.join(run, sorted(os.listdir(run))[-1], "adapter_config.json"))).get("use_dora")
         # Every method in the catalog that takes this run's adapters (METHODS, rendered).
         for method in [m for m, (_, takes_dora) in METHODS.items() if takes_dora or not dora]:
-            result = METHODS[method][0]
+            kind = METHODS[method][0]
             out = os.path.join(work, f"{name}-{method}")
             result, manifest = mwad_merge(mwad, [run, "--method", method, "--weighting", "ema", "--window", "3"], out)
             check(result.returncode == 0, f"{name} {method}: mwad merge exits 0 {result.stderr.strip()[-200:]}")
@@ -127,20 +127,20 @@ def main():
             members = [(m["source"], m["weight"]) for m in manifest["members"]]
             got, keys = peft_logits(base, out)
             check(not keys, f"{name} {method}: PeftModel.from_pretrained loads it with no key warnings {keys[:2]}")
-            if result == "chosen":
+            if kind == "chosen":
                 # It chose a method that takes these adapters, an exact one wherever one does.
                 used = manifest["report"]["method_used"]
                 exact_takes = any(r == "exact-delta" and (d or not dora) for r, d in METHODS.values())
                 check(used in METHODS and (METHODS[used][1] or not dora) and (METHODS[used][0] == "exact-delta") == exact_takes,
                       f"{name} {method}: used {used} ({manifest['report'].get('method_reason', 'exact')})")
-                result = METHODS.get(used, ("",))[0]
+                kind = METHODS.get(used, ("",))[0]
             if dora:
                 continue
             exact = exact_logits(base, members)
             error = relative(got, exact)
-            if result == "exact-delta":
+            if kind == "exact-delta":
                 check(error <= 1e-5, f"{name} {method}: logits equal the exact weighted delta's (max diff {error:.2e} of their range)")
-            elif result == "truncated-delta":
+            elif kind == "truncated-delta":
                 truncation = manifest["report"]["truncation_error"]
                 bound = 1e-5 + 4 * truncation
                 check(error <= bound, f"{name} {method}: logits within {bound:.2e} of the exact delta's (diff {error:.2e}; truncation error {truncation:.2e})")

@@ -57,12 +57,12 @@ public struct Checkpoint: Sendable {
     }
 
     /// The checkpoint's value of `metric` (see ``TrainerState/value(of:atStep:smoothing:)``).
-    public func value(of metric: Metric, smoothing: Int = 1) -> Double? {
+    public func value(of metric: Metric?, smoothing: Int = 1) -> Double? {
         state.value(of: metric, atStep: step, smoothing: smoothing)
     }
 
     /// The value of `metric` with the step it was logged at.
-    public func logged(_ metric: Metric, smoothing: Int = 1) -> (value: Double, step: Int64)? {
+    public func logged(_ metric: Metric?, smoothing: Int = 1) -> (value: Double, step: Int64)? {
         state.logged(metric, atStep: step, smoothing: smoothing)
     }
 

@@ -57,7 +57,7 @@ public struct MergeManifest: Codable, Sendable, Equatable {
         self.created = created
         settings = plan.settings
         weighting = plan.weighting
-        metric = plan.metric.rawValue
+        metric = plan.metricName
         let digests = digests ?? MemberDigests(plan).wait()
         members = plan.members.enumerated().map { index, member in
             Member(step: member.step, name: member.name, source: member.source,

@@ -24,7 +24,7 @@ public enum Provenance {
             "mwa_method": plan.settings.method,
             "mwa_settings": String(decoding: settings, as: UTF8.self),
             "mwa_weighting": plan.weighting,
-            "mwa_metric": plan.metric.rawValue,
+            "mwa_metric": plan.metricName,
             "mwa_steps": "[\(plan.members.map { "\($0.step)" }.joined(separator: ","))]",
             "mwa_weights": "[\(plan.members.map { "\($0.weight)" }.joined(separator: ","))]",
         ]

@@ -8,8 +8,9 @@ struct CatalogWords: SettingsWords {
     func summary(_ settings: MergeSettings) -> String { settings.summary }
     func brief(_ settings: MergeSettings) -> String { settings.brief }
 
-    func weightingMetric(_ settings: MergeSettings) -> Metric {
-        (try? settings.weightingMethod().metric) ?? settings.metric
+    func weightingMetric(_ settings: MergeSettings) -> String {
+        guard let weighting = try? settings.weightingMethod() else { return settings.metric.rawValue }
+        return Metric.name(weighting.metric)
     }
 
     func weighed(_ settings: MergeSettings, members: [(name: String, step: Int64, metric: Double?)]) -> WeighedColumn? {

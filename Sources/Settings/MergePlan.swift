@@ -37,8 +37,10 @@ public struct MergePlan: Sendable {
     public var settings: MergeSettings
     /// The name of the weighting actually applied (`uniform` when p = 0).
     public var weighting: String
-    /// The metric shown next to each member.
-    public var metric: Metric
+    /// The metric shown next to each member; nil: the weighting reads steps only.
+    public var metric: Metric?
+    /// Its name in manifests and the log: `train_loss`, `eval_loss`, or `step`.
+    public var metricName: String { Metric.name(metric) }
     public var members: [PlannedMember]
 
     /// Weighs `checkpoints` (already the window) with `settings`, by `weighting` where
@@ -64,7 +66,7 @@ public struct MergePlan: Sendable {
 
     /// A plan whose members are given, weighed already (a running average's: its
     /// weights come from the saved sum's scores).
-    public init(settings: MergeSettings, weighting: String, metric: Metric, members: [PlannedMember]) {
+    public init(settings: MergeSettings, weighting: String, metric: Metric?, members: [PlannedMember]) {
         self.settings = settings.effective
         self.weighting = weighting
         self.metric = metric

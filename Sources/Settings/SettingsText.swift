@@ -76,7 +76,9 @@ public enum SettingsText {
             Fixed(name: "metric", allowed: "train_loss or eval_loss", help: "The loss a loss weighting reads.", valueName: "train_loss|eval_loss",
                   defaultText: Metric.trainLoss.rawValue,
                   read: { (text: String, settings: inout MergeSettings) throws(WeighError) in
-                      guard let metric = Metric(rawValue: text), metric != .step else { throw .invalidSetting(name: "metric", value: text, allowed: "train_loss or eval_loss") }
+                      guard let metric = Metric(rawValue: text) else {
+                          throw .invalidSetting(name: "metric", value: text, allowed: Metric.allCases.map(\.rawValue).joined(separator: " or "))
+                      }
                       settings.metric = metric
                   }, text: \.metric.rawValue),
             whole("smoothing", 1...Int.max, allowed: "a whole number >= 1", help: "Average the last K logged losses up to each checkpoint's step.",

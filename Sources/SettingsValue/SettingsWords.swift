@@ -27,8 +27,8 @@ public protocol SettingsWords: Sendable {
     func summary(_ settings: MergeSettings) -> String
     /// `ema, half_life 40, window 3, delta`: a candidate's name.
     func brief(_ settings: MergeSettings) -> String
-    /// The metric the weighting reads (`step` for one that reads none).
-    func weightingMetric(_ settings: MergeSettings) -> Metric
+    /// The name of what the weighting reads: its metric, or `step` for one that reads none.
+    func weightingMetric(_ settings: MergeSettings) -> String
     /// What each member (name, step, metric value) was weighed by, where the weighting
     /// shows more than its metric (ema: the age).
     func weighed(_ settings: MergeSettings, members: [(name: String, step: Int64, metric: Double?)]) -> WeighedColumn?

@@ -16,7 +16,7 @@ struct PlainWords: SettingsWords {
             .joined(separator: ", ")
     }
 
-    func weightingMetric(_ settings: MergeSettings) -> Metric { settings.metric }
+    func weightingMetric(_ settings: MergeSettings) -> String { settings.metric.rawValue }
 
     func weighed(_ settings: MergeSettings, members: [(name: String, step: Int64, metric: Double?)]) -> WeighedColumn? { nil }
 

@@ -54,7 +54,7 @@ extension StatusReport.Merge {
         let s = merge.settings
         let rows = members.map { snapshot.checkpoint(id: $0.checkpointID) }
         self.init(id: merge.id ?? 0, created: merge.createdAt, weighting: s.weighting, penalty: s.parameters["penalty"]?.number,
-                  metric: words.weightingMetric(s).rawValue, window: s.window.count ?? 0,
+                  metric: words.weightingMetric(s), window: s.window.count ?? 0,
                   smoothing: s.smoothing, method: merge.report?.methodText ?? s.method, report: merge.report, windowKind: s.window.summary,
                   settings: s, fingerprint: merge.fingerprint,
                   madeWithSettingsInForce: snapshot.run.map { words.effective($0.settings).fingerprint == merge.fingerprint } ?? true,

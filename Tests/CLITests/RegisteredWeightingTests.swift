@@ -22,7 +22,7 @@ struct RecencyWeighting: WeightingMethod {
 
     var power: Double
     var name: String { "recency" }
-    var metric: Metric { .step }
+    var metric: Metric? { nil }  // reads no metric: steps (here, positions) only
 
     func weights(for candidates: [Candidate]) throws(WeighError) -> [Double] {
         try Self.normalised(logScores: candidates.indices.map { Double($0) * log(power) })

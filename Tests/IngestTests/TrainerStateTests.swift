@@ -27,7 +27,8 @@ import Testing
         #expect(state.globalStep == 80)
         #expect(state.value(of: .trainLoss, atStep: 80) == 3.677217721939087)
         #expect(state.value(of: .trainLoss, atStep: 41) == 3.8287086486816406)
-        #expect(state.value(of: .step, atStep: 80) == 80)
+        #expect(state.value(of: nil, atStep: 80) == 80)  // no metric: the step itself
+        #expect(state.logged(nil, atStep: 80)! == (80, 80))
     }
 
     @Test func evalLossAndTheFinalSummary() throws {

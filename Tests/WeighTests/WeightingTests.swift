@@ -71,9 +71,10 @@ import Weigh
 
     @Test func stepZeroCannotBeWeighedByStep() {
         let zero = [Candidate(name: "checkpoint-0", step: 0, metricValue: 0)]
-        #expect(throws: WeighError.invalidMetric(checkpoint: "checkpoint-0", metric: .step, value: 0)) {
+        #expect(throws: WeighError.invalidStep(checkpoint: "checkpoint-0", step: 0)) {
             _ = try StepWeighting(penalty: 1).weights(for: zero)
         }
+        #expect("\(WeighError.invalidStep(checkpoint: "checkpoint-0", step: 0))" == "checkpoint-0: step is 0.0; MWA weights need a finite value above 0")
     }
 
     @Test(arguments: [-1.0, .nan, .infinity])

@@ -12,8 +12,9 @@ final class Recorder {
     private let store: RetainedStore
     private let logger: Logger
     private let reporter: FailureReporter
-    /// The metric the merge weighs by, named in the log (what status shows too).
-    private let metric: Metric
+    /// The metric the merge weighs by, named in the log (what status shows too); nil
+    /// when the weighting reads steps only.
+    private let metric: Metric?
     /// The skipped folders last recorded; nil until the first scan records them.
     private var skipped: [SkippedEntry]?
     private var logged: Set<String> = []
@@ -25,7 +26,7 @@ final class Recorder {
         self.store = store
         self.logger = logger
         self.reporter = reporter
-        metric = (try? settings.weightingMethod().metric) ?? settings.metric
+        if let weighting = try? settings.weightingMethod() { metric = weighting.metric } else { metric = settings.metric }
     }
 
     /// Records an ingested or rejected checkpoint; returns the row when it is newly ingested.
@@ -94,13 +95,12 @@ final class Recorder {
     }
 
     /// ` (eval_loss 3.999042)`: the value the merge weighs this checkpoint by.
-    static func metricText(_ row: CheckpointRecord, _ metric: Metric) -> String {
+    static func metricText(_ row: CheckpointRecord, _ metric: Metric?) -> String {
+        guard let metric else { return "" }
         let value: Double? = switch metric {
         case .trainLoss: row.trainLoss
         case .evalLoss: row.evalLoss
-        case .step: Double(row.step)
         }
-        guard metric != .step else { return "" }
         return " (\(metric.rawValue) \(value.map { String(format: "%.6f", $0) } ?? "not logged"))"
     }
 }

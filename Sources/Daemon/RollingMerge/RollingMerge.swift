@@ -61,7 +61,7 @@ struct RollingMerge {
         guard !checkpoints.isEmpty else { return nil }
         let plan = try MergePlan(checkpoints: checkpoints, settings: config.merge, weighting: weighting)
         if let earlier = plan.members.first(where: { $0.metricStep != nil }), notes.once("metric-step") {
-            logger.notice("\(earlier.name) weighs by \(plan.metric.rawValue) logged at step \(earlier.metricStep!), the last one at or before its step (logged less often than saved); mwad status shows each member's metric with its step")
+            logger.notice("\(earlier.name) weighs by \(plan.metricName) logged at step \(earlier.metricStep!), the last one at or before its step (logged less often than saved); mwad status shows each member's metric with its step")
         }
         // Through the running sum when the method has one and it touches fewer bytes
         // than merging the window afresh (RunningSumPolicy); else a full merge.

@@ -63,10 +63,20 @@ extension RollingMerge {
         let plan = MergePlan(settings: config.merge, weighting: weighting.name, metric: weighting.metric, members: zip(members, g).map { row, g in
             let checkpoint = row.id == newestRow.id ? newest : zip(adding, loaded).first { $0.0.id == row.id }?.1
             return PlannedMember(checkpoint: checkpoint, name: row.name, step: row.step, source: row.sourcePath, recordID: row.id,
-                                 metricValue: weighting.metric == .step ? Double(row.step) : (weighting.metric == .evalLoss ? row.evalLoss : row.trainLoss),
+                                 metricValue: Self.value(row, weighting.metric),
                                  weight: g / total)
         })
         return try publish(plan, sum: sum, window: members, retained: DaemonWindow(snapshot: snapshot, config: config).retained,
                            snapshot: snapshot, now: now, began: began)
+    }
+
+    /// A member's value of `metric` as the ledger recorded it; its step where the
+    /// weighting reads steps only.
+    static func value(_ row: CheckpointRecord, _ metric: Metric?) -> Double? {
+        switch metric {
+        case nil: Double(row.step)
+        case .trainLoss: row.trainLoss
+        case .evalLoss: row.evalLoss
+        }
     }
 }

@@ -29,7 +29,7 @@ enum SettingsColumns {
         let weighting: String = row["weighting"]
         let penalty: Double = row["penalty"]
         return MergeSettings(window: WindowSpec(count: row["window"]), weighting: weighting,
-                             metric: Metric(rawValue: row["metric"]).flatMap { $0 == .step ? nil : $0 } ?? .trainLoss,
+                             metric: Metric(rawValue: row["metric"]) ?? .trainLoss,
                              smoothing: row.hasColumn("smoothing") ? row["smoothing"] : 1, method: "linear",
                              parameters: weighting == "uniform" ? [:] : ["penalty": .number(penalty)])
     }

@@ -16,7 +16,7 @@ public struct EMAWeighting: SeparableWeighting {
 
     public var halfLife: Double
     public var name: String { "ema" }
-    public var metric: Metric { .step }
+    public var metric: Metric? { nil }  // steps only
 
     public init(halfLife: Double) { self.halfLife = halfLife }
 

@@ -16,17 +16,19 @@ public struct LossRangeWeighting: WeightingMethod {
     ) { values, metric in LossRangeWeighting(ratio: values.number("ratio"), metric: metric) }
 
     public var ratio: Double
-    public var metric: Metric
+    /// The logged value it weighs by (`merge.metric`).
+    public var lossMetric: Metric
+    public var metric: Metric? { lossMetric }
     public var name: String { "loss_range" }
 
     public init(ratio: Double, metric: Metric = .trainLoss) {
         self.ratio = ratio
-        self.metric = metric
+        lossMetric = metric
     }
 
     public func weights(for candidates: [Candidate]) throws(WeighError) -> [Double] {
         var losses: [Double] = []
-        for candidate in candidates { losses.append(try positiveMetric(candidate, metric)) }
+        for candidate in candidates { losses.append(try positiveMetric(candidate, lossMetric)) }
         guard let low = losses.min(), let high = losses.max() else { throw .noCheckpoints }
         let spread = high - low
         return try Self.normalised(logScores: losses.map { spread > 0 ? log(ratio) * (high - $0) / spread : 0 })

@@ -10,15 +10,17 @@ public struct LossWeighting: SeparableWeighting {
     ) { values, metric in LossWeighting(penalty: values.number("penalty"), metric: metric) }
 
     public var penalty: Double
-    public var metric: Metric
+    /// The logged value it weighs by (`merge.metric`).
+    public var lossMetric: Metric
+    public var metric: Metric? { lossMetric }
     public var name: String { "loss" }
 
     public init(penalty: Double, metric: Metric = .trainLoss) {
         self.penalty = penalty
-        self.metric = metric
+        lossMetric = metric
     }
 
     public func logScore(of candidate: Candidate) throws(WeighError) -> Double {
-        -penalty * log(try positiveMetric(candidate, metric))
+        -penalty * log(try positiveMetric(candidate, lossMetric))
     }
 }

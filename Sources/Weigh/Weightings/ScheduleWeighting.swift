@@ -25,7 +25,7 @@ public struct ScheduleWeighting: WeightingMethod {
 
     public var shape: String
     public var name: String { "schedule" }
-    public var metric: Metric { .step }
+    public var metric: Metric? { nil }  // steps only
 
     public init(shape: String) { self.shape = shape }
 

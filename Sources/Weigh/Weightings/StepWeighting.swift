@@ -10,13 +10,13 @@ public struct StepWeighting: SeparableWeighting {
 
     public var penalty: Double
     public var name: String { "step" }
-    public var metric: Metric { .step }
+    public var metric: Metric? { nil }  // steps only
 
     public init(penalty: Double) { self.penalty = penalty }
 
     public func logScore(of candidate: Candidate) throws(WeighError) -> Double {
         let step = Double(candidate.step)
-        guard step > 0 else { throw .invalidMetric(checkpoint: candidate.name, metric: .step, value: step) }
+        guard step > 0 else { throw .invalidStep(checkpoint: candidate.name, step: step) }
         return penalty * log(step)
     }
 }

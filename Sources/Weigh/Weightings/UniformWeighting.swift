@@ -7,7 +7,7 @@ public struct UniformWeighting: SeparableWeighting {
         formula: "w_i = 1/N", when: "a baseline"
     ) { _, metric in UniformWeighting(metric: metric) }
 
-    public var metric: Metric
+    public var metric: Metric?
     public var name: String { "uniform" }
 
     public init(metric: Metric = .trainLoss) { self.metric = metric }

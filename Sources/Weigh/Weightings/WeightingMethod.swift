@@ -20,8 +20,8 @@ public struct Candidate: Sendable {
 public protocol WeightingMethod: Sendable {
     /// The name in settings, manifests and the ledger (`loss`, `ema`).
     var name: String { get }
-    /// The metric the weighting reads (`step` when it reads only steps).
-    var metric: Metric { get }
+    /// The metric the weighting reads; nil when it reads only steps.
+    var metric: Metric? { get }
     /// The weights of `candidates` (oldest first); they sum to 1.
     func weights(for candidates: [Candidate]) throws(WeighError) -> [Double]
     /// What the weighting weighed each member by, where that is not its metric value
@@ -34,7 +34,7 @@ public protocol WeightingMethod: Sendable {
 extension WeightingMethod {
     public func weighed(_ candidates: [Candidate]) -> WeighedColumn? {
         // A weighting that reads only steps: the step, as a step (not 60.000000).
-        metric == .step ? WeighedColumn(title: "step", values: candidates.map { "\($0.step)" }, resolved: nil) : nil
+        metric == nil ? WeighedColumn(title: "step", values: candidates.map { "\($0.step)" }, resolved: nil) : nil
     }
 }
 
