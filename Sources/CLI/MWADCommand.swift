@@ -17,10 +17,12 @@ public struct MWADCommand: AsyncParsableCommand {
 
     /// Runs the command line, parameter flags and `mwad run`'s config-key flags rewritten
     /// for the parser (``SettingsOptions/rewrite(_:)``, ``ConfigFlags/rewrite(_:)``).
-    /// First the options' names are reserved in the catalog (``CommandOptions``): a
-    /// parameter named like an option would take it over, which is a programming error.
+    /// First, where parts were registered beside the built-in ones (whose names
+    /// `CatalogReservedTests` checks), the options' names are reserved in the catalog
+    /// (``CommandOptions``): a parameter named like an option would take it over, a
+    /// programming error. (Reading the options costs a help dump: not paid otherwise.)
     public static func main() async {
-        do throws(CatalogError) { try CommandOptions.reserve() } catch {
+        do throws(CatalogError) { if Catalog.shared.hasRegisteredParts { try CommandOptions.reserve() } } catch {
             FileHandle.standardError.write(Data("mwad: internal error: \(error)\n".utf8))
             Foundation.exit(70)  // EX_SOFTWARE
         }

@@ -20,6 +20,11 @@ public final class Catalog: Sendable {
     }
 
     public var weightings: [WeightingDescription] { state.withLock { $0.weightings } }
+
+    /// Whether anything was registered beside the built-in weightings and methods.
+    public var hasRegisteredParts: Bool {
+        state.withLock { $0.weightings.count > Weightings.builtIn.count || $0.methods.count > MergeMethods.builtIn.count }
+    }
     public var methods: [MethodDescription] { state.withLock { $0.methods } }
 
     /// Every declared parameter once, with its owners, in declaration order.

@@ -50,7 +50,9 @@ import Weigh
         // Registered first, the clash is found when the options are reserved (at the
         // binary's start, before any parsing).
         let early = Catalog()
+        #expect(!early.hasRegisteredParts, "the built-in parts only: the binary's start skips the help dump")
         try early.register(taken)
+        #expect(early.hasRegisteredParts, "a registered part: the binary's start reserves the options")
         #expect(throws: CatalogError.self) { try CommandOptions.reserve(in: early) }
     }
 }
