@@ -69,8 +69,10 @@ final class VirtualDaemon: Sendable {
     }
 
     /// Waits (in real time, virtual time standing still) until `condition` holds, at
-    /// most `timeout` seconds (generous: the whole suite shares two cores); whether it does.
-    func settle(timeout: Double = 120, _ condition: @Sendable () -> Bool) async -> Bool {
+    /// most `timeout` seconds; whether it does. Generous: the whole suite shares two
+    /// cores, and the tests that block a thread waiting for a process can hold this
+    /// test's (and the daemon's) next step back for minutes; only a hang fails here.
+    func settle(timeout: Double = 600, _ condition: @Sendable () -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + .seconds(timeout)
         while ContinuousClock.now < deadline {
             if condition() { return true }
