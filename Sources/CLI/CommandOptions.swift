@@ -13,6 +13,15 @@ enum CommandOptions {
     /// are flags of `mwad run` and `mwad eval` (``ConfigFlags``, rewritten before
     /// parsing); and the daemon's own `merge.*` keys.
     static func names() -> Set<String> {
+        var names = longOptions(inHelpDump: MWADCommand._dumpHelp())
+        names.formUnion(ConfigFlags.declared.map { String($0.flag.dropFirst(2)) })
+        names.formUnion(ConfigLoader.daemonMergeKeys.map { String($0.dropFirst("merge.".count)) })
+        return Set(names.map { $0.replacingOccurrences(of: "-", with: "_") })
+    }
+
+    /// Every long option (`until-pid`) of every command in an ArgumentParser help dump
+    /// (`--experimental-dump-help`'s JSON).
+    static func longOptions(inHelpDump dump: String) -> Set<String> {
         var names = Set<String>()
         func walk(_ command: [String: Any]) {
             for argument in command["arguments"] as? [[String: Any]] ?? [] {
@@ -22,11 +31,9 @@ enum CommandOptions {
             }
             for sub in command["subcommands"] as? [[String: Any]] ?? [] { walk(sub) }
         }
-        let dump = try? JSONSerialization.jsonObject(with: Data(MWADCommand._dumpHelp().utf8)) as? [String: Any]
-        walk(dump?["command"] as? [String: Any] ?? [:])
-        names.formUnion(ConfigFlags.declared.map { String($0.flag.dropFirst(2)) })
-        names.formUnion(ConfigLoader.daemonMergeKeys.map { String($0.dropFirst("merge.".count)) })
-        return Set(names.map { $0.replacingOccurrences(of: "-", with: "_") })
+        let tree = try? JSONSerialization.jsonObject(with: Data(dump.utf8)) as? [String: Any]
+        walk(tree?["command"] as? [String: Any] ?? [:])
+        return names
     }
 
     /// Reserves ``names()`` in `catalog`; refused when a parameter there has one.

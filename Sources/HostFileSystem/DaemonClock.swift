@@ -9,6 +9,12 @@ import Foundation
 /// without a sleep. Waits are until a time, not for a duration: a wait set up a moment
 /// after its deadline was computed still ends at that deadline.
 public struct DaemonClock: Sendable {
+    /// How finely the daemon tells times apart: a thing due within this of now is due.
+    /// A date carries about 1e-7 s of rounding, which must not leave the loop, woken at
+    /// a deadline, a hair short of it (it would then wait for that hair, forever on a
+    /// clock a test moves by hand).
+    public static let resolution = 0.001
+
     /// The current time.
     public let now: @Sendable () -> Date
     private let waitUntil: @Sendable (Date) async throws -> Void
@@ -23,10 +29,9 @@ public struct DaemonClock: Sendable {
     /// for `now + 0.2` a hair past the moment a test moved the clock 0.2 s on.
     public init<C: Clock>(_ clock: C, startingAt origin: Date) where C.Duration == Duration {
         let start = clock.now
-        self.init(now: { origin.addingTimeInterval(Self.seconds(start.duration(to: clock.now))) },
+        self.init(now: { origin.addingTimeInterval(start.duration(to: clock.now).seconds) },
                   waitUntil: { deadline in
-                      let offset = (deadline.timeIntervalSince(origin) * 1e6).rounded() / 1e6
-                      let instant = start.advanced(by: .microseconds(Int64(offset * 1e6)))
+                      let instant = start.advanced(by: .microseconds(Int64((deadline.timeIntervalSince(origin) * 1e6).rounded())))
                       guard instant > clock.now else { return try Task.checkCancellation() }  // passed: no wait
                       try await clock.sleep(until: instant, tolerance: nil)
                   })
@@ -47,9 +52,12 @@ public struct DaemonClock: Sendable {
     public func sleep(seconds: Double) async throws {
         try await waitUntil(now().addingTimeInterval(seconds))
     }
+}
 
-    static func seconds(_ duration: Duration) -> Double {
-        let (whole, fraction) = duration.components
+extension Duration {
+    /// The duration in seconds, as a `Double`.
+    public var seconds: Double {
+        let (whole, fraction) = components
         return Double(whole) + Double(fraction) / 1e18
     }
 }

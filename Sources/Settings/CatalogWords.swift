@@ -9,8 +9,7 @@ struct CatalogWords: SettingsWords {
     func brief(_ settings: MergeSettings) -> String { settings.brief }
 
     func weightingMetric(_ settings: MergeSettings) -> String {
-        guard let weighting = try? settings.weightingMethod() else { return settings.metric.rawValue }
-        return Metric.name(weighting.metric)
+        Metric.name(settings.weighedMetric)
     }
 
     func weighed(_ settings: MergeSettings, members: [(name: String, step: Int64, metric: Double?)]) -> WeighedColumn? {

@@ -116,6 +116,13 @@ extension MergeSettings {
         return items.isEmpty ? "" : " (\(items.joined(separator: ", ")))"
     }
 
+    /// The metric the weighting reads (nil: steps only); `metric` where the settings do
+    /// not make a weighting.
+    public var weighedMetric: Metric? {
+        guard let weighting = try? weightingMethod() else { return metric }
+        return weighting.metric
+    }
+
     /// What the weighting weighs `candidates` by, for the members' tables (nil where
     /// it is their metric value, or the settings do not make a weighting).
     public func weighed(_ candidates: [Candidate]) -> WeighedColumn? {

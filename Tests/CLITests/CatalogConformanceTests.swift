@@ -55,7 +55,7 @@ import Weigh
     }
 
     /// The last checkpoints of each real run in the fixtures, as the run's layout reads them.
-    func window(_ run: String, count: Int = 2) throws -> (layout: any TrainerLayout, members: [Checkpoint]) {
+    static func window(_ run: String, count: Int = 2) throws -> (layout: any TrainerLayout, members: [Checkpoint]) {
         let layout = try #require(LayoutCatalog.detect(in: run)).description.make(MetricsSource())
         let refs = try RunDirectory.scan(run, layout: layout).checkpoints.suffix(count)
         return (layout, try refs.map { try Checkpoint.load($0, layout: layout) })
@@ -67,7 +67,7 @@ import Weigh
     /// Each method, on each real run: whatever its member check accepts it merges;
     /// what it refuses is a `MergeError` saying why, never a crash.
     @Test(arguments: runs) func everyMethodMergesWhatItsMemberCheckAccepts(_ name: String) throws {
-        let (layout, members) = try window("\(Fixtures.root)/\(name)")
+        let (layout, members) = try Self.window("\(Fixtures.root)/\(name)")
         for description in Catalog.shared.methods {
             if description.name == "svd" && !LAPACKInstalled.here { continue }
             let settings = MergeSettings(window: members.count, weighting: "uniform", method: description.name)
@@ -93,7 +93,7 @@ import Weigh
     /// members (the scores the weighting gives), then updated by one entering and one
     /// leaving, gives the merge the method itself makes of each window, to 1e-6.
     @Test func everyIncrementalFormAgreesWithItsMethod() throws {
-        let (_, all) = try window(Fixtures.f32Run, count: 4)
+        let (_, all) = try Self.window(Fixtures.f32Run, count: 4)
         let incremental = Catalog.shared.methods.filter { $0.incremental != nil }
         #expect(!incremental.isEmpty)
         for description in incremental {
@@ -156,7 +156,7 @@ import Weigh
         #expect(PublicationCatalog.all.contains { $0.name == "mirror" }, "the registered one is checked too")
         for description in PublicationCatalog.all {
             let run = description.name == "file" ? "\(Fixtures.root)/flat-kohya" : Fixtures.f32Run
-            let (layout, members) = try window(run, count: 2)
+            let (layout, members) = try Self.window(run, count: 2)
             let target = description.make(layout)
             let output = dir.file("\(description.name)/out")
             let plan = try MergePlan(checkpoints: members, settings: MergeSettings(window: 2, weighting: "uniform", method: "linear"))
@@ -177,7 +177,7 @@ import Weigh
             #expect(FileManager.default.fileExists(atPath: handed), "\(description.name)")
             // A merge that fails (a member of another run: other tensors) leaves the publication as it was.
             let before = FileManager.default.contents(atPath: target.adapterPath(at: output))
-            let other = try window("\(Fixtures.root)/\(description.name == "file" ? "flat-aitoolkit" : "trainer-run-bf16")", count: 1).members
+            let other = try Self.window("\(Fixtures.root)/\(description.name == "file" ? "flat-aitoolkit" : "trainer-run-bf16")", count: 1).members
             let failing = try MergePlan(checkpoints: [members[0]] + other, settings: MergeSettings(window: 2, weighting: "uniform", method: "linear"))
             #expect(throws: PublishError.self, "\(description.name)") { try target.publish(failing, to: output) }
             #expect(FileManager.default.contents(atPath: target.adapterPath(at: output)) == before, "\(description.name)")

@@ -12,21 +12,9 @@ import Weigh
 /// names are read from the commands (``CommandOptions``), and checked here against
 /// what the binary itself says of its options.
 @Suite struct CatalogReservedTests {
-    /// Every long option of every command, as the binary's help dump lists them.
+    /// Every long option of every command, as the binary's own help dump lists them.
     static func optionNames() throws -> Set<String> {
-        let dump = try MWADProcess.run(["--experimental-dump-help"])
-        let tree = try #require(try JSONSerialization.jsonObject(with: Data(dump.stdout.utf8)) as? [String: Any])
-        var names = Set<String>()
-        func walk(_ command: [String: Any]) {
-            for argument in command["arguments"] as? [[String: Any]] ?? [] {
-                for name in argument["names"] as? [[String: Any]] ?? [] where name["kind"] as? String == "long" {
-                    names.insert(name["name"] as! String)
-                }
-            }
-            for sub in command["subcommands"] as? [[String: Any]] ?? [] { walk(sub) }
-        }
-        walk(try #require(tree["command"] as? [String: Any]))
-        return names
+        CommandOptions.longOptions(inHelpDump: try MWADProcess.run(["--experimental-dump-help"]).stdout)
     }
 
     @Test func everyOptionOfEveryCommandAndEveryOtherMergeKeyIsReserved() throws {

@@ -17,16 +17,10 @@ import Testing
 
     let dir = TemporaryDirectory("mwad-method-results")
 
-    func members(_ run: String, count: Int) throws -> (layout: any TrainerLayout, members: [Checkpoint]) {
-        let layout = try #require(LayoutCatalog.detect(in: run)).description.make(MetricsSource())
-        let refs = try RunDirectory.scan(run, layout: layout).checkpoints.suffix(count)
-        return (layout, try refs.map { try Checkpoint.load($0, layout: layout) })
-    }
-
     /// On a real DoRA run: merged by each method that says it takes DoRA, refused (a
     /// merge error, with the reason) by each that says it does not.
     @Test func everyMethodTakesDoRAAsItDeclares() throws {
-        let (layout, checkpoints) = try members("\(Fixtures.root)/trainer-run-dora", count: 2)
+        let (layout, checkpoints) = try CatalogConformanceTests.window("\(Fixtures.root)/trainer-run-dora", count: 2)
         for description in Catalog.shared.methods where description.name != "svd" || LAPACKInstalled.here {
             let plan = try MergePlan(checkpoints: checkpoints, settings: MergeSettings(window: 2, weighting: "uniform", method: description.name))
             var refusal: String?
@@ -47,7 +41,7 @@ import Testing
     /// On a real LoRA run, three members of unequal weights: each method's merge is what
     /// its declared result says, against the members' own tensors in float64.
     @Test func everyMethodsMergeIsWhatItDeclares() throws {
-        let (layout, checkpoints) = try members(Fixtures.f32Run, count: 3)
+        let (layout, checkpoints) = try CatalogConformanceTests.window(Fixtures.f32Run, count: 3)
         for description in Catalog.shared.methods where description.name != "svd" || LAPACKInstalled.here {
             let settings = MergeSettings(window: 3, weighting: "step", method: description.name)
             let plan = try MergePlan(checkpoints: checkpoints, settings: settings)

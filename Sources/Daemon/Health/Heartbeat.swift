@@ -1,4 +1,5 @@
 import Foundation
+import HostFileSystem
 import Ingest
 import Ledger
 import Logging
@@ -44,8 +45,8 @@ final class Heartbeat {
     @discardableResult
     func beat(now: Date, ready: Bool, statusLine: () -> String) -> Bool {
         var beat = false
-        // To the millisecond (see MergeSchedule.isDue): woken at the deadline, it beats.
-        if now.timeIntervalSince(lastBeat) >= config.heartbeatInterval - 0.001 {
+        // To the clock's resolution: woken at the deadline, it beats.
+        if now.timeIntervalSince(lastBeat) >= config.heartbeatInterval - DaemonClock.resolution {
             if startRecorded { try? ledger.heartbeat(at: now) } else { recordStart(now: now) }
             lastBeat = now
             beat = true
@@ -56,7 +57,7 @@ final class Heartbeat {
             notifier.send("STATUS=\(line)")
             lastStatus = line
         }
-        if let interval = notifier.watchdogInterval, now.timeIntervalSince(lastWatchdog) >= interval * 0.9 - 0.001 {
+        if let interval = notifier.watchdogInterval, now.timeIntervalSince(lastWatchdog) >= interval * 0.9 - DaemonClock.resolution {
             notifier.send("WATCHDOG=1")
             lastWatchdog = now
         }

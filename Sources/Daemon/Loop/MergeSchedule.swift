@@ -1,4 +1,5 @@
 import Foundation
+import HostFileSystem
 
 /// When the merge may run. Ingest happens at once, at every wake-up; the merge waits
 /// until a burst of changes has been quiet for `debounce` seconds — so several
@@ -26,9 +27,8 @@ struct MergeSchedule: Equatable {
         return max(0, min(quiet, latest))
     }
 
-    /// Due, to the millisecond: a date carries about 1e-7 s of rounding, which must not
-    /// leave the merge a hair short of due when the loop wakes at its deadline.
-    func isDue(at now: Date) -> Bool { secondsUntilDue(at: now) < 0.001 }
+    /// Due, to the clock's resolution (``DaemonClock/resolution``).
+    func isDue(at now: Date) -> Bool { secondsUntilDue(at: now) < DaemonClock.resolution }
 
     /// The merge ran: the burst is over.
     mutating func merged() {

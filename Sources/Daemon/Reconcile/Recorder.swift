@@ -26,7 +26,7 @@ final class Recorder {
         self.store = store
         self.logger = logger
         self.reporter = reporter
-        if let weighting = try? settings.weightingMethod() { metric = weighting.metric } else { metric = settings.metric }
+        metric = settings.weighedMetric
     }
 
     /// Records an ingested or rejected checkpoint; returns the row when it is newly ingested.

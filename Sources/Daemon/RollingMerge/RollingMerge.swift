@@ -1,4 +1,5 @@
 import Foundation
+import HostFileSystem
 import Ingest
 import Ledger
 import Logging
@@ -95,8 +96,7 @@ struct RollingMerge {
             throw error
         }
         try sum?.commit()
-        let (seconds, fraction) = began.duration(to: .now).components
-        let duration = Double(seconds) + Double(fraction) / 1e18
+        let duration = began.duration(to: .now).seconds
         let record = try ledger.recordPublished(plan, digests: digests, output: output,
                                                 outputSHA256: manifest.outputSHA256 ?? "", created: started, duration: duration,
                                                 report: manifest.report)

@@ -34,7 +34,7 @@ final class VirtualDaemon: Sendable {
     }
 
     /// The virtual time now.
-    var now: Date { origin.addingTimeInterval(Self.seconds(start.duration(to: clock.now))) }
+    var now: Date { origin.addingTimeInterval(start.duration(to: clock.now).seconds) }
     private let start: TestClock<Duration>.Instant
 
     /// Starts the loop and waits until it reports ready.
@@ -93,11 +93,6 @@ final class VirtualDaemon: Sendable {
 
     /// The ledger as it is now.
     var snapshot: LedgerSnapshot? { try? ledger.snapshot() }
-
-    static func seconds(_ duration: Duration) -> Double {
-        let (whole, fraction) = duration.components
-        return Double(whole) + Double(fraction) / 1e18
-    }
 }
 
 /// Log lines kept in memory, as `LEVEL message`.
